@@ -1,0 +1,88 @@
+"""create_app(): the ASGI application with its routers, middleware and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm import __version__
+from crm.api import api_router
+from crm.config import settings
+from crm.kit.db import make_engine, make_session_factory
+from crm.kit.errors import FieldError, Problem, install_error_handlers
+from crm.kit.migrate import is_up_to_date
+
+
+class DatabaseNotMigrated(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "数据库尚未迁移到最新版本，请先运行 `crm db upgrade`。 "
+            "The database is not migrated to the latest version; run `crm db upgrade` first."
+        )
+
+
+def create_app(session_factory: sessionmaker[Session] | None = None, *, check_migrations: bool = True) -> FastAPI:
+    engine: Engine | None = None
+    if session_factory is None:
+        engine = make_engine(settings.database_url, echo=settings.sql_echo)
+        session_factory = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        bind = session_factory.kw.get("bind")
+        if check_migrations and isinstance(bind, Engine) and not is_up_to_date(bind):
+            raise DatabaseNotMigrated()
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPI(
+        title="CRM 客户关系管理",
+        version=__version__,
+        description="客户档案、联系人、地址、分级与分配。Customer profiles, contacts, addresses, grading and assignment.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.session_factory = session_factory
+    install_error_handlers(app)
+    app.include_router(api_router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (Problem, FieldError):
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(definition.pop("$defs", {}))
+                components[model.__name__] = definition
+            _document_problems(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _document_problems(schema: dict[str, Any]) -> None:
+    """FastAPI documents its own 422 shape; ours is problem+json everywhere."""
+    components = schema["components"]["schemas"]
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": "Invalid input; `errors` names each field",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }

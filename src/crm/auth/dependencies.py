@@ -1,0 +1,61 @@
+"""Request-scoped dependencies: the unit of work and the authenticated actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from crm.auth.permissions import Permission
+from crm.auth.tokens import read_token
+from crm.kit.actor import Actor
+from crm.kit.db import unit_of_work
+from crm.kit.errors import ErrorCode, NotAuthenticated, PermissionDenied
+from crm.models import User
+from crm.users.service import actor_for
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    yield from unit_of_work(request.app.state.session_factory)
+
+
+# scope="function": the transaction commits before the response is sent, so a client never
+# sees success for a write that failed to commit.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_actor(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Actor:
+    claims = read_token(token) if token else None
+    if claims is None:
+        raise NotAuthenticated()
+    user = session.get(User, claims.user_id)
+    if user is None or user.tenant_id != claims.tenant_id:
+        raise NotAuthenticated()
+    if not user.is_active:
+        raise NotAuthenticated(ErrorCode.USER_INACTIVE)
+    return actor_for(user)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+
+def require(permission: Permission) -> Callable[[Actor], Actor]:
+    """A dependency that lets the request through only with ``permission``."""
+
+    def check(actor: CurrentActor) -> Actor:
+        if not actor.can(permission):
+            raise PermissionDenied()
+        return actor
+
+    return check
+
+
+def Allowed(permission: Permission) -> object:  # noqa: N802 - reads as a type in signatures
+    return Depends(require(permission))

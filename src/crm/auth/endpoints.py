@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import OAuth2PasswordRequestForm
+
+from crm.auth.dependencies import CurrentActor, SessionDep
+from crm.auth.schemas import Me, Token
+from crm.auth.tokens import issue_token
+from crm.kit.errors import ErrorCode, NotAuthenticated, problem_responses
+from crm.models import Tenant, User
+from crm.users.service import authenticate
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/login", response_model=Token, responses=problem_responses(401, 422))
+def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    """Exchange a user name and password for a bearer token."""
+    user = authenticate(session, form.username, form.password)
+    if user is None:
+        raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS)
+    if not user.is_active:
+        raise NotAuthenticated(ErrorCode.USER_INACTIVE)
+    token, expires = issue_token(user.id, user.tenant_id)
+    return Token(
+        access_token=token,
+        expires_at=expires,
+        expires_in=int((expires - datetime.now(UTC)).total_seconds()),
+    )
+
+
+@router.get("/me", response_model=Me, responses=problem_responses(401))
+def me(session: SessionDep, actor: CurrentActor) -> Me:
+    """The signed-in user, their tenant, permissions and data scope."""
+    user = session.get(User, actor.id)
+    tenant = session.get(Tenant, actor.tenant_id)
+    assert user is not None and tenant is not None  # get_actor has loaded both
+    return Me(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        region=user.region,
+        team=user.team,
+        tenant_id=tenant.id,
+        tenant_code=tenant.code,
+        tenant_name=tenant.name,
+        permissions=sorted(actor.permissions),
+        data_scope=actor.data_scope,
+    )

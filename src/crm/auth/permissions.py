@@ -1,0 +1,57 @@
+"""The permission matrix: what each role may do, and which customers it sees.
+
+Checked on the server for every endpoint (see ``require`` in crm.auth.dependencies);
+data scope is applied by the repositories (crm.kit.repository).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from crm.kit.actor import DataScope
+from crm.models.enums import Role
+
+
+class Permission(StrEnum):
+    CUSTOMER_READ = "customer.read"
+    CUSTOMER_CREATE = "customer.create"
+    CUSTOMER_UPDATE = "customer.update"
+    CUSTOMER_DELETE = "customer.delete"
+    CUSTOMER_LEVEL = "customer.level"
+    CUSTOMER_ASSIGN = "customer.assign"
+    CONTACT_WRITE = "contact.write"
+    USER_MANAGE = "user.manage"
+
+
+_SALES_WORK = {
+    Permission.CUSTOMER_READ,
+    Permission.CUSTOMER_CREATE,
+    Permission.CUSTOMER_UPDATE,
+    Permission.CUSTOMER_LEVEL,
+    Permission.CONTACT_WRITE,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.SALES_MANAGER: frozenset(
+        _SALES_WORK | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN}
+    ),
+    Role.SALES: frozenset(_SALES_WORK),
+    Role.SERVICE_MANAGER: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),
+    Role.SERVICE_AGENT: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),
+    Role.MARKETER: frozenset({Permission.CUSTOMER_READ}),
+    Role.ANALYST: frozenset({Permission.CUSTOMER_READ}),
+}
+
+ROLE_SCOPES: dict[Role, DataScope] = {
+    Role.ADMIN: DataScope.TENANT,
+    Role.ANALYST: DataScope.TENANT,
+    Role.MARKETER: DataScope.TENANT,
+    Role.SALES_MANAGER: DataScope.REGION,
+    Role.SERVICE_MANAGER: DataScope.REGION,
+    Role.SALES: DataScope.OWN,
+    Role.SERVICE_AGENT: DataScope.SERVICE,
+}
+
+# Roles that can own customers as their sales representative.
+SALES_OWNER_ROLES = frozenset({Role.SALES, Role.SALES_MANAGER})

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from crm.kit.regions import Region
+from crm.models.enums import Role
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    expires_in: int
+
+
+class Me(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    region: Region | None
+    team: str | None
+    tenant_id: int
+    tenant_code: str
+    tenant_name: str
+    permissions: list[str]
+    data_scope: str

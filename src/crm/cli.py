@@ -1,0 +1,124 @@
+"""The ``crm`` command: serve, migrate, manage users, load demo data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from crm.config import settings
+from crm.kit.regions import Region
+from crm.models.enums import Role
+
+app = typer.Typer(help="CRM 客户关系管理 — command line", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+user_app = typer.Typer(help="Users", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(demo_app, name="demo")
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (CRM_HOST)")] = settings.host,
+    port: Annotated[int, typer.Option(help="Port (CRM_PORT)")] = settings.port,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the API (and the web UI) with uvicorn."""
+    import uvicorn
+
+    from crm.kit.db import make_engine
+    from crm.kit.migrate import is_up_to_date
+
+    engine = make_engine(settings.database_url)
+    try:
+        if not is_up_to_date(engine):
+            _fail(
+                "数据库尚未迁移到最新版本，请先运行 `crm db upgrade`。\n"
+                "The database is not migrated to the latest version; run `crm db upgrade` first."
+            )
+    finally:
+        engine.dispose()
+    uvicorn.run("crm.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration up to the latest (safe to run again)."""
+    from crm.kit.migrate import upgrade
+
+    upgrade(settings.database_url)
+    typer.echo("数据库已是最新版本 / database is up to date")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Login name, unique across tenants")],
+    password: Annotated[str, typer.Option(help="At least 12 characters")],
+    role: Annotated[Role, typer.Option(help="Role")],
+    region: Annotated[Region | None, typer.Option(help="Sales region, e.g. 华东")] = None,
+    tenant: Annotated[str, typer.Option(help="Tenant code; created when unknown")] = "default",
+    display_name: Annotated[str | None, typer.Option(help="Name shown in the UI")] = None,
+    team: Annotated[str | None, typer.Option(help="Team name")] = None,
+) -> None:
+    """Create a user in a tenant."""
+    from crm.kit.db import make_engine, make_session_factory, unit_of_work
+    from crm.kit.errors import CRMError
+    from crm.users.service import create_user, get_or_create_tenant
+
+    engine = make_engine(settings.database_url)
+    try:
+        for session in unit_of_work(make_session_factory(engine)):
+            t = get_or_create_tenant(session, tenant)
+            user = create_user(
+                session,
+                tenant=t,
+                username=username,
+                password=password,
+                role=role,
+                region=region,
+                display_name=display_name,
+                team=team,
+            )
+            typer.echo(f"created user {user.username} (id {user.id}, role {role.value}) in tenant {t.code}")
+    except CRMError as error:
+        _fail(f"cannot create user: {error.code} {error.params or ''} {[f[:2] for f in error.fields] or ''}")
+    finally:
+        engine.dispose()
+
+
+@demo_app.command("load")
+def demo_load(
+    customers: Annotated[int, typer.Option(help="How many customers")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed, for repeatable data")] = 20261125,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if demo data exists")] = False,
+) -> None:
+    """Load realistic zh-CN demo data into the tenant `default`."""
+    from crm.demo import DEMO_ADMIN, DEMO_PASSWORD, load_demo
+    from crm.kit.db import make_engine, make_session_factory, unit_of_work
+    from crm.models import User
+
+    engine = make_engine(settings.database_url)
+    try:
+        for session in unit_of_work(make_session_factory(engine)):
+            if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is not None:
+                if if_empty:
+                    typer.echo("demo data already loaded")
+                    return
+                _fail("demo data is already loaded (user admin exists)")
+            summary = load_demo(session, customers=customers, seed=seed)
+            typer.echo(summary)
+            typer.echo(f"demo login: {DEMO_ADMIN} / {DEMO_PASSWORD}")
+    finally:
+        engine.dispose()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,51 @@
+"""Runtime settings, read once from ``CRM_*`` environment variables and an optional ``.env``."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRM_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/crm.db",
+        description="SQLAlchemy URL; SQLite for the embedded mode, postgresql+psycopg://… in production.",
+    )
+    redis_url: str | None = None
+    # Left empty, a random key is generated once and kept in var/secret_key, so that an
+    # embedded install is never signed with a key published in this repository.
+    secret_key: str | None = None
+    var_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    access_token_minutes: int = 60 * 8
+    default_timezone: str = "Asia/Shanghai"
+    default_page_size: int = 20
+    max_page_size: int = 100
+    sql_echo: bool = False
+
+    @cached_property
+    def signing_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+settings = Settings()

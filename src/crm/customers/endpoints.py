@@ -1,0 +1,192 @@
+"""Customer, contact and address routes at the seed's paths (§4.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from crm.auth.dependencies import SessionDep, require
+from crm.auth.permissions import Permission
+from crm.customers import schemas, service
+from crm.kit.actor import Actor
+from crm.kit.errors import problem_responses
+from crm.kit.pagination import Page, PageParams, page_params
+from crm.kit.validation import IdPath
+
+router = APIRouter(prefix="/crm", tags=["customers"])
+
+Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
+Creator = Annotated[Actor, Depends(require(Permission.CUSTOMER_CREATE))]
+Editor = Annotated[Actor, Depends(require(Permission.CUSTOMER_UPDATE))]
+Deleter = Annotated[Actor, Depends(require(Permission.CUSTOMER_DELETE))]
+Grader = Annotated[Actor, Depends(require(Permission.CUSTOMER_LEVEL))]
+Assigner = Annotated[Actor, Depends(require(Permission.CUSTOMER_ASSIGN))]
+ContactWriter = Annotated[Actor, Depends(require(Permission.CONTACT_WRITE))]
+Filters = Annotated[schemas.CustomerFilters, Query()]
+
+READ = problem_responses(401, 403, 404, 422)
+WRITE = problem_responses(401, 403, 404, 409, 422)
+
+
+def _page(items: list[schemas.Customer], total: int, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:
+    return Page[schemas.Customer](items=items, total=total, page=filters.page, page_size=filters.page_size)
+
+
+@router.get("/customers", response_model=Page[schemas.Customer], responses=READ)
+def list_customers(session: SessionDep, actor: Reader, filters: Filters) -> Page[schemas.Customer]:
+    """Customers visible to the caller, newest first, with optional filters."""
+    rows, total = service.search_customers(session, actor, filters)
+    return _page([schemas.Customer.model_validate(r) for r in rows], total, filters)
+
+
+@router.get("/customers/search", response_model=Page[schemas.Customer], responses=READ)
+def search_customers(session: SessionDep, actor: Reader, filters: Filters) -> Page[schemas.Customer]:
+    """Keyword search: exact code or phone first, then name prefix, then other matches."""
+    rows, total = service.search_customers(session, actor, filters)
+    return _page([schemas.Customer.model_validate(r) for r in rows], total, filters)
+
+
+@router.post(
+    "/customers", response_model=schemas.CustomerDetail, status_code=status.HTTP_201_CREATED, responses=WRITE
+)
+def create_customer(
+    session: SessionDep, actor: Creator, data: schemas.CustomerCreate, response: Response
+) -> schemas.CustomerDetail:
+    """Create a customer, optionally with its contacts and addresses, in one transaction."""
+    customer = service.create_customer(session, actor, data)
+    response.headers["Location"] = f"/api/v1/crm/customers/{customer.id}"
+    return schemas.CustomerDetail.model_validate(customer)
+
+
+@router.get("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses=READ)
+def get_customer(session: SessionDep, actor: Reader, customer_id: IdPath) -> schemas.CustomerDetail:
+    """The customer profile with its contacts and addresses."""
+    return schemas.CustomerDetail.model_validate(service.get_customer(session, actor, customer_id))
+
+
+@router.put("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses=WRITE)
+def update_customer(
+    session: SessionDep, actor: Editor, customer_id: IdPath, data: schemas.CustomerUpdate
+) -> schemas.CustomerDetail:
+    """Change the fields sent; `version` must be the one read, else 409."""
+    return schemas.CustomerDetail.model_validate(service.update_customer(session, actor, customer_id, data))
+
+
+@router.delete(
+    "/customers/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE, response_class=Response
+)
+def delete_customer(session: SessionDep, actor: Deleter, customer_id: IdPath) -> Response:
+    """Soft-delete: the customer leaves lists and search; its history is kept."""
+    service.delete_customer(session, actor, customer_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/customers/{customer_id}/level", response_model=schemas.CustomerDetail, responses=WRITE)
+def change_level(
+    session: SessionDep, actor: Grader, customer_id: IdPath, data: schemas.LevelChange
+) -> schemas.CustomerDetail:
+    """Set the customer's level (A–D) with a reason, kept in the level history."""
+    return schemas.CustomerDetail.model_validate(service.change_level(session, actor, customer_id, data))
+
+
+@router.get(
+    "/customers/{customer_id}/level_history",
+    response_model=Page[schemas.LevelHistoryEntry],
+    responses=READ,
+)
+def level_history(
+    session: SessionDep,
+    actor: Reader,
+    customer_id: IdPath,
+    params: Annotated[PageParams, Depends(page_params)],
+) -> Page[schemas.LevelHistoryEntry]:
+    """Every level change, newest first: who, when, from what to what, and why."""
+    items, total = service.level_history(session, actor, customer_id, params)
+    return Page[schemas.LevelHistoryEntry](items=items, total=total, page=params.page, page_size=params.page_size)
+
+
+@router.put("/customers/{customer_id}/assign_sales", response_model=schemas.CustomerDetail, responses=WRITE)
+def assign_sales(
+    session: SessionDep, actor: Assigner, customer_id: IdPath, data: schemas.SalesAssignment
+) -> schemas.CustomerDetail:
+    """Give the customer to an active sales user of the tenant."""
+    return schemas.CustomerDetail.model_validate(service.assign_sales(session, actor, customer_id, data))
+
+
+# ---------------------------------------------------------------- contacts
+
+
+@router.get("/customers/{customer_id}/contacts", response_model=list[schemas.Contact], responses=READ)
+def list_contacts(session: SessionDep, actor: Reader, customer_id: IdPath) -> list[schemas.Contact]:
+    """The customer's contacts, primary first."""
+    return [schemas.Contact.model_validate(c) for c in service.list_contacts(session, actor, customer_id)]
+
+
+@router.post(
+    "/customers/{customer_id}/contacts",
+    response_model=schemas.Contact,
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def create_contact(
+    session: SessionDep, actor: ContactWriter, customer_id: IdPath, data: schemas.ContactCreate
+) -> schemas.Contact:
+    """Add a contact; the first one, or one sent with is_primary, becomes the primary contact."""
+    return schemas.Contact.model_validate(service.create_contact(session, actor, customer_id, data))
+
+
+@router.put("/contacts/{contact_id}", response_model=schemas.Contact, responses=WRITE)
+def update_contact(
+    session: SessionDep, actor: ContactWriter, contact_id: IdPath, data: schemas.ContactUpdate
+) -> schemas.Contact:
+    """Change a contact; `version` must be the one read, else 409."""
+    return schemas.Contact.model_validate(service.update_contact(session, actor, contact_id, data))
+
+
+@router.delete(
+    "/contacts/{contact_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE, response_class=Response
+)
+def delete_contact(session: SessionDep, actor: ContactWriter, contact_id: IdPath) -> Response:
+    """Remove a contact (kept for history); a removed primary is succeeded by the oldest contact."""
+    service.delete_contact(session, actor, contact_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- addresses
+
+
+@router.get("/customers/{customer_id}/addresses", response_model=list[schemas.Address], responses=READ)
+def list_addresses(session: SessionDep, actor: Reader, customer_id: IdPath) -> list[schemas.Address]:
+    """The customer's addresses by type, defaults first."""
+    return [schemas.Address.model_validate(a) for a in service.list_addresses(session, actor, customer_id)]
+
+
+@router.post(
+    "/customers/{customer_id}/addresses",
+    response_model=schemas.Address,
+    status_code=status.HTTP_201_CREATED,
+    responses=WRITE,
+)
+def create_address(
+    session: SessionDep, actor: ContactWriter, customer_id: IdPath, data: schemas.AddressCreate
+) -> schemas.Address:
+    """Add an address; the first of its type, or one sent with is_default, becomes the default."""
+    return schemas.Address.model_validate(service.create_address(session, actor, customer_id, data))
+
+
+@router.put("/addresses/{address_id}", response_model=schemas.Address, responses=WRITE)
+def update_address(
+    session: SessionDep, actor: ContactWriter, address_id: IdPath, data: schemas.AddressUpdate
+) -> schemas.Address:
+    """Change an address; `version` must be the one read, else 409."""
+    return schemas.Address.model_validate(service.update_address(session, actor, address_id, data))
+
+
+@router.delete(
+    "/addresses/{address_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE, response_class=Response
+)
+def delete_address(session: SessionDep, actor: ContactWriter, address_id: IdPath) -> Response:
+    """Delete an address; a deleted default is succeeded by the oldest address of its type."""
+    service.delete_address(session, actor, address_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

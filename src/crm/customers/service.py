@@ -1,0 +1,434 @@
+"""Business rules of customers, contacts and addresses.
+
+Functions take (session, actor, …), raise CRMError subclasses, flush when they need ids
+or constraint checks, and never commit: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from crm.customers import schemas
+from crm.customers.repository import AddressRepository, ContactRepository, CustomerRepository
+from crm.kit import search
+from crm.kit.actor import Actor
+from crm.kit.codes import next_number
+from crm.kit.db import utcnow
+from crm.kit.errors import Conflict, ErrorCode, PermissionDenied, field_invalid
+from crm.kit.pagination import PageParams, count_rows, fetch_page
+from crm.models import (
+    Customer,
+    CustomerAddress,
+    CustomerAssignment,
+    CustomerContact,
+    CustomerLevelChange,
+    User,
+)
+from crm.models.enums import CustomerLevel, Role
+from crm.users.service import find_sales_owner, find_user
+
+SERVICE_ROLES = frozenset({Role.SERVICE_AGENT, Role.SERVICE_MANAGER})
+
+
+def _check_version(current: int, sent: int | None) -> None:
+    if sent is not None and sent != current:
+        raise Conflict(ErrorCode.VERSION_CONFLICT, params={"current": current})
+
+
+# ---------------------------------------------------------------- search index
+
+
+def _index_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tuple[list[str], str]:
+    contacts = [c for c in contacts if c.deleted_at is None]
+    texts = [customer.customer_name, customer.customer_code]
+    texts += [c.contact_name for c in contacts]
+    emails = [c.contact_email for c in contacts if c.contact_email]
+    phones = [c.contact_phone for c in contacts if c.contact_phone]
+    tokens = search.index_tokens(texts + emails, phones=phones, exact=[customer.customer_code, *emails])
+    return tokens, search.search_text(texts + emails + phones)
+
+
+def reindex_customer(session: Session, customer: Customer, contacts: Iterable[CustomerContact]) -> None:
+    """Refresh the customer's search data without bumping its version (contacts are not the profile)."""
+    tokens, text = _index_fields(customer, contacts)
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer.id)
+        .values(search_tokens=tokens, search_text=text)
+        .execution_options(synchronize_session=False)
+    )
+
+
+# ---------------------------------------------------------------- customers
+
+
+def _resolve_region(repo: CustomerRepository, customer: Customer) -> None:
+    if customer.region_locked:
+        return
+    customer.region = repo.region_for_province(customer.province) if customer.province else None
+
+
+def _check_service_owner(session: Session, actor: Actor, user_id: int | None) -> None:
+    if user_id is None:
+        return
+    user = find_user(session, actor.tenant_id, user_id)
+    if user is None or not user.is_active or user.role not in SERVICE_ROLES:
+        raise field_invalid("assigned_service_id", "invalid_assignee", user_id=user_id)
+
+
+def _sales_owner_for_new_customer(session: Session, actor: Actor, requested: int | None) -> int | None:
+    if actor.role == Role.SALES:
+        # A sales rep's new customer is theirs; giving it away is a manager's assignment.
+        if requested not in (None, actor.id):
+            raise PermissionDenied()
+        return actor.id
+    if requested is not None and find_sales_owner(session, actor.tenant_id, requested) is None:
+        raise field_invalid("assigned_sales_id", "invalid_assignee", user_id=requested)
+    return requested
+
+
+def _generate_code(repo: CustomerRepository) -> str:
+    while True:
+        code = f"C{next_number(repo.session, repo.actor.tenant_id, 'customer'):08d}"
+        if not repo.code_taken(code):
+            return code
+
+
+def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate) -> Customer:
+    repo = CustomerRepository(session, actor)
+    if data.customer_code is not None:
+        if repo.code_taken(data.customer_code):
+            raise Conflict(ErrorCode.DUPLICATE, params={"field": "customer_code", "value": data.customer_code})
+        code = data.customer_code
+    else:
+        code = _generate_code(repo)
+    _check_service_owner(session, actor, data.assigned_service_id)
+    fields = data.model_dump(exclude={"customer_code", "contacts", "addresses", "region", "assigned_sales_id"})
+    customer = Customer(
+        **fields,
+        tenant_id=actor.tenant_id,
+        customer_code=code,
+        assigned_sales_id=_sales_owner_for_new_customer(session, actor, data.assigned_sales_id),
+        region=data.region,
+        region_locked=data.region is not None,
+        created_by=actor.id,
+        updated_by=actor.id,
+    )
+    _resolve_region(repo, customer)
+    customer.search_tokens, customer.search_text = _index_fields(customer, [])
+    session.add(customer)
+    session.flush()
+    session.add(
+        CustomerLevelChange(
+            tenant_id=actor.tenant_id,
+            customer_id=customer.id,
+            old_level=None,
+            new_level=customer.customer_level,
+            reason="新建客户 / customer created",
+            source="create",
+            changed_by=actor.id,
+        )
+    )
+    if customer.assigned_sales_id is not None:
+        session.add(
+            CustomerAssignment(
+                tenant_id=actor.tenant_id,
+                customer_id=customer.id,
+                old_sales_id=None,
+                new_sales_id=customer.assigned_sales_id,
+                changed_by=actor.id,
+            )
+        )
+    for contact in data.contacts:
+        _add_contact(session, actor, customer, contact)
+    for address in data.addresses:
+        _add_address(session, actor, customer, address)
+    session.flush()
+    reindex_customer(session, customer, repo.active_contacts(customer.id))
+    return repo.get_profile(customer.id)
+
+
+def get_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
+    return CustomerRepository(session, actor).get_profile(customer_id)
+
+
+def search_customers(
+    session: Session, actor: Actor, filters: schemas.CustomerFilters
+) -> tuple[list[Customer], int]:
+    repo = CustomerRepository(session, actor)
+    return fetch_page(
+        session, repo.search_statement(filters), PageParams(page=filters.page, page_size=filters.page_size)
+    )
+
+
+def update_customer(
+    session: Session, actor: Actor, customer_id: int, data: schemas.CustomerUpdate
+) -> Customer:
+    repo = CustomerRepository(session, actor)
+    customer = repo.get(customer_id, for_update=True)
+    _check_version(customer.version, data.version)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "assigned_service_id" in changes:
+        _check_service_owner(session, actor, changes["assigned_service_id"])
+    if "region" in changes:
+        customer.region_locked = changes["region"] is not None
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    if "province" in changes or "region" in changes:
+        _resolve_region(repo, customer)
+    customer.updated_by = actor.id
+    if "customer_name" in changes:
+        customer.search_tokens, customer.search_text = _index_fields(customer, repo.active_contacts(customer.id))
+    session.flush()
+    return repo.get_profile(customer.id)
+
+
+def delete_customer(session: Session, actor: Actor, customer_id: int) -> None:
+    repo = CustomerRepository(session, actor)
+    customer = repo.get(customer_id, for_update=True)
+    customer.deleted_at = utcnow()
+    customer.deleted_by = actor.id
+    customer.updated_by = actor.id
+    session.flush()
+
+
+def change_level(
+    session: Session, actor: Actor, customer_id: int, data: schemas.LevelChange
+) -> Customer:
+    repo = CustomerRepository(session, actor)
+    customer = repo.get(customer_id, for_update=True)
+    _check_version(customer.version, data.version)
+    if customer.customer_level != data.level:
+        session.add(
+            CustomerLevelChange(
+                tenant_id=actor.tenant_id,
+                customer_id=customer.id,
+                old_level=customer.customer_level,
+                new_level=data.level,
+                reason=data.reason,
+                source="manual",
+                changed_by=actor.id,
+            )
+        )
+        customer.customer_level = CustomerLevel(data.level)
+        customer.updated_by = actor.id
+        session.flush()
+    return repo.get_profile(customer.id)
+
+
+def level_history(
+    session: Session, actor: Actor, customer_id: int, params: PageParams
+) -> tuple[list[schemas.LevelHistoryEntry], int]:
+    repo = CustomerRepository(session, actor)
+    repo.get(customer_id)
+    stmt = repo.level_history(customer_id)
+    total = count_rows(session, stmt)
+    rows = session.execute(stmt.limit(params.page_size).offset(params.offset)).all()
+    items = [
+        schemas.LevelHistoryEntry(
+            id=change.id,
+            customer_id=change.customer_id,
+            old_level=change.old_level,
+            new_level=change.new_level,
+            reason=change.reason,
+            source=change.source,
+            changed_by=change.changed_by,
+            changed_by_name=name,
+            changed_at=change.changed_at,
+        )
+        for change, name in rows
+    ]
+    return items, total
+
+
+def assign_sales(
+    session: Session, actor: Actor, customer_id: int, data: schemas.SalesAssignment
+) -> Customer:
+    repo = CustomerRepository(session, actor)
+    customer = repo.get(customer_id, for_update=True)
+    _check_version(customer.version, data.version)
+    owner: User | None = find_sales_owner(session, actor.tenant_id, data.assigned_sales_id)
+    if owner is None:
+        raise field_invalid("assigned_sales_id", "invalid_assignee", user_id=data.assigned_sales_id)
+    if customer.assigned_sales_id != owner.id:
+        session.add(
+            CustomerAssignment(
+                tenant_id=actor.tenant_id,
+                customer_id=customer.id,
+                old_sales_id=customer.assigned_sales_id,
+                new_sales_id=owner.id,
+                changed_by=actor.id,
+            )
+        )
+        customer.assigned_sales_id = owner.id
+        customer.updated_by = actor.id
+        session.flush()
+    return repo.get_profile(customer.id)
+
+
+# ---------------------------------------------------------------- contacts
+
+
+def _clear_primary(session: Session, customer_id: int, keep_id: int | None) -> None:
+    stmt = update(CustomerContact).where(
+        CustomerContact.customer_id == customer_id, CustomerContact.is_primary.is_(True)
+    )
+    if keep_id is not None:
+        stmt = stmt.where(CustomerContact.id != keep_id)
+    # A bulk UPDATE before the new primary is flushed keeps the partial unique index satisfied.
+    session.execute(stmt.values(is_primary=False, version=CustomerContact.version + 1).execution_options(
+        synchronize_session="fetch"
+    ))
+
+
+def _add_contact(
+    session: Session, actor: Actor, customer: Customer, data: schemas.ContactCreate
+) -> CustomerContact:
+    existing = CustomerRepository(session, actor).active_contacts(customer.id)
+    make_primary = data.is_primary or not existing
+    if make_primary:
+        _clear_primary(session, customer.id, None)
+    contact = CustomerContact(
+        **data.model_dump(exclude={"is_primary"}),
+        is_primary=make_primary,
+        tenant_id=actor.tenant_id,
+        customer_id=customer.id,
+        created_by=actor.id,
+        updated_by=actor.id,
+    )
+    session.add(contact)
+    session.flush()
+    return contact
+
+
+def list_contacts(session: Session, actor: Actor, customer_id: int) -> list[CustomerContact]:
+    repo = CustomerRepository(session, actor)
+    repo.get(customer_id)
+    return repo.active_contacts(customer_id)
+
+
+def create_contact(
+    session: Session, actor: Actor, customer_id: int, data: schemas.ContactCreate
+) -> CustomerContact:
+    repo = CustomerRepository(session, actor)
+    customer = repo.get(customer_id, for_update=True)
+    contact = _add_contact(session, actor, customer, data)
+    reindex_customer(session, customer, repo.active_contacts(customer.id))
+    return contact
+
+
+def update_contact(
+    session: Session, actor: Actor, contact_id: int, data: schemas.ContactUpdate
+) -> CustomerContact:
+    contact = ContactRepository(session, actor).get(contact_id, for_update=True)
+    _check_version(contact.version, data.version)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    if changes.get("is_primary"):
+        _clear_primary(session, contact.customer_id, contact.id)
+    for field, value in changes.items():
+        setattr(contact, field, value)
+    contact.updated_by = actor.id
+    session.flush()
+    customers = CustomerRepository(session, actor)
+    reindex_customer(session, customers.get(contact.customer_id), customers.active_contacts(contact.customer_id))
+    return contact
+
+
+def delete_contact(session: Session, actor: Actor, contact_id: int) -> None:
+    contact = ContactRepository(session, actor).get(contact_id, for_update=True)
+    was_primary = contact.is_primary
+    contact.deleted_at = utcnow()
+    contact.is_primary = False
+    contact.updated_by = actor.id
+    session.flush()
+    customers = CustomerRepository(session, actor)
+    remaining = customers.active_contacts(contact.customer_id)
+    if was_primary and remaining:
+        # The customer keeps a primary contact: the longest-standing one takes over.
+        successor = min(remaining, key=lambda c: c.id)
+        successor.is_primary = True
+        session.flush()
+    reindex_customer(session, customers.get(contact.customer_id), remaining)
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def _clear_default(session: Session, customer_id: int, address_type: Any, keep_id: int | None) -> None:
+    stmt = update(CustomerAddress).where(
+        CustomerAddress.customer_id == customer_id,
+        CustomerAddress.address_type == address_type,
+        CustomerAddress.is_default.is_(True),
+    )
+    if keep_id is not None:
+        stmt = stmt.where(CustomerAddress.id != keep_id)
+    session.execute(stmt.values(is_default=False, version=CustomerAddress.version + 1).execution_options(
+        synchronize_session="fetch"
+    ))
+
+
+def _add_address(
+    session: Session, actor: Actor, customer: Customer, data: schemas.AddressCreate
+) -> CustomerAddress:
+    same_type = [a for a in CustomerRepository(session, actor).addresses(customer.id) if a.address_type == data.address_type]
+    make_default = data.is_default or not same_type
+    if make_default:
+        _clear_default(session, customer.id, data.address_type, None)
+    address = CustomerAddress(
+        **data.model_dump(exclude={"is_default"}),
+        is_default=make_default,
+        tenant_id=actor.tenant_id,
+        customer_id=customer.id,
+    )
+    session.add(address)
+    session.flush()
+    return address
+
+
+def list_addresses(session: Session, actor: Actor, customer_id: int) -> list[CustomerAddress]:
+    repo = CustomerRepository(session, actor)
+    repo.get(customer_id)
+    return repo.addresses(customer_id)
+
+
+def create_address(
+    session: Session, actor: Actor, customer_id: int, data: schemas.AddressCreate
+) -> CustomerAddress:
+    customer = CustomerRepository(session, actor).get(customer_id, for_update=True)
+    return _add_address(session, actor, customer, data)
+
+
+def update_address(
+    session: Session, actor: Actor, address_id: int, data: schemas.AddressUpdate
+) -> CustomerAddress:
+    address = AddressRepository(session, actor).get(address_id, for_update=True)
+    _check_version(address.version, data.version)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    new_type = changes.get("address_type", address.address_type)
+    becomes_default = changes.get("is_default", address.is_default and new_type == address.address_type)
+    if becomes_default:
+        _clear_default(session, address.customer_id, new_type, address.id)
+    for field, value in changes.items():
+        setattr(address, field, value)
+    address.is_default = bool(becomes_default)
+    session.flush()
+    return address
+
+
+def delete_address(session: Session, actor: Actor, address_id: int) -> None:
+    address = AddressRepository(session, actor).get(address_id, for_update=True)
+    customer_id, address_type, was_default = address.customer_id, address.address_type, address.is_default
+    session.delete(address)
+    session.flush()
+    if was_default:
+        rest = [
+            a for a in CustomerRepository(session, actor).addresses(customer_id) if a.address_type == address_type
+        ]
+        if rest:
+            min(rest, key=lambda a: a.id).is_default = True
+            session.flush()
+

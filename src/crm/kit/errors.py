@@ -1,0 +1,248 @@
+"""The CRMError hierarchy and the RFC 9457 problem+json rendering of every error.
+
+Services raise CRMError subclasses; nothing below the endpoint layer knows about HTTP.
+Messages come from the i18n catalogue in the language the client asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from crm.kit.i18n import Lang, negotiate, translate
+
+log = logging.getLogger("crm.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ErrorCode(StrEnum):
+    NOT_FOUND = "not_found"
+    NOT_AUTHENTICATED = "not_authenticated"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    USER_INACTIVE = "user_inactive"
+    PERMISSION_DENIED = "permission_denied"
+    VALIDATION_FAILED = "validation_failed"
+    VERSION_CONFLICT = "version_conflict"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    INVALID_ASSIGNEE = "invalid_assignee"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    HTTP_ERROR = "http_error"
+    INTERNAL_ERROR = "internal_error"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the invalid field, e.g. `contact_phone` or `tags.2`.")
+    location: str = Field(description="Where the field was sent: body, query, path or header.")
+    code: str = Field(description="Machine-readable reason, e.g. `missing`, `phone_invalid`.")
+    message: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str
+    title: str
+    status: int
+    code: str = Field(description="Stable machine-readable error code.")
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldError] | None = Field(default=None, description="Invalid fields, for 422.")
+
+
+class CRMError(Exception):
+    status_code = 400
+    code: ErrorCode = ErrorCode.HTTP_ERROR
+
+    def __init__(
+        self,
+        code: ErrorCode | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        fields: list[tuple[str, str, dict[str, Any]]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        self.params = params or {}
+        # (field, code, params) triples, rendered as FieldError in the caller's language.
+        self.fields = fields or []
+        self.headers = headers
+        super().__init__(f"{self.code}: {self.params}")
+
+
+class NotFound(CRMError):
+    status_code = 404
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, resource: str = "resource") -> None:
+        super().__init__(params={"resource": resource})
+
+
+class NotAuthenticated(CRMError):
+    status_code = 401
+    code = ErrorCode.NOT_AUTHENTICATED
+
+    def __init__(self, code: ErrorCode | None = None) -> None:
+        super().__init__(code, headers={"WWW-Authenticate": "Bearer"})
+
+
+class PermissionDenied(CRMError):
+    status_code = 403
+    code = ErrorCode.PERMISSION_DENIED
+
+
+class Conflict(CRMError):
+    status_code = 409
+    code = ErrorCode.CONFLICT
+
+
+class ValidationFailed(CRMError):
+    status_code = 422
+    code = ErrorCode.VALIDATION_FAILED
+
+
+def field_invalid(field: str, code: str, **params: Any) -> ValidationFailed:
+    """A 422 naming one body field, for rules checked by a service rather than the schema."""
+    return ValidationFailed(fields=[(field, code, params)])
+
+
+def _problem(
+    request: Request,
+    status: int,
+    code: str,
+    lang: Lang,
+    *,
+    params: dict[str, Any] | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    params = dict(params or {})
+    if "resource" in params:
+        params["resource"] = translate(f"resource.{params['resource']}", lang)
+    if "field" in params:
+        params["field"] = translate(f"field.{params['field']}", lang)
+    title = translate(code, lang, **params)
+    body = Problem(
+        type=f"urn:crm:problem:{code}",
+        title=title,
+        status=status,
+        code=code,
+        detail=title,
+        instance=request.url.path,
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers={**(headers or {}), "Content-Language": "zh-CN" if lang == "zh" else "en"},
+    )
+
+
+def _field_message(code: str, lang: Lang, params: dict[str, Any], fallback: str) -> str:
+    key = f"v.{code}"
+    if lang == "zh" and isinstance(params.get("expected"), str):
+        params = {**params, "expected": params["expected"].replace(" or ", "、").replace(", ", "、")}
+    text = translate(key, lang, **params)
+    if text == key:
+        return fallback if lang == "en" else translate("v.invalid", lang)
+    return text
+
+
+def _pydantic_errors(exc: RequestValidationError, lang: Lang) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for err in exc.errors():
+        loc = [str(part) for part in err.get("loc", ())]
+        location = loc[0] if loc else "body"
+        path = loc[1:] if len(loc) > 1 else loc
+        # Function-wrapped validators add their own segment, e.g. "function-after[...]".
+        path = [p for p in path if not p.startswith(("function-", "constrained-"))]
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+        if err["type"] == "value_error":
+            ctx.setdefault("detail", str((err.get("ctx") or {}).get("error", err.get("msg", ""))))
+        errors.append(
+            FieldError(
+                field=".".join(path) or location,
+                location=location,
+                code=err["type"],
+                message=_field_message(err["type"], lang, ctx, err.get("msg", "")),
+            )
+        )
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    def lang_of(request: Request) -> Lang:
+        return negotiate(request.headers.get("accept-language"))
+
+    @app.exception_handler(CRMError)
+    async def crm_error(request: Request, exc: CRMError) -> JSONResponse:
+        lang = lang_of(request)
+        errors = [
+            FieldError(field=f, location="body", code=c, message=_field_message(c, lang, p, c))
+            for f, c, p in exc.fields
+        ] or None
+        return _problem(
+            request, exc.status_code, exc.code, lang, params=exc.params, errors=errors, headers=exc.headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        lang = lang_of(request)
+        return _problem(
+            request, 422, ErrorCode.VALIDATION_FAILED, lang, errors=_pydantic_errors(exc, lang)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {
+            404: ErrorCode.NOT_FOUND,
+            405: ErrorCode.METHOD_NOT_ALLOWED,
+            401: ErrorCode.NOT_AUTHENTICATED,
+            403: ErrorCode.PERMISSION_DENIED,
+        }.get(exc.status_code, ErrorCode.HTTP_ERROR)
+        return _problem(request, exc.status_code, code, lang_of(request), headers=exc.headers)
+
+    @app.exception_handler(StaleDataError)
+    async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        return _problem(request, 409, ErrorCode.VERSION_CONFLICT, lang_of(request), params={"current": "?"})
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # Services check the rules they know; this catches the races between two writers.
+        log.info("integrity error turned into 409: %s", exc.orig)
+        return _problem(request, 409, ErrorCode.CONFLICT, lang_of(request))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return _problem(request, 500, ErrorCode.INTERNAL_ERROR, lang_of(request))
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the problem+json answers an operation can give."""
+    descriptions = {
+        401: "Not authenticated",
+        403: "Permission denied",
+        404: "Not found (also for records outside the caller's data scope)",
+        409: "Conflict: stale version or a broken business rule",
+        422: "Invalid input; `errors` names each field",
+    }
+    return {
+        status: {
+            "description": descriptions[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

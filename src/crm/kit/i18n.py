@@ -1,0 +1,121 @@
+"""Message catalogue (zh-CN first, English second) and language negotiation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+MESSAGES: dict[str, dict[Lang, str]] = {
+    # Problem titles, by error code.
+    "not_found": {"zh": "{resource}不存在", "en": "{resource} not found"},
+    "not_authenticated": {"zh": "未登录或登录已过期，请重新登录", "en": "Not authenticated or session expired"},
+    "invalid_credentials": {"zh": "用户名或密码错误", "en": "Incorrect username or password"},
+    "user_inactive": {"zh": "账号已停用", "en": "The account is disabled"},
+    "permission_denied": {"zh": "无权执行此操作", "en": "You are not allowed to do this"},
+    "validation_failed": {"zh": "请求参数校验失败", "en": "The request is invalid"},
+    "version_conflict": {
+        "zh": "数据已被他人修改（当前版本 {current}），请刷新后重试",
+        "en": "The record was changed by someone else (current version {current}); reload and retry",
+    },
+    "duplicate": {"zh": "{field}已存在：{value}", "en": "{field} already exists: {value}"},
+    "conflict": {"zh": "操作与现有数据冲突", "en": "The operation conflicts with existing data"},
+    "invalid_assignee": {
+        "zh": "用户 {user_id} 不是本租户在职的销售人员",
+        "en": "User {user_id} is not an active sales user of this tenant",
+    },
+    "method_not_allowed": {"zh": "不支持该请求方法", "en": "Method not allowed"},
+    "http_error": {"zh": "请求无法处理", "en": "The request could not be processed"},
+    "internal_error": {"zh": "服务器内部错误，请稍后重试", "en": "Internal server error; please retry later"},
+    "body_too_large": {"zh": "请求体过大", "en": "Request body too large"},
+    # Resource names used in messages.
+    "resource.customer": {"zh": "客户", "en": "Customer"},
+    "resource.contact": {"zh": "联系人", "en": "Contact"},
+    "resource.address": {"zh": "地址", "en": "Address"},
+    "resource.user": {"zh": "用户", "en": "User"},
+    "resource.resource": {"zh": "资源", "en": "Resource"},
+    "field.customer_code": {"zh": "客户编码", "en": "Customer code"},
+    # Field-level validation messages, by pydantic error type or our own code.
+    "v.missing": {"zh": "必填字段", "en": "Field required"},
+    "v.extra_forbidden": {"zh": "不允许的字段", "en": "Unknown field"},
+    "v.string_too_long": {"zh": "长度不能超过 {max_length} 个字符", "en": "At most {max_length} characters"},
+    "v.string_too_short": {"zh": "长度不能少于 {min_length} 个字符", "en": "At least {min_length} characters"},
+    "v.enum": {"zh": "取值必须是 {expected} 之一", "en": "Must be one of {expected}"},
+    "v.literal_error": {"zh": "取值必须是 {expected} 之一", "en": "Must be one of {expected}"},
+    "v.int_parsing": {"zh": "必须是整数", "en": "Must be an integer"},
+    "v.int_type": {"zh": "必须是整数", "en": "Must be an integer"},
+    "v.decimal_parsing": {"zh": "必须是数字", "en": "Must be a number"},
+    "v.decimal_max_digits": {"zh": "数字位数过多", "en": "Too many digits"},
+    "v.decimal_max_places": {"zh": "最多保留 2 位小数", "en": "At most 2 decimal places"},
+    "v.decimal_whole_digits": {"zh": "整数部分位数过多", "en": "Too many digits before the decimal point"},
+    "v.greater_than_equal": {"zh": "不能小于 {ge}", "en": "Must be at least {ge}"},
+    "v.less_than_equal": {"zh": "不能大于 {le}", "en": "Must be at most {le}"},
+    "v.greater_than": {"zh": "必须大于 {gt}", "en": "Must be greater than {gt}"},
+    "v.date_from_datetime_parsing": {"zh": "日期格式应为 YYYY-MM-DD", "en": "Dates look like YYYY-MM-DD"},
+    "v.date_parsing": {"zh": "日期格式应为 YYYY-MM-DD", "en": "Dates look like YYYY-MM-DD"},
+    "v.bool_parsing": {"zh": "必须是 true 或 false", "en": "Must be true or false"},
+    "v.string_type": {"zh": "必须是字符串", "en": "Must be a string"},
+    "v.list_type": {"zh": "必须是数组", "en": "Must be a list"},
+    "v.dict_type": {"zh": "必须是对象", "en": "Must be an object"},
+    "v.value_error": {"zh": "取值无效：{detail}", "en": "Invalid value: {detail}"},
+    "v.phone_invalid": {
+        "zh": "不是有效的中国大陆手机或固定电话号码",
+        "en": "Not a valid mainland China mobile or landline number",
+    },
+    "v.email_invalid": {"zh": "邮箱地址无效", "en": "Not a valid email address"},
+    "v.province_unknown": {"zh": "未知的省份：{value}", "en": "Unknown province: {value}"},
+    "v.region_unknown": {"zh": "大区必须是 {expected} 之一", "en": "Region must be one of {expected}"},
+    "v.tags_invalid": {"zh": "标签必须是非空且不超过 30 个字符的文本", "en": "Tags are non-empty texts of at most 30 characters"},
+    "v.date_range": {"zh": "开始日期不能晚于结束日期", "en": "The start date must not be after the end date"},
+    "v.sort_unknown": {"zh": "不支持的排序字段，可选：{expected}", "en": "Unknown sort field; one of {expected}"},
+    "v.invalid": {"zh": "取值无效", "en": "Invalid value"},
+    "v.text_invalid": {"zh": "文本包含无法保存的字符", "en": "Text contains characters that cannot be stored"},
+    "v.invalid_assignee": {
+        "zh": "用户 {user_id} 不是本租户在职的相应岗位人员",
+        "en": "User {user_id} is not an active user of this tenant in a suitable role",
+    },
+    "v.string_pattern_mismatch": {"zh": "格式不正确", "en": "Wrong format"},
+    "v.too_long": {"zh": "最多 {max_length} 项", "en": "At most {max_length} items"},
+    "v.json_invalid": {"zh": "JSON 格式错误", "en": "Malformed JSON"},
+    "v.model_attributes_type": {"zh": "必须是对象", "en": "Must be an object"},
+    "v.model_type": {"zh": "必须是对象", "en": "Must be an object"},
+    "v.int_from_float": {"zh": "必须是整数", "en": "Must be an integer"},
+    "v.date_type": {"zh": "日期格式应为 YYYY-MM-DD", "en": "Dates look like YYYY-MM-DD"},
+    "v.date_from_datetime_inexact": {"zh": "日期格式应为 YYYY-MM-DD", "en": "Dates look like YYYY-MM-DD"},
+    "v.decimal_type": {"zh": "必须是数字", "en": "Must be a number"},
+    "v.finite_number": {"zh": "必须是有限数字", "en": "Must be a finite number"},
+    "v.bool_type": {"zh": "必须是 true 或 false", "en": "Must be true or false"},
+}
+
+
+def negotiate(accept_language: str | None) -> Lang:
+    """Pick zh or en from an Accept-Language header; Chinese is the default."""
+    if not accept_language:
+        return "zh"
+    best: tuple[float, Lang] = (-1.0, "zh")
+    for part in accept_language.split(","):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, params = piece.partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary in ("zh", "en") and quality > best[0]:
+            best = (quality, "zh" if primary == "zh" else "en")
+    return best[1]
+
+
+def translate(key: str, lang: Lang, **params: object) -> str:
+    entry = MESSAGES.get(key)
+    if entry is None:
+        return key
+    template = entry[lang]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template

@@ -1,0 +1,24 @@
+"""Every SQLAlchemy model, importable from one place (Alembic's import point)."""
+
+from crm.kit.db import Base
+from crm.models.customers import (
+    Customer,
+    CustomerAddress,
+    CustomerAssignment,
+    CustomerContact,
+    CustomerLevelChange,
+)
+from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
+
+__all__ = [
+    "Base",
+    "CodeSequence",
+    "Customer",
+    "CustomerAddress",
+    "CustomerAssignment",
+    "CustomerContact",
+    "CustomerLevelChange",
+    "RegionMapping",
+    "Tenant",
+    "User",
+]

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.kit.db import Base, IdMixin, TimestampMixin
+from crm.kit.regions import Region
+from crm.kit.types import BigIntId, UTCDateTime
+from crm.models.enums import Role, db_enum
+
+
+class Tenant(IdMixin, TimestampMixin, Base):
+    __tablename__ = "tenants"
+
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(IdMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"), index=True)
+    # Unique across tenants, so a login needs nothing but the user name.
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(db_enum(Role, "user_role"))
+    region: Mapped[Region | None] = mapped_column(db_enum(Region, "user_region"), nullable=True)
+    team: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class RegionMapping(IdMixin, Base):
+    """Per-tenant province → sales region; seeded from the national default."""
+
+    __tablename__ = "region_mappings"
+    __table_args__ = (UniqueConstraint("tenant_id", "province"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"))
+    province: Mapped[str] = mapped_column(String(20))
+    region: Mapped[Region] = mapped_column(db_enum(Region, "mapping_region"))
+
+
+class CodeSequence(Base):
+    """Per-tenant counters for generated business codes (customer_code, …)."""
+
+    __tablename__ = "code_sequences"
+
+    tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigIntId, default=0)

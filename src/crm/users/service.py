@@ -1,0 +1,111 @@
+"""Tenants and users: creation, authentication, and the Actor a request runs as."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.auth.passwords import hash_password, verify_password
+from crm.auth.permissions import ROLE_PERMISSIONS, ROLE_SCOPES, SALES_OWNER_ROLES
+from crm.kit.actor import Actor
+from crm.kit.db import utcnow
+from crm.kit.errors import Conflict, ErrorCode, field_invalid
+from crm.kit.regions import DEFAULT_PROVINCE_REGIONS, Region
+from crm.models import RegionMapping, Tenant, User
+from crm.models.enums import Role
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def create_tenant(session: Session, code: str, name: str | None = None) -> Tenant:
+    if session.scalar(select(Tenant).where(Tenant.code == code)) is not None:
+        raise Conflict(ErrorCode.DUPLICATE, params={"field": "tenant", "value": code})
+    tenant = Tenant(code=code, name=name or code)
+    session.add(tenant)
+    session.flush()
+    session.add_all(
+        RegionMapping(tenant_id=tenant.id, province=province, region=region)
+        for province, region in DEFAULT_PROVINCE_REGIONS.items()
+    )
+    session.flush()
+    return tenant
+
+
+def get_or_create_tenant(session: Session, code: str) -> Tenant:
+    tenant = session.scalar(select(Tenant).where(Tenant.code == code))
+    return tenant if tenant is not None else create_tenant(session, code)
+
+
+def create_user(
+    session: Session,
+    *,
+    tenant: Tenant,
+    username: str,
+    password: str,
+    role: Role,
+    region: Region | None = None,
+    display_name: str | None = None,
+    team: str | None = None,
+) -> User:
+    username = username.strip()
+    if not username:
+        raise field_invalid("username", "missing")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise field_invalid("password", "string_too_short", min_length=MIN_PASSWORD_LENGTH)
+    if role in (Role.SALES_MANAGER, Role.SERVICE_MANAGER) and region is None:
+        raise field_invalid("region", "missing")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(ErrorCode.DUPLICATE, params={"field": "username", "value": username})
+    user = User(
+        tenant_id=tenant.id,
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        region=region,
+        team=team,
+        is_active=True,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None; the same time either way."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(
+        id=user.id,
+        tenant_id=user.tenant_id,
+        username=user.username,
+        role=user.role,
+        data_scope=ROLE_SCOPES[user.role],
+        permissions=frozenset(ROLE_PERMISSIONS[user.role]),
+        regions=(user.region,) if user.region else (),
+        team=user.team,
+        display_name=user.display_name,
+    )
+
+
+def find_sales_owner(session: Session, tenant_id: int, user_id: int) -> User | None:
+    """An active user of the tenant who can own customers as their sales rep."""
+    return session.scalar(
+        select(User).where(
+            User.id == user_id,
+            User.tenant_id == tenant_id,
+            User.is_active.is_(True),
+            User.role.in_(SALES_OWNER_ROLES),
+        )
+    )
+
+
+def find_user(session: Session, tenant_id: int, user_id: int) -> User | None:
+    return session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
