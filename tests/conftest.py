@@ -23,6 +23,22 @@ from tests.servers import postgres_server
 DATABASES = [d for d in os.environ.get("CRM_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql_only: a PostgreSQL property (query plans, locking)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run postgresql_only tests on PostgreSQL alone: deselected, not skipped, elsewhere."""
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on = callspec.params.get("engine") if callspec else None
+        (drop if item.get_closest_marker("postgresql_only") and on != "postgresql" else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     given = os.environ.get("CRM_TEST_POSTGRES_URL")

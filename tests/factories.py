@@ -73,17 +73,20 @@ class Api:
     def headers(self) -> dict[str, str]:
         return auth(self.user)
 
-    def get(self, path: str, **kw: Any) -> Any:
-        return self.client.get(f"/api/v1{path}", headers=self.headers, **kw)
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        return {**self.headers, **(extra or {})}
 
-    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.post(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+    def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", headers=self._headers(headers), **kw)
 
-    def put(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.put(f"/api/v1{path}", json=json, headers=self.headers, **kw)
+    def post(self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", json=json, headers=self._headers(headers), **kw)
 
-    def delete(self, path: str, **kw: Any) -> Any:
-        return self.client.delete(f"/api/v1{path}", headers=self.headers, **kw)
+    def put(self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.put(f"/api/v1{path}", json=json, headers=self._headers(headers), **kw)
+
+    def delete(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.delete(f"/api/v1{path}", headers=self._headers(headers), **kw)
 
     def create_customer(self, **fields: Any) -> dict[str, Any]:
         body = {"customer_name": f"测试客户{next(_counter)}", "customer_type": "enterprise", **fields}

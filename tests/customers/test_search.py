@@ -1,0 +1,179 @@
+"""Keyword search and filters; on PostgreSQL the keyword is answered from the GIN index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from crm.customers.repository import CustomerRepository
+from crm.customers.schemas import CustomerFilters
+from crm.kit import search
+from crm.kit.db import utcnow
+from crm.models import Customer
+from crm.users.service import actor_for
+from tests.factories import Api, mobile
+
+
+def _names(api: Api, **params: Any) -> list[str]:
+    response = api.get("/crm/customers/search", params=params)
+    assert response.status_code == 200, response.text
+    return [c["customer_name"] for c in response.json()["items"]]
+
+
+@pytest.fixture
+def companies(admin: Api) -> dict[str, dict]:
+    made = {}
+    for name, contact, phone, email in [
+        ("华为技术有限公司", "任正", mobile(11112222), "ren@huawei.example"),
+        ("北京华联商厦", "张伟", mobile(33334444), None),
+        ("深圳市腾讯计算机系统有限公司", "马化", "0755-86013388", "pony@qq.example"),
+        ("上海为技软件", "李为", None, None),
+    ]:
+        made[name] = admin.create_customer(
+            customer_name=name,
+            contacts=[{"contact_name": contact, "contact_phone": phone, "contact_email": email}],
+        )
+    return made
+
+
+class TestKeyword:
+    def test_a_two_character_chinese_keyword_finds_its_customers(self, admin: Api, companies: dict) -> None:
+        assert _names(admin, keyword="华为") == ["华为技术有限公司"]
+
+    def test_a_single_character_finds_every_customer_containing_it(self, admin: Api, companies: dict) -> None:
+        assert set(_names(admin, keyword="华")) == {"华为技术有限公司", "北京华联商厦"}
+
+    def test_longer_chinese_keywords_must_appear_as_written(self, admin: Api, companies: dict) -> None:
+        assert _names(admin, keyword="为技术") == ["华为技术有限公司"]
+        assert _names(admin, keyword="华技") == []  # characters present, but not adjacent
+
+    def test_contact_names_phones_last_four_digits_and_emails_are_searched(
+        self, admin: Api, companies: dict
+    ) -> None:
+        assert _names(admin, keyword="张伟") == ["北京华联商厦"]
+        assert _names(admin, keyword=mobile(33334444)) == ["北京华联商厦"]
+        assert _names(admin, keyword="4444") == ["北京华联商厦"]
+        assert _names(admin, keyword="3388") == ["深圳市腾讯计算机系统有限公司"]
+        assert _names(admin, keyword="0755-86013388") == ["深圳市腾讯计算机系统有限公司"]
+        assert _names(admin, keyword="pony@qq.example") == ["深圳市腾讯计算机系统有限公司"]
+        assert _names(admin, keyword="PONY") == ["深圳市腾讯计算机系统有限公司"]
+
+    def test_the_customer_code_is_searched(self, admin: Api, companies: dict) -> None:
+        code = companies["北京华联商厦"]["customer_code"]
+        assert _names(admin, keyword=code) == ["北京华联商厦"]
+        assert _names(admin, keyword=code.lower()) == ["北京华联商厦"]
+
+    def test_exact_code_ranks_first_then_name_prefix_then_other_matches(self, admin: Api) -> None:
+        admin.create_customer(customer_name="Big ACME Corp")
+        admin.create_customer(customer_name="ACME Trading")
+        admin.create_customer(customer_name="某贸易公司", customer_code="ACME")
+        assert _names(admin, keyword="acme") == ["某贸易公司", "ACME Trading", "Big ACME Corp"]
+
+    def test_an_exact_phone_ranks_before_name_matches(self, admin: Api) -> None:
+        phone = mobile(55556666)
+        admin.create_customer(customer_name=f"{phone}号店")
+        admin.create_customer(customer_name="某公司", contacts=[{"contact_name": "甲", "contact_phone": phone}])
+        assert _names(admin, keyword=phone) == ["某公司", f"{phone}号店"]
+
+    def test_wildcards_and_punctuation_match_literally(self, admin: Api, companies: dict) -> None:
+        assert _names(admin, keyword="%") == []
+        assert _names(admin, keyword="_") == []
+        assert _names(admin, keyword="!!!") == []
+
+    def test_full_width_and_case_do_not_matter(self, admin: Api, companies: dict) -> None:
+        assert _names(admin, keyword="ＲＥＮ") == ["华为技术有限公司"]
+
+    def test_a_renamed_customer_is_found_by_its_new_name(self, admin: Api, companies: dict) -> None:
+        customer = companies["上海为技软件"]
+        admin.put(f"/crm/customers/{customer['id']}", {"version": 1, "customer_name": "上海新名字软件"})
+        assert _names(admin, keyword="新名") == ["上海新名字软件"]
+        assert _names(admin, keyword="为技软") == []
+
+    def test_a_new_contact_makes_the_customer_findable_by_it(self, admin: Api, companies: dict) -> None:
+        customer = companies["上海为技软件"]
+        admin.post(f"/crm/customers/{customer['id']}/contacts", {"contact_name": "欧阳娜娜", "contact_phone": mobile(98765)})
+        assert _names(admin, keyword="欧阳") == ["上海为技软件"]
+        assert _names(admin, keyword="8765") == ["上海为技软件"]
+
+
+class TestFilters:
+    def test_filters_combine_with_each_other_and_the_keyword(self, admin: Api, sales_a: Api) -> None:
+        admin.create_customer(customer_name="华东甲", customer_level="A", province="江苏", industry="制造业",
+                              tags=["重点客户"], acquisition_date="2025-03-01", assigned_sales_id=sales_a.user.id)  # fmt: skip
+        admin.create_customer(customer_name="华东乙", customer_level="B", province="江苏", industry="金融",
+                              acquisition_date="2024-01-01")  # fmt: skip
+        admin.create_customer(customer_name="华南丙", customer_level="A", province="广东", customer_type="individual",
+                              customer_status="inactive", tags=["重点客户", "VIP"])  # fmt: skip
+        assert set(_names(admin, level="A")) == {"华东甲", "华南丙"}
+        assert set(_names(admin, level=["A", "B"], province="江苏")) == {"华东甲", "华东乙"}
+        assert _names(admin, status="inactive") == ["华南丙"]
+        assert _names(admin, type="individual") == ["华南丙"]
+        assert _names(admin, industry="金融") == ["华东乙"]
+        assert set(_names(admin, tag="重点客户")) == {"华东甲", "华南丙"}
+        assert _names(admin, tag="VIP") == ["华南丙"]
+        assert _names(admin, region="华南") == ["华南丙"]
+        assert _names(admin, assigned_sales_id=sales_a.user.id) == ["华东甲"]
+        assert _names(admin, acquired_from="2025-01-01", acquired_to="2025-12-31") == ["华东甲"]
+        assert _names(admin, keyword="华东", level="B") == ["华东乙"]
+        assert _names(admin, keyword="华", tag="VIP", status="inactive") == ["华南丙"]
+
+    def test_the_list_endpoint_takes_the_same_filters(self, admin: Api) -> None:
+        admin.create_customer(customer_name="甲", customer_level="A")
+        admin.create_customer(customer_name="乙", customer_level="C")
+        body = admin.get("/crm/customers", params={"level": "C"}).json()
+        assert [c["customer_name"] for c in body["items"]] == ["乙"]
+
+    def test_a_reversed_date_range_names_the_field(self, admin: Api) -> None:
+        response = admin.get("/crm/customers/search", params={"acquired_from": "2025-02-01", "acquired_to": "2025-01-01"})
+        assert response.status_code == 422
+        assert [(e["field"], e["location"], e["code"]) for e in response.json()["errors"]] == [
+            ("acquired_to", "query", "date_range")
+        ]
+
+    def test_an_unknown_level_names_the_field(self, admin: Api) -> None:
+        response = admin.get("/crm/customers/search", params={"level": "Z"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"].startswith("level")
+
+
+@pytest.mark.postgresql_only
+class TestIndexUse:
+    @pytest.fixture
+    def crowded(self, admin: Api, companies: dict, session: Session) -> None:
+        """Enough other customers that a sequential scan would be the wrong plan."""
+        rows = []
+        for i in range(5000):
+            name = f"填充贸易{i}号"
+            rows.append(
+                {
+                    "tenant_id": admin.user.tenant_id,
+                    "customer_code": f"F{i:07d}",
+                    "customer_name": name,
+                    "customer_type": "enterprise",
+                    "customer_level": "D",
+                    "customer_status": "active",
+                    "tags": [],
+                    "created_by": admin.user.id,
+                    "version": 1,
+                    "search_tokens": search.index_tokens([name, f"F{i:07d}"]),
+                    "search_text": search.search_text([name]),
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
+            )
+        session.execute(insert(Customer), rows)
+        session.execute(text("ANALYZE customers"))
+
+    @pytest.mark.parametrize("keyword", ["华为", "华", "4444", "ren@huawei.example", "华为技术"])
+    def test_postgresql_answers_keywords_from_the_gin_index(
+        self, admin: Api, crowded: None, session: Session, keyword: str
+    ) -> None:
+        statement = CustomerRepository(session, actor_for(admin.user)).search_statement(CustomerFilters(keyword=keyword))
+        compiled = statement.compile(dialect=session.get_bind().dialect)
+        plan = "\n".join(row[0] for row in session.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
+        assert "ix_customers_search_tokens" in plan, plan
+        assert "Seq Scan" not in plan, plan
+        assert _names(admin, keyword=keyword)  # and the indexed query still finds the customer
