@@ -45,7 +45,9 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
     app = FastAPI(
         title="CRM 客户关系管理",
         version=__version__,
-        description="客户档案、联系人、地址、分级与分配。Customer profiles, contacts, addresses, grading and assignment.",
+        description=(
+            "客户档案、联系人、地址、分级与分配。Customer profiles, contacts, addresses, grading and assignment."
+        ),
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
         redoc_url=None,
@@ -57,9 +59,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             for model in (Problem, FieldError):
                 definition = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -59,7 +59,7 @@ def db_upgrade() -> None:
 
 
 @user_app.command("create")
-def user_create(
+def user_create(  # noqa: PLR0917 - Typer maps each option to a parameter
     username: Annotated[str, typer.Option(help="Login name, unique across tenants")],
     password: Annotated[str, typer.Option(help="At least 12 characters")],
     role: Annotated[Role, typer.Option(help="Role")],

@@ -6,13 +6,14 @@ Everything goes through the services, so demo rows obey the same rules as real o
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from faker import Faker
 from sqlalchemy.orm import Session
 
 from crm.customers import schemas, service
+from crm.kit.clock import business_today
 from crm.kit.phones import normalise_phone
 from crm.kit.regions import DEFAULT_PROVINCE_REGIONS, Region
 from crm.models.enums import (
@@ -27,7 +28,7 @@ from crm.models.enums import (
 from crm.users.service import actor_for, create_user, get_or_create_tenant
 
 DEMO_ADMIN = "admin"
-DEMO_PASSWORD = "crm-demo-2026!"
+DEMO_PASSWORD = "crm-demo-2026!"  # noqa: S105 - the published demo login, printed by make run
 
 CITIES: dict[str, list[str]] = {
     "北京市": ["北京市"],
@@ -61,11 +62,24 @@ CITIES: dict[str, list[str]] = {
     "新疆维吾尔自治区": ["乌鲁木齐市"],
 }
 # Customers cluster where the economy does: weights per province.
-PROVINCE_WEIGHTS = {p: 1 for p in CITIES} | {
+PROVINCE_WEIGHTS = dict.fromkeys(CITIES, 1) | {
     "广东省": 9, "江苏省": 8, "浙江省": 8, "上海市": 7, "北京市": 7, "山东省": 5,
     "四川省": 4, "湖北省": 4, "福建省": 4, "河南省": 3,
 }  # fmt: skip
-INDUSTRIES = ["制造业", "信息技术", "金融", "零售", "医疗健康", "教育", "房地产", "物流", "能源", "餐饮", "建筑", "农业"]
+INDUSTRIES = [
+    "制造业",
+    "信息技术",
+    "金融",
+    "零售",
+    "医疗健康",
+    "教育",
+    "房地产",
+    "物流",
+    "能源",
+    "餐饮",
+    "建筑",
+    "农业",
+]
 SOURCES = ["官网", "展会", "转介绍", "电话营销", "线上广告", "合作伙伴", "老客户推荐", "线索转化"]
 TAGS = ["重点客户", "高潜力", "价格敏感", "长期合作", "新客户", "待跟进", "VIP", "政府关系", "上市公司", "续约期"]
 TITLES = ["总经理", "采购经理", "财务总监", "技术总监", "运营经理", "行政主管", "项目经理", "董事长助理", "市场总监"]
@@ -122,7 +136,7 @@ def load_demo(session: Session, *, customers: int = 300, seed: int = 20261125) -
     actor = actor_for(admin)
     provinces = list(PROVINCE_WEIGHTS)
     weights = [PROVINCE_WEIGHTS[p] for p in provinces]
-    today = date.today()
+    today = business_today()
     contacts_made = addresses_made = 0
     for _ in range(customers):
         province = rng.choices(provinces, weights)[0]
@@ -164,9 +178,7 @@ def load_demo(session: Session, *, customers: int = 300, seed: int = 20261125) -
             customer_status=rng.choices(list(CustomerStatus), [90, 8, 2])[0],
             industry=rng.choice(INDUSTRIES) if enterprise else None,
             company_size=rng.choice(list(CompanySize)) if enterprise else None,
-            annual_revenue=(
-                Decimal(str(round(rng.uniform(0.2, 1.5) * revenue_scale, 2))) if enterprise else None
-            ),
+            annual_revenue=(Decimal(str(round(rng.uniform(0.2, 1.5) * revenue_scale, 2))) if enterprise else None),
             credit_rating=rng.choice(list(CreditRating)) if enterprise else None,
             source=rng.choice(SOURCES),
             acquisition_date=today - timedelta(days=rng.randint(1, 365 * 3)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -35,7 +37,9 @@ class TestContacts:
 
     def test_phones_are_validated_and_stored_normalised(self, admin: Api) -> None:
         customer = admin.create_customer()
-        ok = admin.post(f"/crm/customers/{customer['id']}/contacts", {"contact_name": "王", "contact_phone": "0571 8888 6666"})
+        ok = admin.post(
+            f"/crm/customers/{customer['id']}/contacts", {"contact_name": "王", "contact_phone": "0571 8888 6666"}
+        )
         assert ok.json()["contact_phone"] == "0571-88886666"
         bad = admin.post(f"/crm/customers/{customer['id']}/contacts", {"contact_name": "王", "contact_phone": "138"})
         assert bad.status_code == 422
@@ -52,7 +56,8 @@ class TestContacts:
         customer = admin.create_customer(contacts=[{"contact_name": "周一"}])
         contact = customer["contacts"][0]
         first = admin.put(f"/crm/contacts/{contact['id']}", {"version": 1, "contact_title": "总经理"})
-        assert first.status_code == 200 and first.json()["version"] == 2
+        assert first.status_code == 200
+        assert first.json()["version"] == 2
         stale = admin.put(f"/crm/contacts/{contact['id']}", {"version": 1, "contact_title": "董事长"})
         assert stale.status_code == 409
         assert _contacts(admin, customer["id"])["周一"]["contact_title"] == "总经理"
@@ -64,7 +69,8 @@ class TestContacts:
         primary = next(c for c in customer["contacts"] if c["is_primary"])
         assert admin.delete(f"/crm/contacts/{primary['id']}").status_code == 204
         remaining = _contacts(admin, customer["id"])
-        assert list(remaining) == ["吴二"] and remaining["吴二"]["is_primary"] is True
+        assert list(remaining) == ["吴二"]
+        assert remaining["吴二"]["is_primary"] is True
         assert admin.get("/crm/customers/search", params={"keyword": "4321"}).json()["total"] == 0
         assert admin.put(f"/crm/contacts/{primary['id']}", {"version": 1, "contact_name": "x"}).status_code == 404
 
@@ -76,7 +82,12 @@ class TestContacts:
 
 
 class TestAddresses:
-    ADDRESS = {"address_type": "shipping", "province": "湖北", "city": "武汉市", "detailed_address": "光谷大道1号"}
+    ADDRESS: ClassVar[dict[str, str]] = {
+        "address_type": "shipping",
+        "province": "湖北",
+        "city": "武汉市",
+        "detailed_address": "光谷大道1号",
+    }
 
     def test_one_default_per_type_and_the_first_is_default(self, admin: Api) -> None:
         customer = admin.create_customer()

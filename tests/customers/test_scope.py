@@ -37,7 +37,11 @@ def _nested_paths(customer: dict) -> list[tuple[str, str, dict | None]]:
         ("PUT", f"/crm/contacts/{contact['id']}", {"version": 1, "contact_name": "改名"}),
         ("DELETE", f"/crm/contacts/{contact['id']}", None),
         ("GET", f"/crm/customers/{cid}/addresses", None),
-        ("POST", f"/crm/customers/{cid}/addresses", {"address_type": "home", "province": "浙江", "city": "杭州市", "detailed_address": "x"}),
+        (
+            "POST",
+            f"/crm/customers/{cid}/addresses",
+            {"address_type": "home", "province": "浙江", "city": "杭州市", "detailed_address": "x"},
+        ),
         ("PUT", f"/crm/addresses/{address['id']}", {"version": 1, "city": "宁波市"}),
         ("DELETE", f"/crm/addresses/{address['id']}", None),
     ]

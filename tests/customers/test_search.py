@@ -50,9 +50,7 @@ class TestKeyword:
         assert _names(admin, keyword="为技术") == ["华为技术有限公司"]
         assert _names(admin, keyword="华技") == []  # characters present, but not adjacent
 
-    def test_contact_names_phones_last_four_digits_and_emails_are_searched(
-        self, admin: Api, companies: dict
-    ) -> None:
+    def test_contact_names_phones_last_four_digits_and_emails_are_searched(self, admin: Api, companies: dict) -> None:
         assert _names(admin, keyword="张伟") == ["北京华联商厦"]
         assert _names(admin, keyword=mobile(33334444)) == ["北京华联商厦"]
         assert _names(admin, keyword="4444") == ["北京华联商厦"]
@@ -94,19 +92,35 @@ class TestKeyword:
 
     def test_a_new_contact_makes_the_customer_findable_by_it(self, admin: Api, companies: dict) -> None:
         customer = companies["上海为技软件"]
-        admin.post(f"/crm/customers/{customer['id']}/contacts", {"contact_name": "欧阳娜娜", "contact_phone": mobile(98765)})
+        admin.post(
+            f"/crm/customers/{customer['id']}/contacts", {"contact_name": "欧阳娜娜", "contact_phone": mobile(98765)}
+        )
         assert _names(admin, keyword="欧阳") == ["上海为技软件"]
         assert _names(admin, keyword="8765") == ["上海为技软件"]
 
 
 class TestFilters:
     def test_filters_combine_with_each_other_and_the_keyword(self, admin: Api, sales_a: Api) -> None:
-        admin.create_customer(customer_name="华东甲", customer_level="A", province="江苏", industry="制造业",
-                              tags=["重点客户"], acquisition_date="2025-03-01", assigned_sales_id=sales_a.user.id)  # fmt: skip
-        admin.create_customer(customer_name="华东乙", customer_level="B", province="江苏", industry="金融",
-                              acquisition_date="2024-01-01")  # fmt: skip
-        admin.create_customer(customer_name="华南丙", customer_level="A", province="广东", customer_type="individual",
-                              customer_status="inactive", tags=["重点客户", "VIP"])  # fmt: skip
+        admin.create_customer(
+            customer_name="华东甲",
+            customer_level="A",
+            province="江苏",
+            industry="制造业",
+            tags=["重点客户"],
+            acquisition_date="2025-03-01",
+            assigned_sales_id=sales_a.user.id,
+        )
+        admin.create_customer(
+            customer_name="华东乙", customer_level="B", province="江苏", industry="金融", acquisition_date="2024-01-01"
+        )
+        admin.create_customer(
+            customer_name="华南丙",
+            customer_level="A",
+            province="广东",
+            customer_type="individual",
+            customer_status="inactive",
+            tags=["重点客户", "VIP"],
+        )
         assert set(_names(admin, level="A")) == {"华东甲", "华南丙"}
         assert set(_names(admin, level=["A", "B"], province="江苏")) == {"华东甲", "华东乙"}
         assert _names(admin, status="inactive") == ["华南丙"]
@@ -127,7 +141,9 @@ class TestFilters:
         assert [c["customer_name"] for c in body["items"]] == ["乙"]
 
     def test_a_reversed_date_range_names_the_field(self, admin: Api) -> None:
-        response = admin.get("/crm/customers/search", params={"acquired_from": "2025-02-01", "acquired_to": "2025-01-01"})
+        response = admin.get(
+            "/crm/customers/search", params={"acquired_from": "2025-02-01", "acquired_to": "2025-01-01"}
+        )
         assert response.status_code == 422
         assert [(e["field"], e["location"], e["code"]) for e in response.json()["errors"]] == [
             ("acquired_to", "query", "date_range")
@@ -171,9 +187,13 @@ class TestIndexUse:
     def test_postgresql_answers_keywords_from_the_gin_index(
         self, admin: Api, crowded: None, session: Session, keyword: str
     ) -> None:
-        statement = CustomerRepository(session, actor_for(admin.user)).search_statement(CustomerFilters(keyword=keyword))
+        statement = CustomerRepository(session, actor_for(admin.user)).search_statement(
+            CustomerFilters(keyword=keyword)
+        )
         compiled = statement.compile(dialect=session.get_bind().dialect)
-        plan = "\n".join(row[0] for row in session.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
+        plan = "\n".join(
+            row[0] for row in session.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+        )
         assert "ix_customers_search_tokens" in plan, plan
         assert "Seq Scan" not in plan, plan
         assert _names(admin, keyword=keyword)  # and the indexed query still finds the customer

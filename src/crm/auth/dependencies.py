@@ -29,9 +29,7 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_actor(
-    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Actor:
+def get_actor(session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Actor:
     claims = read_token(token) if token else None
     if claims is None:
         raise NotAuthenticated()

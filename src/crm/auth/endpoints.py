@@ -16,7 +16,7 @@ from crm.users.service import authenticate
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@router.post("/login", response_model=Token, responses=problem_responses(401, 422))
+@router.post("/login", response_model=Token, responses=problem_responses(400, 401, 422))
 def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Exchange a user name and password for a bearer token."""
     user = authenticate(session, form.username, form.password)
@@ -37,7 +37,8 @@ def me(session: SessionDep, actor: CurrentActor) -> Me:
     """The signed-in user, their tenant, permissions and data scope."""
     user = session.get(User, actor.id)
     tenant = session.get(Tenant, actor.tenant_id)
-    assert user is not None and tenant is not None  # get_actor has loaded both
+    if user is None or tenant is None:  # deleted between get_actor and here
+        raise NotAuthenticated()
     return Me(
         id=user.id,
         username=user.username,

@@ -33,9 +33,7 @@ _SALES_WORK = {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.SALES_MANAGER: frozenset(
-        _SALES_WORK | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN}
-    ),
+    Role.SALES_MANAGER: frozenset(_SALES_WORK | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN}),
     Role.SALES: frozenset(_SALES_WORK),
     Role.SERVICE_MANAGER: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),
     Role.SERVICE_AGENT: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),

@@ -10,7 +10,7 @@ from crm.models.enums import Role
 
 class Token(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_at: datetime
     expires_in: int
 

@@ -26,7 +26,7 @@ ContactWriter = Annotated[Actor, Depends(require(Permission.CONTACT_WRITE))]
 Filters = Annotated[schemas.CustomerFilters, Query()]
 
 READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(401, 403, 404, 409, 422)
+WRITE = problem_responses(400, 401, 403, 404, 409, 422)
 
 
 def _page(items: list[schemas.Customer], total: int, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:
@@ -47,9 +47,7 @@ def search_customers(session: SessionDep, actor: Reader, filters: Filters) -> Pa
     return _page([schemas.Customer.model_validate(r) for r in rows], total, filters)
 
 
-@router.post(
-    "/customers", response_model=schemas.CustomerDetail, status_code=status.HTTP_201_CREATED, responses=WRITE
-)
+@router.post("/customers", response_model=schemas.CustomerDetail, status_code=status.HTTP_201_CREATED, responses=WRITE)
 def create_customer(
     session: SessionDep, actor: Creator, data: schemas.CustomerCreate, response: Response
 ) -> schemas.CustomerDetail:

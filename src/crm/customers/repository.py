@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, nulls_last, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, func, nulls_last, select
 from sqlalchemy.orm import selectinload
 
 from crm.customers.schemas import CustomerFilters
@@ -27,7 +27,7 @@ def customer_scope(actor: Actor) -> list[ColumnElement[bool]]:
     return [] if clause is None else [clause]
 
 
-def _visible_customer(actor: Actor, customer_id: ColumnElement[Any]) -> ColumnElement[bool]:
+def _visible_customer(actor: Actor, customer_id: SQLColumnExpression[Any]) -> ColumnElement[bool]:
     """The owning customer exists, is not deleted and is inside the actor's scope."""
     return exists(
         select(Customer.id).where(
@@ -64,12 +64,10 @@ class CustomerRepository(ScopedRepository[Customer]):
 
     def code_taken(self, code: str) -> bool:
         # Deleted customers keep their codes: history and integrations refer to them.
-        stmt = select(Customer.id).where(
-            Customer.tenant_id == self.actor.tenant_id, Customer.customer_code == code
-        )
+        stmt = select(Customer.id).where(Customer.tenant_id == self.actor.tenant_id, Customer.customer_code == code)
         return self.session.scalar(stmt) is not None
 
-    def search_statement(self, filters: CustomerFilters) -> Select[tuple[Customer]]:
+    def search_statement(self, filters: CustomerFilters) -> Select[Customer]:  # noqa: PLR0912 - one branch per filter
         dialect = self.session.get_bind().dialect.name
         stmt = self.select()
         if filters.level:
@@ -97,24 +95,20 @@ class CustomerRepository(ScopedRepository[Customer]):
 
         keyword = (filters.keyword or "").strip()
         if keyword:
-            stmt = stmt.where(
-                search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, dialect)
-            )
+            stmt = stmt.where(search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, dialect))
         sort = filters.sort or ("relevance" if keyword else "-created_at")
         if sort == "relevance":
             if not keyword:
                 return stmt.order_by(Customer.id.desc())
             exact = search.has_tokens(Customer.search_tokens, [search.exact_key(keyword)], dialect)
-            name_prefix = func.lower(Customer.customer_name).startswith(
-                search.normalise_text(keyword), autoescape=True
-            )
+            name_prefix = func.lower(Customer.customer_name).startswith(search.normalise_text(keyword), autoescape=True)
             rank = case((exact, 0), (name_prefix, 1), else_=2)
             return stmt.order_by(rank, Customer.id.desc())
         column = _SORTS[sort.lstrip("-")]
         ordered = column.desc() if sort.startswith("-") else column.asc()
         return stmt.order_by(nulls_last(ordered), Customer.id.desc())
 
-    def level_history(self, customer_id: int) -> Select[Any]:
+    def level_history(self, customer_id: int) -> Select[CustomerLevelChange, str]:
         return (
             select(CustomerLevelChange, User.display_name)
             .outerjoin(User, User.id == CustomerLevelChange.changed_by)

@@ -25,9 +25,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from crm.config import settings
-from crm.kit.validation import MAX_ID, reject_unstorable_text
+from crm.kit.clock import business_today
 from crm.kit.phones import normalise_phone
 from crm.kit.regions import Region, normalise_province
+from crm.kit.validation import MAX_ID, reject_unstorable_text
 from crm.models.enums import (
     AddressType,
     CompanySize,
@@ -101,9 +102,7 @@ Province = Annotated[
     AfterValidator(_province),
     Field(description="Provincial-level division; 广东 and 广东省 both become 广东省"),
 ]
-PostalCode = Annotated[
-    Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None, BeforeValidator(_blank_to_none)
-]
+PostalCode = Annotated[Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None, BeforeValidator(_blank_to_none)]
 DetailedAddress = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_dedupe)]
@@ -125,7 +124,7 @@ class ReadModel(BaseModel):
 
 
 def _birthday_not_future(value: date | None) -> date | None:
-    if value is not None and value > date.today():
+    if value is not None and value > business_today():
         raise PydanticCustomError("value_error", "birthday is in the future", {"error": "birthday is in the future"})
     return value
 

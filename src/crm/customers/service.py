@@ -156,18 +156,14 @@ def get_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
     return CustomerRepository(session, actor).get_profile(customer_id)
 
 
-def search_customers(
-    session: Session, actor: Actor, filters: schemas.CustomerFilters
-) -> tuple[list[Customer], int]:
+def search_customers(session: Session, actor: Actor, filters: schemas.CustomerFilters) -> tuple[list[Customer], int]:
     repo = CustomerRepository(session, actor)
     return fetch_page(
         session, repo.search_statement(filters), PageParams(page=filters.page, page_size=filters.page_size)
     )
 
 
-def update_customer(
-    session: Session, actor: Actor, customer_id: int, data: schemas.CustomerUpdate
-) -> Customer:
+def update_customer(session: Session, actor: Actor, customer_id: int, data: schemas.CustomerUpdate) -> Customer:
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
     _check_version(customer.version, data.version)
@@ -196,9 +192,7 @@ def delete_customer(session: Session, actor: Actor, customer_id: int) -> None:
     session.flush()
 
 
-def change_level(
-    session: Session, actor: Actor, customer_id: int, data: schemas.LevelChange
-) -> Customer:
+def change_level(session: Session, actor: Actor, customer_id: int, data: schemas.LevelChange) -> Customer:
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
     _check_version(customer.version, data.version)
@@ -245,9 +239,7 @@ def level_history(
     return items, total
 
 
-def assign_sales(
-    session: Session, actor: Actor, customer_id: int, data: schemas.SalesAssignment
-) -> Customer:
+def assign_sales(session: Session, actor: Actor, customer_id: int, data: schemas.SalesAssignment) -> Customer:
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
     _check_version(customer.version, data.version)
@@ -280,14 +272,14 @@ def _clear_primary(session: Session, customer_id: int, keep_id: int | None) -> N
     if keep_id is not None:
         stmt = stmt.where(CustomerContact.id != keep_id)
     # A bulk UPDATE before the new primary is flushed keeps the partial unique index satisfied.
-    session.execute(stmt.values(is_primary=False, version=CustomerContact.version + 1).execution_options(
-        synchronize_session="fetch"
-    ))
+    session.execute(
+        stmt.values(is_primary=False, version=CustomerContact.version + 1).execution_options(
+            synchronize_session="fetch"
+        )
+    )
 
 
-def _add_contact(
-    session: Session, actor: Actor, customer: Customer, data: schemas.ContactCreate
-) -> CustomerContact:
+def _add_contact(session: Session, actor: Actor, customer: Customer, data: schemas.ContactCreate) -> CustomerContact:
     existing = CustomerRepository(session, actor).active_contacts(customer.id)
     make_primary = data.is_primary or not existing
     if make_primary:
@@ -311,9 +303,7 @@ def list_contacts(session: Session, actor: Actor, customer_id: int) -> list[Cust
     return repo.active_contacts(customer_id)
 
 
-def create_contact(
-    session: Session, actor: Actor, customer_id: int, data: schemas.ContactCreate
-) -> CustomerContact:
+def create_contact(session: Session, actor: Actor, customer_id: int, data: schemas.ContactCreate) -> CustomerContact:
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
     contact = _add_contact(session, actor, customer, data)
@@ -321,9 +311,7 @@ def create_contact(
     return contact
 
 
-def update_contact(
-    session: Session, actor: Actor, contact_id: int, data: schemas.ContactUpdate
-) -> CustomerContact:
+def update_contact(session: Session, actor: Actor, contact_id: int, data: schemas.ContactUpdate) -> CustomerContact:
     contact = ContactRepository(session, actor).get(contact_id, for_update=True)
     _check_version(contact.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
@@ -366,15 +354,17 @@ def _clear_default(session: Session, customer_id: int, address_type: Any, keep_i
     )
     if keep_id is not None:
         stmt = stmt.where(CustomerAddress.id != keep_id)
-    session.execute(stmt.values(is_default=False, version=CustomerAddress.version + 1).execution_options(
-        synchronize_session="fetch"
-    ))
+    session.execute(
+        stmt.values(is_default=False, version=CustomerAddress.version + 1).execution_options(
+            synchronize_session="fetch"
+        )
+    )
 
 
-def _add_address(
-    session: Session, actor: Actor, customer: Customer, data: schemas.AddressCreate
-) -> CustomerAddress:
-    same_type = [a for a in CustomerRepository(session, actor).addresses(customer.id) if a.address_type == data.address_type]
+def _add_address(session: Session, actor: Actor, customer: Customer, data: schemas.AddressCreate) -> CustomerAddress:
+    same_type = [
+        a for a in CustomerRepository(session, actor).addresses(customer.id) if a.address_type == data.address_type
+    ]
     make_default = data.is_default or not same_type
     if make_default:
         _clear_default(session, customer.id, data.address_type, None)
@@ -395,16 +385,12 @@ def list_addresses(session: Session, actor: Actor, customer_id: int) -> list[Cus
     return repo.addresses(customer_id)
 
 
-def create_address(
-    session: Session, actor: Actor, customer_id: int, data: schemas.AddressCreate
-) -> CustomerAddress:
+def create_address(session: Session, actor: Actor, customer_id: int, data: schemas.AddressCreate) -> CustomerAddress:
     customer = CustomerRepository(session, actor).get(customer_id, for_update=True)
     return _add_address(session, actor, customer, data)
 
 
-def update_address(
-    session: Session, actor: Actor, address_id: int, data: schemas.AddressUpdate
-) -> CustomerAddress:
+def update_address(session: Session, actor: Actor, address_id: int, data: schemas.AddressUpdate) -> CustomerAddress:
     address = AddressRepository(session, actor).get(address_id, for_update=True)
     _check_version(address.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
@@ -425,10 +411,7 @@ def delete_address(session: Session, actor: Actor, address_id: int) -> None:
     session.delete(address)
     session.flush()
     if was_default:
-        rest = [
-            a for a in CustomerRepository(session, actor).addresses(customer_id) if a.address_type == address_type
-        ]
+        rest = [a for a in CustomerRepository(session, actor).addresses(customer_id) if a.address_type == address_type]
         if rest:
             min(rest, key=lambda a: a.id).is_default = True
             session.flush()
-

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, exists, func, literal, select, type_coerce
+from sqlalchemy import ColumnElement, SQLColumnExpression, String, cast, exists, func, literal, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 
 
-def json_array_contains(column: ColumnElement[Any], value: str, dialect: str) -> ColumnElement[bool]:
+def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: str) -> ColumnElement[bool]:
     """A JSON array column holds ``value`` (GIN-served ``@>`` on PostgreSQL)."""
     if dialect == "postgresql":
         return type_coerce(column, JSONB).contains(cast(literal([value], JSONB), JSONB))

@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     INVALID_ASSIGNEE = "invalid_assignee"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    MALFORMED_REQUEST = "malformed_request"
     HTTP_ERROR = "http_error"
     INTERNAL_ERROR = "internal_error"
 
@@ -193,26 +194,25 @@ def install_error_handlers(app: FastAPI) -> None:
             FieldError(field=f, location="body", code=c, message=_field_message(c, lang, p, c))
             for f, c, p in exc.fields
         ] or None
-        return _problem(
-            request, exc.status_code, exc.code, lang, params=exc.params, errors=errors, headers=exc.headers
-        )
+        return _problem(request, exc.status_code, exc.code, lang, params=exc.params, errors=errors, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         lang = lang_of(request)
-        return _problem(
-            request, 422, ErrorCode.VALIDATION_FAILED, lang, errors=_pydantic_errors(exc, lang)
-        )
+        return _problem(request, 422, ErrorCode.VALIDATION_FAILED, lang, errors=_pydantic_errors(exc, lang))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {
+            400: ErrorCode.MALFORMED_REQUEST,
             404: ErrorCode.NOT_FOUND,
             405: ErrorCode.METHOD_NOT_ALLOWED,
             401: ErrorCode.NOT_AUTHENTICATED,
             403: ErrorCode.PERMISSION_DENIED,
         }.get(exc.status_code, ErrorCode.HTTP_ERROR)
-        return _problem(request, exc.status_code, code, lang_of(request), headers=exc.headers)
+        params = {"resource": "resource"} if code == ErrorCode.NOT_FOUND else None
+        headers = dict(exc.headers) if exc.headers else None
+        return _problem(request, exc.status_code, code, lang_of(request), params=params, headers=headers)
 
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
@@ -233,6 +233,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem+json answers an operation can give."""
     descriptions = {
+        400: "The request body could not be read (not UTF-8 or not parseable)",
         401: "Not authenticated",
         403: "Permission denied",
         404: "Not found (also for records outside the caller's data scope)",

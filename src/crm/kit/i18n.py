@@ -24,6 +24,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "用户 {user_id} 不是本租户在职的销售人员",
         "en": "User {user_id} is not an active sales user of this tenant",
     },
+    "malformed_request": {
+        "zh": "请求体无法解析（须为 UTF-8 编码的 JSON 或表单）",
+        "en": "The request body could not be parsed (UTF-8 JSON or form expected)",
+    },
     "method_not_allowed": {"zh": "不支持该请求方法", "en": "Method not allowed"},
     "http_error": {"zh": "请求无法处理", "en": "The request could not be processed"},
     "internal_error": {"zh": "服务器内部错误，请稍后重试", "en": "Internal server error; please retry later"},
@@ -65,7 +69,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "v.email_invalid": {"zh": "邮箱地址无效", "en": "Not a valid email address"},
     "v.province_unknown": {"zh": "未知的省份：{value}", "en": "Unknown province: {value}"},
     "v.region_unknown": {"zh": "大区必须是 {expected} 之一", "en": "Region must be one of {expected}"},
-    "v.tags_invalid": {"zh": "标签必须是非空且不超过 30 个字符的文本", "en": "Tags are non-empty texts of at most 30 characters"},
+    "v.tags_invalid": {
+        "zh": "标签必须是非空且不超过 30 个字符的文本",
+        "en": "Tags are non-empty texts of at most 30 characters",
+    },
     "v.date_range": {"zh": "开始日期不能晚于结束日期", "en": "The start date must not be after the end date"},
     "v.sort_unknown": {"zh": "不支持的排序字段，可选：{expected}", "en": "Unknown sort field; one of {expected}"},
     "v.invalid": {"zh": "取值无效", "en": "Invalid value"},

@@ -39,7 +39,7 @@ def page_params(
     return PageParams(page=page, page_size=page_size)
 
 
-def count_rows(session: Session, stmt: Select[Any]) -> int:
+def count_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
     return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 

@@ -12,7 +12,7 @@ _ACCEPTED = {
 }
 
 
-def normalise_phone(raw: str) -> str | None:
+def normalise_phone(raw: str) -> str | None:  # noqa: PLR0911 - one early exit per rejection reason
     """Normalise a mainland China mobile or landline number, or return None if it is not one.
 
     Mobiles become their 11 digits (13812345678); landlines become area code with its

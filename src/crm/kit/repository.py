@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, false, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -22,9 +22,9 @@ M = TypeVar("M")
 def data_scope_clause(
     actor: Actor,
     *,
-    sales_owner: ColumnElement[Any],
-    service_owner: ColumnElement[Any],
-    region: ColumnElement[Any],
+    sales_owner: SQLColumnExpression[Any],
+    service_owner: SQLColumnExpression[Any],
+    region: SQLColumnExpression[Any],
 ) -> ColumnElement[bool] | None:
     """The rows of a customer-owned table the actor may see, or None for the whole tenant."""
     match actor.data_scope:
@@ -52,7 +52,7 @@ class ScopedRepository(Generic[M]):
         """Extra filters from the actor's data scope; a subclass narrows here."""
         return ()
 
-    def select(self, *options: ORMOption) -> Select[tuple[M]]:
+    def select(self, *options: ORMOption) -> Select[M]:
         model = self.model
         stmt = select(model).where(model.tenant_id == self.actor.tenant_id)
         if self.soft_delete:

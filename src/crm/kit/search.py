@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, Text, and_, cast, literal, or_, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, literal, or_, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 MAX_PREFIX = 24
@@ -48,9 +48,7 @@ def _word_prefixes(word: str) -> list[str]:
     return [word[:n] for n in range(1, min(len(word), MAX_PREFIX) + 1)]
 
 
-def index_tokens(
-    texts: Iterable[str], *, phones: Iterable[str] = (), exact: Iterable[str] = ()
-) -> list[str]:
+def index_tokens(texts: Iterable[str], *, phones: Iterable[str] = (), exact: Iterable[str] = ()) -> list[str]:
     """Tokens to store for a row; ``phones`` are normalised phones, ``exact`` exact keys."""
     tokens: set[str] = set()
     for text in texts:
@@ -93,7 +91,7 @@ def exact_key(keyword: str) -> str:
     return "=" + text
 
 
-def has_tokens(column: ColumnElement[list[str]], tokens: list[str], dialect: str) -> ColumnElement[bool]:
+def has_tokens(column: SQLColumnExpression[list[str]], tokens: list[str], dialect: str) -> ColumnElement[bool]:
     """The row's token list holds every one of ``tokens`` (index-served on PostgreSQL)."""
     if not tokens:
         return true()
@@ -102,15 +100,9 @@ def has_tokens(column: ColumnElement[list[str]], tokens: list[str], dialect: str
     return and_(*[cast(column, Text).contains(f" {t} ", autoescape=True) for t in tokens])
 
 
-def has_any_token(column: ColumnElement[list[str]], tokens: list[str], dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return cast(column, ARRAY(Text)).overlap(cast(literal(tokens, ARRAY(Text)), ARRAY(Text)))
-    return or_(*[cast(column, Text).contains(f" {t} ", autoescape=True) for t in tokens])
-
-
 def keyword_clause(
-    tokens_column: ColumnElement[list[str]],
-    text_column: ColumnElement[str],
+    tokens_column: SQLColumnExpression[list[str]],
+    text_column: SQLColumnExpression[str],
     keyword: str,
     dialect: str,
 ) -> ColumnElement[bool]:

@@ -84,9 +84,7 @@ class Customer(IdMixin, TimestampMixin, Base):
     search_text: Mapped[str] = mapped_column(Text, default="")
 
     contacts: Mapped[list[CustomerContact]] = relationship(
-        primaryjoin=lambda: and_(
-            Customer.id == CustomerContact.customer_id, CustomerContact.deleted_at.is_(None)
-        ),
+        primaryjoin=lambda: and_(Customer.id == CustomerContact.customer_id, CustomerContact.deleted_at.is_(None)),
         order_by=lambda: (CustomerContact.is_primary.desc(), CustomerContact.id),
         viewonly=True,
         lazy="raise",
@@ -97,7 +95,7 @@ class Customer(IdMixin, TimestampMixin, Base):
         lazy="raise",
     )
 
-    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the declarative mapper
 
 
 class CustomerContact(IdMixin, TimestampMixin, Base):
@@ -136,7 +134,7 @@ class CustomerContact(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the declarative mapper
 
 
 class CustomerAddress(IdMixin, TimestampMixin, Base):
@@ -168,7 +166,7 @@ class CustomerAddress(IdMixin, TimestampMixin, Base):
     contact_phone: Mapped[str | None] = mapped_column(String(15))
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
-    __mapper_args__: dict[str, Any] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the declarative mapper
 
 
 class CustomerLevelChange(IdMixin, Base):

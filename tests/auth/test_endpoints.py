@@ -1,0 +1,129 @@
+"""Login, the signed-in user, and the token every /api/v1/crm route requires."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import ClassVar
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from crm.auth.tokens import issue_token
+from crm.config import settings
+from crm.kit.regions import Region
+from crm.models import Tenant
+from crm.models.enums import Role
+from tests.factories import PASSWORD, make_tenant, make_user
+
+
+@pytest.fixture
+def tenant(session: Session) -> Tenant:
+    return make_tenant(session)
+
+
+def _login(client: TestClient, username: str, password: str) -> object:
+    return client.post("/api/v1/auth/login", data={"username": username, "password": password})
+
+
+class TestLogin:
+    def test_correct_credentials_give_an_expiring_bearer_token(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES, region=Region.EAST, username="li.lei")
+        response = _login(client, "li.lei", PASSWORD)
+        assert response.status_code == 200
+        body = response.json()
+        assert body["token_type"] == "bearer"
+        assert 0 < body["expires_in"] <= settings.access_token_minutes * 60
+        claims = jwt.decode(body["access_token"], settings.signing_key, algorithms=["HS256"], issuer="crm")
+        assert int(claims["sub"]) == user.id
+
+    @pytest.mark.parametrize("username", ["li.lei", "nobody"])
+    def test_a_wrong_password_or_unknown_user_get_the_same_401(
+        self, client: TestClient, session: Session, tenant: Tenant, username: str
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="li.lei")
+        response = _login(client, username, "wrong-password-123")
+        assert response.status_code == 401
+        assert response.json()["code"] == "invalid_credentials"
+        assert response.json()["title"] == "用户名或密码错误"
+        assert response.headers["www-authenticate"] == "Bearer"
+
+    def test_a_disabled_account_cannot_log_in(self, client: TestClient, session: Session, tenant: Tenant) -> None:
+        make_user(session, tenant, Role.SALES, username="gone", active=False)
+        response = _login(client, "gone", PASSWORD)
+        assert response.status_code == 401
+        assert response.json()["code"] == "user_inactive"
+
+    def test_missing_form_fields_are_named(self, client: TestClient) -> None:
+        response = client.post("/api/v1/auth/login", data={"username": "x"})
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["password"]
+
+
+class TestMe:
+    def test_me_describes_the_user_their_tenant_and_scope(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES_MANAGER, region=Region.SOUTH, username="wang.fang")
+        token = _login(client, "wang.fang", PASSWORD).json()["access_token"]
+        body = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert (body["username"], body["role"], body["region"]) == ("wang.fang", "sales_manager", "华南")
+        assert (body["tenant_code"], body["data_scope"]) == (tenant.code, "region")
+        assert "customer.assign" in body["permissions"]
+
+
+class TestTokens:
+    PROTECTED: ClassVar[list[str]] = [
+        "/api/v1/auth/me",
+        "/api/v1/crm/customers",
+        "/api/v1/crm/customers/search",
+        "/api/v1/crm/customers/1",
+    ]
+
+    @pytest.mark.parametrize("path", PROTECTED)
+    def test_every_crm_route_needs_a_token(self, client: TestClient, path: str) -> None:
+        response = client.get(path)
+        assert response.status_code == 401
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+    def test_an_expired_token_is_refused(self, client: TestClient, session: Session, tenant: Tenant) -> None:
+        user = make_user(session, tenant, Role.ADMIN)
+        now = datetime.now(UTC)
+        token = jwt.encode(
+            {"sub": str(user.id), "tid": tenant.id, "iat": int((now - timedelta(hours=2)).timestamp()),
+             "exp": int((now - timedelta(hours=1)).timestamp()), "iss": "crm", "jti": "x"},
+            settings.signing_key,
+            algorithm="HS256",
+        )  # fmt: skip
+        assert client.get("/api/v1/crm/customers", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+    def test_a_token_signed_with_another_key_is_refused(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.ADMIN)
+        forged = jwt.encode(
+            {"sub": str(user.id), "tid": tenant.id, "iat": 0, "exp": 2**31, "iss": "crm", "jti": "x"},
+            "not-the-signing-key-used-by-this-server",
+            algorithm="HS256",
+        )
+        assert client.get("/api/v1/crm/customers", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+
+    def test_a_disabled_users_token_stops_working(self, client: TestClient, session: Session, tenant: Tenant) -> None:
+        user = make_user(session, tenant, Role.ADMIN)
+        token, _ = issue_token(user.id, tenant.id)
+        user.is_active = False
+        session.commit()
+        response = client.get("/api/v1/crm/customers", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401
+        assert response.json()["code"] == "user_inactive"
+
+    def test_a_token_cannot_be_replayed_into_another_tenant(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.ADMIN)
+        other = make_tenant(session)
+        token, _ = issue_token(user.id, other.id)
+        assert client.get("/api/v1/crm/customers", headers={"Authorization": f"Bearer {token}"}).status_code == 401

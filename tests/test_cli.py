@@ -1,0 +1,107 @@
+"""The `crm` command, run as an operator would, against a fresh SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from crm.app import DatabaseNotMigrated, create_app
+from crm.cli import app
+from crm.config import settings
+from crm.kit.db import make_engine, make_session_factory
+from crm.models import Customer, CustomerContact, Tenant, User
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setattr(settings, "database_url", url)
+    return url
+
+
+def _count(url: str, model: type) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        value = conn.execute(select(func.count()).select_from(model)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def test_every_command_has_help() -> None:
+    for args in (["--help"], ["serve", "--help"], ["db", "upgrade", "--help"], ["user", "create", "--help"],
+                 ["demo", "load", "--help"]):  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, args
+        assert "Usage" in result.output
+
+
+def test_serve_refuses_an_unmigrated_database_and_says_what_to_run(database: str) -> None:
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 1
+    assert "crm db upgrade" in result.output
+
+
+def test_the_app_refuses_to_start_on_an_unmigrated_database(database: str) -> None:
+    engine = make_engine(database)
+    with (
+        pytest.raises(DatabaseNotMigrated, match="crm db upgrade"),
+        TestClient(create_app(make_session_factory(engine))),
+    ):
+        pass
+    engine.dispose()
+
+
+def test_db_upgrade_is_repeatable(database: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with TestClient(create_app(make_session_factory(make_engine(database)))) as client:
+        assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_user_create_makes_a_user_who_can_log_in_and_creates_an_unknown_tenant(database: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(
+        app,
+        ["user", "create", "--username", "chen.jing", "--password", "a-long-password-1", "--role", "sales_manager",
+         "--region", "华东", "--tenant", "acme"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "tenant acme" in result.output
+    with TestClient(create_app(make_session_factory(make_engine(database)))) as client:
+        login = client.post("/api/v1/auth/login", data={"username": "chen.jing", "password": "a-long-password-1"})
+        assert login.status_code == 200
+        me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert (me.json()["tenant_code"], me.json()["region"]) == ("acme", "华东")
+
+
+def test_user_create_explains_a_short_password_or_a_duplicate(database: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    short = runner.invoke(app, ["user", "create", "--username", "a", "--password", "short", "--role", "admin"])
+    assert short.exit_code == 1
+    assert "password" in short.output
+    runner.invoke(app, ["user", "create", "--username", "a", "--password", "long-enough-pass", "--role", "admin"])
+    again = runner.invoke(
+        app, ["user", "create", "--username", "a", "--password", "long-enough-pass", "--role", "admin"]
+    )
+    assert again.exit_code == 1
+    assert "duplicate" in again.output
+
+
+def test_demo_load_fills_a_tenant_once(database: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, ["demo", "load", "--customers", "40"])
+    assert result.exit_code == 0, result.output
+    assert "admin" in result.output
+    assert _count(database, Customer) == 40
+    assert _count(database, CustomerContact) >= 40
+    assert _count(database, User) > 10
+    assert _count(database, Tenant) == 1
+    again = runner.invoke(app, ["demo", "load", "--if-empty"])
+    assert again.exit_code == 0
+    assert _count(database, Customer) == 40
