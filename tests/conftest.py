@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
+from crm.models import Base, Tenant
 from tests.servers import postgres_server
 
 DATABASES = [d for d in os.environ.get("CRM_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
@@ -96,3 +97,20 @@ def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that really commit, for tests of concurrent writers; their tenants are purged after."""
+    factory = make_session_factory(engine)
+    with factory() as s:
+        before = set(s.scalars(select(Tenant.id)))
+    yield factory
+    with factory() as s:
+        created = set(s.scalars(select(Tenant.id))) - before
+        if created:
+            for table in reversed(Base.metadata.sorted_tables):
+                if "tenant_id" in table.c:
+                    s.execute(delete(table).where(table.c.tenant_id.in_(created)))
+            s.execute(delete(Tenant).where(Tenant.id.in_(created)))
+            s.commit()

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +57,11 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
     app.state.session_factory = session_factory
     install_error_handlers(app)
     app.include_router(api_router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # The web UI will be served here; until then the API documentation is the front door.
+        return RedirectResponse("/api/docs")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

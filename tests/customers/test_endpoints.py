@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from crm.models import Customer, CustomerLevelChange, Tenant
@@ -348,3 +348,28 @@ class TestAssignSales:
         customer = sales_a.create_customer()
         response = sales_a.put(f"/crm/customers/{customer['id']}/assign_sales", {"assigned_sales_id": sales_b.user.id})
         assert response.status_code == 403
+
+
+class TestQueryCount:
+    def test_a_profile_loads_in_the_same_few_queries_however_many_contacts_it_has(
+        self, admin: Api, engine: Engine
+    ) -> None:
+        def queries_for(customer_id: int) -> int:
+            statements: list[str] = []
+
+            def record(*args: Any) -> None:
+                statements.append(args[2])
+
+            event.listen(engine, "before_cursor_execute", record)
+            try:
+                assert admin.get(f"/crm/customers/{customer_id}").status_code == 200
+            finally:
+                event.remove(engine, "before_cursor_execute", record)
+            return len(statements)
+
+        address = {"address_type": "office", "province": "上海", "city": "上海市", "detailed_address": "路1号"}
+        small = admin.create_customer(contacts=[{"contact_name": "甲"}], addresses=[address])
+        large = admin.create_customer(
+            contacts=[{"contact_name": f"联系人{n}"} for n in range(10)], addresses=[address] * 6
+        )
+        assert queries_for(small["id"]) == queries_for(large["id"]) <= 6
