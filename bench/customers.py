@@ -34,35 +34,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, LiteralString, cast
+from typing import Any, cast
 
 import httpx
 import psycopg
 from faker import Faker
 from faker.providers.company.zh_CN import Provider as ZhCompanyProvider
 from psycopg import sql
-from sqlalchemy import Select, func, select
 from sqlalchemy.engine import make_url
+from tests.servers import free_port, postgres_server
+from tests.sqlcapture import captured_sql, explain_all
 
-from crm.customers.repository import CustomerRepository
 from crm.customers.schemas import CustomerFilters
 
-# The service's own indexing function (private, hence the import by name): tokens and text
-# computed by anything else could drift from what the app writes and searches for.
-from crm.customers.service import _index_fields
+# The service's own indexing function: tokens and text computed by anything else could
+# drift from what the app writes and searches for.
+from crm.customers.service import search_customers, search_fields
 from crm.demo import CITIES, INDUSTRIES, PROVINCE_WEIGHTS, SOURCES, TAGS, TITLES
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
-from crm.kit.pagination import PageParams
 from crm.kit.phones import normalise_phone
 from crm.kit.regions import DEFAULT_PROVINCE_REGIONS, Region
 from crm.models import Customer, CustomerContact, User
 from crm.models.enums import Role
 from crm.users.service import actor_for, create_tenant, create_user
-from tests.servers import free_port, postgres_server
 
 RESULTS_FILE = Path(__file__).resolve().parent / "results" / "customers.json"
-PASSWORD = "bench-password-2026"
+PASSWORD = "bench-password-2026"  # noqa: S105 - a throwaway cluster's user
 ADMIN = "bench.admin"
 TARGET_SEARCH_P95_MS = 50.0
 TARGET_PROFILE_P95_MS = 15.0
@@ -110,7 +108,8 @@ CITY_PREFIX_SHARE = 0.4
 ENTERPRISE_SHARE = 0.9
 # 154 and 174 are not mobile ranges for phonenumbers, which the API validates with.
 MOBILE_PREFIXES = tuple(
-    str(p) for p in (*range(130, 140), *range(150, 160), *range(170, 179), *range(180, 190), 198, 199)
+    str(p)
+    for p in (*range(130, 140), *range(150, 160), *range(170, 179), *range(180, 190), 198, 199)
     if p not in (154, 174)
 )
 EMAIL_DOMAINS = {
@@ -293,7 +292,7 @@ class Generator:
                     rng.random() < 0.3, "active", birthday, self.admin_id, self.admin_id, 1, created, created,
                 ))  # fmt: skip
 
-            tokens, text = _index_fields(
+            tokens, text = search_fields(
                 cast(Customer, SimpleNamespace(customer_name=name, customer_code=code)),
                 cast(list[CustomerContact], contacts),
             )
@@ -394,10 +393,12 @@ def secondary_indexes(conn: psycopg.Connection[Any], tables: Sequence[str]) -> d
         """,
         [list(tables)],
     ).fetchall()
-    return {name: definition for name, definition in rows}
+    return dict(rows)
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, columns: Sequence[tuple[str, str]], rows: Iterator[Row] | list[Row]) -> None:
+def _copy(
+    conn: psycopg.Connection[Any], table: str, columns: Sequence[tuple[str, str]], rows: Iterator[Row] | list[Row]
+) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FREEZE)").format(
         sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(name) for name, _ in columns)
     )
@@ -419,7 +420,7 @@ def _build_indexes(dsn: str, definitions: dict[str, str]) -> dict[str, float]:
             for name in names:
                 started = time.perf_counter()
                 # The statement comes from pg_get_indexdef: the migration's exact definition.
-                conn.execute(cast(LiteralString, definitions[name]))
+                conn.execute(definitions[name])
                 timings[name] = time.perf_counter() - started
 
     with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
@@ -456,7 +457,10 @@ def load(url: str, generator: Generator, total: int) -> LoadReport:
                 done = first + count - 1
                 if done * 10 // total > done_at * 10 // total or done == total:
                     elapsed = time.perf_counter() - started
-                    print(f"  copied {done:>9,} customers  {elapsed:7.1f} s  {done / elapsed:8,.0f} customers/s", flush=True)
+                    print(
+                        f"  copied {done:>9,} customers  {elapsed:7.1f} s  {done / elapsed:8,.0f} customers/s",
+                        flush=True,
+                    )
                 done_at = done
         report.copy_s = time.perf_counter() - started
 
@@ -490,7 +494,7 @@ def load(url: str, generator: Generator, total: int) -> LoadReport:
             (GIN_INDEX, f"pg_relation_size('{GIN_INDEX}')"),
             ("all indexes", "pg_indexes_size('customers') + pg_indexes_size('customer_contacts')"),
         ):
-            size = conn.execute(cast(LiteralString, f"SELECT pg_size_pretty(({expression})::bigint)")).fetchone()
+            size = conn.execute(f"SELECT pg_size_pretty(({expression})::bigint)").fetchone()
             report.sizes[relation] = str(size[0]) if size else "?"
     return report
 
@@ -509,7 +513,7 @@ def api_server(url: str, *, workers: int, log_path: Path, sql_echo: bool) -> Ite
     env = {
         **os.environ,
         "CRM_DATABASE_URL": url,
-        "CRM_SECRET_KEY": "bench-secret",
+        "CRM_SECRET_KEY": "bench-secret-key-for-a-throwaway-cluster-only",
         "CRM_SQL_ECHO": "true" if sql_echo else "false",
     }
     command = [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
@@ -644,7 +648,11 @@ def summarise(outcome: Outcome) -> dict[str, Any]:
         # Every keyword was taken from loaded data, so each search must find something.
         summary["empty_results"] = sum(1 for t in outcome.totals if t == 0)
     if outcome.slowest:
-        summary["slowest_call"] = {"ms": round(outcome.slowest[0], 2), "path": outcome.slowest[1][0], "params": outcome.slowest[1][1]}
+        summary["slowest_call"] = {
+            "ms": round(outcome.slowest[0], 2),
+            "path": outcome.slowest[1][0],
+            "params": outcome.slowest[1][1],
+        }
     return summary
 
 
@@ -665,27 +673,19 @@ def print_table(summaries: dict[str, dict[str, Any]]) -> None:
 
 
 def explain_search(url: str, admin_id: int, keyword: str) -> dict[str, str]:
-    """EXPLAIN ANALYZE the two statements the search endpoint runs (count, then one page)."""
+    """EXPLAIN ANALYZE every statement the search service really runs for ``keyword``."""
     engine = make_engine(url)
     try:
         with make_session_factory(engine)() as session:
             admin = session.get(User, admin_id)
             assert admin is not None
-            stmt = CustomerRepository(session, actor_for(admin)).search_statement(CustomerFilters(keyword=keyword))
-            page = PageParams()
-            # The same statements crm.kit.pagination.fetch_page builds.
-            statements: dict[str, Select[Any]] = {
-                "count": select(func.count()).select_from(stmt.order_by(None).subquery()),
-                "page": stmt.limit(page.page_size).offset(page.offset),
-            }
-            plans: dict[str, str] = {}
-            for name, statement in statements.items():
-                compiled = statement.compile(dialect=engine.dialect)
-                result = session.connection().exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), compiled.params
-                )
-                plans[name] = str(compiled) + "\n\n" + "\n".join(str(row[0]) for row in result)
-            return plans
+            with captured_sql(engine) as statements:
+                search_customers(session, actor_for(admin), CustomerFilters(keyword=keyword))
+            session.rollback()
+            plans = explain_all(
+                session.connection(), statements, keep=lambda sql: "FROM customers" in sql, analyze=True
+            )
+            return {f"statement {n}": f"{sql}\n\n{plan}" for n, (sql, plan) in enumerate(plans, 1)}
     finally:
         engine.dispose()
 
@@ -702,7 +702,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20261125, help="random seed, for repeatable data")
     parser.add_argument("--sample", type=int, default=5_000, help="customers remembered for query values")
     parser.add_argument(
-        "--explain", action="store_true", help="EXPLAIN ANALYZE each search scenario's slowest query (also done on a miss)"
+        "--explain",
+        action="store_true",
+        help="EXPLAIN ANALYZE each search scenario's slowest query (also done on a miss)",
     )
     parser.add_argument("--sql-echo", action="store_true", help="run the server with CRM_SQL_ECHO=true")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help=f"JSON results (default {RESULTS_FILE})")
@@ -723,7 +725,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with postgres_server(extra_conf=PG_CONF) as url:
         upgrade(url)
         users = create_users(url, pools, rng)
-        print(f"PostgreSQL at {url}; migrated; tenant, admin and {sum(map(len, users.sales_by_region.values()))} sales users created")
+        reps = sum(len(ids) for ids in users.sales_by_region.values())
+        print(f"PostgreSQL at {url}; migrated; tenant, admin and {reps} sales users created")
 
         sample_ids = set(rng.sample(range(1, total + 1), min(total, args.sample)))
         generator = Generator(
@@ -756,7 +759,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         summaries = {o.scenario.key: summarise(o) for o in outcomes}
         print()
-        print(f"{total:,} customers, {total * CONTACTS_PER_CUSTOMER:,} contacts; {args.requests} sequential requests per scenario")
+        contacts = total * CONTACTS_PER_CUSTOMER
+        print(f"{total:,} customers, {contacts:,} contacts; {args.requests} sequential requests per scenario")
         print_table(summaries)
         for key, summary in summaries.items():
             if summary.get("empty_results"):
@@ -768,8 +772,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if outcome.scenario.search and outcome.slowest and (args.explain or not summary["meets_target"]):
                 keyword = outcome.slowest[1][1]["keyword"]
                 plans[outcome.scenario.key] = explain_search(url, users.admin_id, keyword)
-                print(f"\n=== EXPLAIN ANALYZE, slowest {outcome.scenario.key} keyword {keyword!r} "
-                      f"({outcome.slowest[0]:.1f} ms over HTTP) ===")
+                print(
+                    f"\n=== EXPLAIN ANALYZE, slowest {outcome.scenario.key} keyword {keyword!r} "
+                    f"({outcome.slowest[0]:.1f} ms over HTTP) ==="
+                )
                 for name, plan in plans[outcome.scenario.key].items():
                     print(f"--- {name} query ---\n{plan}\n")
 

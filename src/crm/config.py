@@ -6,7 +6,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,7 +28,20 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Shanghai"
     default_page_size: int = 20
     max_page_size: int = 100
+    # Totals are counted exactly up to this many rows, then reported as "at least" (total_exact
+    # false): counting a million rows per page view costs more than anyone gains from it.
+    count_limit: int = 10_000
+    # Keyword matches are ranked (exact, name prefix, other) when there are at most this many;
+    # beyond it, exact matches come first and the rest newest first.
+    search_rank_limit: int = 1_000
     sql_echo: bool = False
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("CRM_SECRET_KEY must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
 
     @cached_property
     def signing_key(self) -> str:

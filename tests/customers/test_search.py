@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
-from crm.customers.repository import CustomerRepository
-from crm.customers.schemas import CustomerFilters
+from crm.config import settings
 from crm.kit import search
 from crm.kit.db import utcnow
 from crm.models import Customer
-from crm.users.service import actor_for
 from tests.factories import Api, mobile
+from tests.sqlcapture import captured_sql, explain_all
 
 
 def _names(api: Api, **params: Any) -> list[str]:
@@ -183,17 +182,62 @@ class TestIndexUse:
         session.execute(insert(Customer), rows)
         session.execute(text("ANALYZE customers"))
 
-    @pytest.mark.parametrize("keyword", ["华为", "华", "4444", "ren@huawei.example", "华为技术"])
+    @pytest.mark.parametrize("keyword", ["华为", "华", "4444", "ren@huawei.example", "华为技术", "填充"])
     def test_postgresql_answers_keywords_from_the_gin_index(
-        self, admin: Api, crowded: None, session: Session, keyword: str
+        self, admin: Api, crowded: None, session: Session, engine: Engine, keyword: str
     ) -> None:
-        statement = CustomerRepository(session, actor_for(admin.user)).search_statement(
-            CustomerFilters(keyword=keyword)
-        )
-        compiled = statement.compile(dialect=session.get_bind().dialect)
-        plan = "\n".join(
-            row[0] for row in session.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
-        )
-        assert "ix_customers_search_tokens" in plan, plan
-        assert "Seq Scan" not in plan, plan
-        assert _names(admin, keyword=keyword)  # and the indexed query still finds the customer
+        with captured_sql(engine) as statements:
+            assert _names(admin, keyword=keyword)
+        plans = explain_all(session.connection(), statements, keep=lambda sql: "search_tokens" in sql)
+        assert plans
+        for statement, plan in plans:
+            assert "Seq Scan on customers" not in plan, f"{statement}\n{plan}"
+        assert any("ix_customers_search_tokens" in plan for _, plan in plans)
+
+
+class TestBroadKeywords:
+    """Past the ranking limit, answers stay cheap: exact matches first, then newest first."""
+
+    @pytest.fixture
+    def small_limits(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(settings, "search_rank_limit", 3)
+        monkeypatch.setattr(settings, "count_limit", 3)
+
+    def test_a_broad_keyword_lists_exact_matches_first_then_the_newest(self, admin: Api, small_limits: None) -> None:
+        made = [admin.create_customer(customer_name=f"科技{n}号公司") for n in range(6)]
+        exact = admin.create_customer(customer_name="老客户", customer_code="KJ")
+        body = admin.get("/crm/customers/search", params={"keyword": "kj", "page_size": 2}).json()
+        assert [c["customer_name"] for c in body["items"]] == ["老客户"]
+        body = admin.get("/crm/customers/search", params={"keyword": "科技", "page_size": 4}).json()
+        assert (body["total"], body["total_exact"]) == (3, False)
+        assert [c["id"] for c in body["items"]] == [c["id"] for c in made[::-1][:4]]
+        page2 = admin.get("/crm/customers/search", params={"keyword": "科技", "page_size": 4, "page": 2}).json()
+        assert [c["id"] for c in page2["items"]] == [c["id"] for c in made[::-1][4:]]
+        assert exact["id"] not in {c["id"] for c in body["items"] + page2["items"]}
+
+    def test_an_exact_match_leads_even_among_many_matches(self, admin: Api, small_limits: None) -> None:
+        for n in range(5):
+            admin.create_customer(customer_name=f"ACME {n}")
+        target = admin.create_customer(customer_name="某公司", customer_code="ACME")
+        for n in range(5):
+            admin.create_customer(customer_name=f"ACME later {n}")
+        body = admin.get("/crm/customers/search", params={"keyword": "acme"}).json()
+        assert body["items"][0]["id"] == target["id"]
+        assert body["total_exact"] is False
+
+    def test_few_matches_are_counted_exactly(self, admin: Api, small_limits: None) -> None:
+        admin.create_customer(customer_name="唯一的公司")
+        body = admin.get("/crm/customers/search", params={"keyword": "唯一"}).json()
+        assert (body["total"], body["total_exact"]) == (1, True)
+
+    def test_long_lists_report_a_lower_bound(self, admin: Api, small_limits: None) -> None:
+        for _ in range(5):
+            admin.create_customer()
+        body = admin.get("/crm/customers", params={"page_size": 2, "page": 3}).json()
+        assert (body["total"], body["total_exact"]) == (3, False)
+        assert len(body["items"]) == 1  # the fifth customer is still reachable
+
+    def test_a_sorted_keyword_search_uses_the_sort(self, admin: Api) -> None:
+        admin.create_customer(customer_name="华甲", annual_revenue="10")
+        admin.create_customer(customer_name="华乙", annual_revenue="30")
+        assert _names(admin, keyword="华", sort="-annual_revenue") == ["华乙", "华甲"]

@@ -29,22 +29,27 @@ READ = problem_responses(401, 403, 404, 422)
 WRITE = problem_responses(400, 401, 403, 404, 409, 422)
 
 
-def _page(items: list[schemas.Customer], total: int, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:
-    return Page[schemas.Customer](items=items, total=total, page=filters.page, page_size=filters.page_size)
+def _page(session: SessionDep, actor: Actor, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:
+    rows, total, exact = service.search_customers(session, actor, filters)
+    return Page[schemas.Customer](
+        items=[schemas.Customer.model_validate(r) for r in rows],
+        total=total,
+        total_exact=exact,
+        page=filters.page,
+        page_size=filters.page_size,
+    )
 
 
 @router.get("/customers", response_model=Page[schemas.Customer], responses=READ)
 def list_customers(session: SessionDep, actor: Reader, filters: Filters) -> Page[schemas.Customer]:
     """Customers visible to the caller, newest first, with optional filters."""
-    rows, total = service.search_customers(session, actor, filters)
-    return _page([schemas.Customer.model_validate(r) for r in rows], total, filters)
+    return _page(session, actor, filters)
 
 
 @router.get("/customers/search", response_model=Page[schemas.Customer], responses=READ)
 def search_customers(session: SessionDep, actor: Reader, filters: Filters) -> Page[schemas.Customer]:
     """Keyword search: exact code or phone first, then name prefix, then other matches."""
-    rows, total = service.search_customers(session, actor, filters)
-    return _page([schemas.Customer.model_validate(r) for r in rows], total, filters)
+    return _page(session, actor, filters)
 
 
 @router.post("/customers", response_model=schemas.CustomerDetail, status_code=status.HTTP_201_CREATED, responses=WRITE)

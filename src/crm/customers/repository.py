@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, func, nulls_last, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, func, nulls_last, or_, select
 from sqlalchemy.orm import selectinload
 
+from crm.config import settings
 from crm.customers.schemas import CustomerFilters
 from crm.kit import search
 from crm.kit.actor import Actor
-from crm.kit.dialects import json_array_contains
+from crm.kit.dialects import index_scans_only, json_array_contains
+from crm.kit.pagination import PageParams, count_capped, fetch_page
 from crm.kit.regions import normalise_province
 from crm.kit.repository import ScopedRepository, data_scope_clause
 from crm.models import Customer, CustomerAddress, CustomerContact, CustomerLevelChange, RegionMapping, User
@@ -67,8 +69,8 @@ class CustomerRepository(ScopedRepository[Customer]):
         stmt = select(Customer.id).where(Customer.tenant_id == self.actor.tenant_id, Customer.customer_code == code)
         return self.session.scalar(stmt) is not None
 
-    def search_statement(self, filters: CustomerFilters) -> Select[Customer]:  # noqa: PLR0912 - one branch per filter
-        dialect = self.session.get_bind().dialect.name
+    def filtered(self, filters: CustomerFilters) -> Select[Customer]:
+        """Visible customers narrowed by every filter except the keyword; no order yet."""
         stmt = self.select()
         if filters.level:
             stmt = stmt.where(Customer.customer_level.in_(filters.level))
@@ -81,7 +83,7 @@ class CustomerRepository(ScopedRepository[Customer]):
         if filters.source:
             stmt = stmt.where(Customer.source == filters.source)
         if filters.tag:
-            stmt = stmt.where(json_array_contains(Customer.tags, filters.tag, dialect))
+            stmt = stmt.where(json_array_contains(Customer.tags, filters.tag, self.dialect))
         if filters.province:
             stmt = stmt.where(Customer.province == (normalise_province(filters.province) or filters.province))
         if filters.region:
@@ -92,21 +94,81 @@ class CustomerRepository(ScopedRepository[Customer]):
             stmt = stmt.where(Customer.acquisition_date >= filters.acquired_from)
         if filters.acquired_to:
             stmt = stmt.where(Customer.acquisition_date <= filters.acquired_to)
+        return stmt
 
-        keyword = (filters.keyword or "").strip()
-        if keyword:
-            stmt = stmt.where(search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, dialect))
-        sort = filters.sort or ("relevance" if keyword else "-created_at")
-        if sort == "relevance":
-            if not keyword:
-                return stmt.order_by(Customer.id.desc())
-            exact = search.has_tokens(Customer.search_tokens, [search.exact_key(keyword)], dialect)
-            name_prefix = func.lower(Customer.customer_name).startswith(search.normalise_text(keyword), autoescape=True)
-            rank = case((exact, 0), (name_prefix, 1), else_=2)
-            return stmt.order_by(rank, Customer.id.desc())
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    @staticmethod
+    def ordered(stmt: Select[Customer], sort: str) -> Select[Customer]:
+        if sort in ("relevance", "-created_at"):
+            return stmt.order_by(Customer.id.desc())
         column = _SORTS[sort.lstrip("-")]
-        ordered = column.desc() if sort.startswith("-") else column.asc()
-        return stmt.order_by(nulls_last(ordered), Customer.id.desc())
+        direction = column.desc() if sort.startswith("-") else column.asc()
+        return stmt.order_by(nulls_last(direction), Customer.id.desc())
+
+    def list_page(self, filters: CustomerFilters) -> tuple[list[Customer], int, bool]:
+        params = PageParams(page=filters.page, page_size=filters.page_size)
+        return fetch_page(self.session, self.ordered(self.filtered(filters), filters.sort or "-created_at"), params)
+
+    def keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
+        with index_scans_only(self.session):
+            return self._keyword_page(filters, keyword)
+
+    def _keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
+        """One page of keyword matches, ranked: exact code/phone/e-mail, then name prefix, then others.
+
+        Ranking touches every match, so it is done only when there are few enough
+        (``search_rank_limit``). A broad keyword (科技, 上海) is answered instead with its exact
+        matches first and then the rest newest first, and its total as a lower bound: both
+        plans then read about one page of rows whatever the number of matches.
+        """
+        base = self.filtered(filters)
+        limit = settings.search_rank_limit
+        offset, size = (filters.page - 1) * filters.page_size, filters.page_size
+        exact_ids = list(
+            self.session.scalars(
+                base.with_only_columns(Customer.id)
+                .where(search.has_tokens(Customer.search_tokens, [search.exact_key(keyword)], self.dialect))
+                .limit(limit)
+            )
+        )
+        matched = search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, self.dialect)
+        if exact_ids:
+            matched = or_(matched, Customer.id.in_(exact_ids))
+        sort = filters.sort or "relevance"
+        if sort != "relevance":
+            total, exact = count_capped(self.session, base.with_only_columns(Customer.id).where(matched), limit)
+            page = self.ordered(base.where(matched), sort).limit(size).offset(offset)
+            return list(self.session.scalars(page)), total, exact
+
+        name_prefix = func.lower(Customer.customer_name).startswith(search.normalise_text(keyword), autoescape=True)
+        rank = (
+            case((Customer.id.in_(exact_ids), 0), (name_prefix, 1), else_=2)
+            if exact_ids
+            else case((name_prefix, 1), else_=2)
+        )
+        probe = self.session.execute(base.with_only_columns(Customer.id, rank).where(matched).limit(limit + 1)).all()
+        if len(probe) <= limit:
+            ranked = sorted(probe, key=lambda row: (row[1], -row[0]))
+            return self.by_ids([row[0] for row in ranked[offset : offset + size]]), len(probe), True
+
+        head = sorted(exact_ids, reverse=True)
+        ids = head[offset : offset + size]
+        if len(ids) < size:
+            rest = base.with_only_columns(Customer.id).where(matched).order_by(Customer.id.desc())
+            if exact_ids:
+                rest = rest.where(Customer.id.not_in(exact_ids))
+            ids += self.session.scalars(rest.limit(size - len(ids)).offset(max(offset - len(head), 0)))
+        return self.by_ids(ids), limit, False
+
+    def by_ids(self, ids: list[int]) -> list[Customer]:
+        """The visible customers with these ids, in the order given."""
+        if not ids:
+            return []
+        found = {c.id: c for c in self.session.scalars(self.select().where(Customer.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
 
     def level_history(self, customer_id: int) -> Select[CustomerLevelChange, str]:
         return (

@@ -19,7 +19,7 @@ from crm.kit.actor import Actor
 from crm.kit.codes import next_number
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, PermissionDenied, field_invalid
-from crm.kit.pagination import PageParams, count_rows, fetch_page
+from crm.kit.pagination import PageParams, count_rows
 from crm.models import (
     Customer,
     CustomerAddress,
@@ -42,7 +42,7 @@ def _check_version(current: int, sent: int | None) -> None:
 # ---------------------------------------------------------------- search index
 
 
-def _index_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tuple[list[str], str]:
+def search_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tuple[list[str], str]:
     contacts = [c for c in contacts if c.deleted_at is None]
     texts = [customer.customer_name, customer.customer_code]
     texts += [c.contact_name for c in contacts]
@@ -54,7 +54,7 @@ def _index_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tu
 
 def reindex_customer(session: Session, customer: Customer, contacts: Iterable[CustomerContact]) -> None:
     """Refresh the customer's search data without bumping its version (contacts are not the profile)."""
-    tokens, text = _index_fields(customer, contacts)
+    tokens, text = search_fields(customer, contacts)
     session.execute(
         update(Customer)
         .where(Customer.id == customer.id)
@@ -119,7 +119,7 @@ def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate
         updated_by=actor.id,
     )
     _resolve_region(repo, customer)
-    customer.search_tokens, customer.search_text = _index_fields(customer, [])
+    customer.search_tokens, customer.search_text = search_fields(customer, [])
     session.add(customer)
     session.flush()
     session.add(
@@ -156,11 +156,13 @@ def get_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
     return CustomerRepository(session, actor).get_profile(customer_id)
 
 
-def search_customers(session: Session, actor: Actor, filters: schemas.CustomerFilters) -> tuple[list[Customer], int]:
+def search_customers(
+    session: Session, actor: Actor, filters: schemas.CustomerFilters
+) -> tuple[list[Customer], int, bool]:
+    """A page of customers, its total and whether that total is exact."""
     repo = CustomerRepository(session, actor)
-    return fetch_page(
-        session, repo.search_statement(filters), PageParams(page=filters.page, page_size=filters.page_size)
-    )
+    keyword = (filters.keyword or "").strip()
+    return repo.keyword_page(filters, keyword) if keyword else repo.list_page(filters)
 
 
 def update_customer(session: Session, actor: Actor, customer_id: int, data: schemas.CustomerUpdate) -> Customer:
@@ -178,7 +180,7 @@ def update_customer(session: Session, actor: Actor, customer_id: int, data: sche
         _resolve_region(repo, customer)
     customer.updated_by = actor.id
     if "customer_name" in changes:
-        customer.search_tokens, customer.search_text = _index_fields(customer, repo.active_contacts(customer.id))
+        customer.search_tokens, customer.search_text = search_fields(customer, repo.active_contacts(customer.id))
     session.flush()
     return repo.get_profile(customer.id)
 

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, String, cast, exists, func, literal, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    String,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Session
 
 
 def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: str) -> ColumnElement[bool]:
@@ -14,3 +28,22 @@ def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: s
         return type_coerce(column, JSONB).contains(cast(literal([value], JSONB), JSONB))
     each = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(each).where(cast(each.c.value, String) == value))
+
+
+@contextmanager
+def index_scans_only(session: Session) -> Iterator[None]:
+    """Keep PostgreSQL off sequential scans for the statements inside.
+
+    Token containment is estimated as if tokens were independent, so the planner can take a
+    keyword for a common one and read the table from the start hoping to fill a LIMIT soon,
+    which for a rare keyword means reading every row. The GIN index answers both cases
+    within a page's worth of work, so for keyword statements it is the only plan allowed.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_seqscan = on"))

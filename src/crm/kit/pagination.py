@@ -16,9 +16,12 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    total: int = Field(ge=0)
+    total: int = Field(ge=0, description="Matching rows; a lower bound when total_exact is false")
     page: int = Field(ge=1)
     page_size: int = Field(ge=1)
+    total_exact: bool = Field(
+        default=True, description="False when there are more rows than were counted (show “10000+”)"
+    )
 
 
 class PageParams(BaseModel):
@@ -43,10 +46,19 @@ def count_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
     return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 
-def fetch_page(session: Session, stmt: Select[Any], params: PageParams) -> tuple[list[Any], int]:
-    """Entities of one page and the total count; ``stmt`` must already have a stable order."""
-    total = count_rows(session, stmt)
-    if total <= params.offset:
-        return [], total
+def count_capped(session: Session, stmt: Select[*tuple[Any, ...]], cap: int) -> tuple[int, bool]:
+    """Count up to ``cap`` rows: (count, exact). Stops reading once the cap is passed."""
+    probe = stmt.order_by(None).limit(cap + 1).subquery()
+    counted = int(session.scalar(select(func.count()).select_from(probe)) or 0)
+    return (counted, True) if counted <= cap else (cap, False)
+
+
+def fetch_page(
+    session: Session, stmt: Select[Any], params: PageParams, *, count_limit: int | None = None
+) -> tuple[list[Any], int, bool]:
+    """Entities of one page, the total and whether it is exact; ``stmt`` must have a stable order."""
+    total, exact = count_capped(session, stmt, count_limit or settings.count_limit)
+    if exact and total <= params.offset:
+        return [], total, exact
     rows = list(session.scalars(stmt.limit(params.page_size).offset(params.offset)).unique())
-    return rows, total
+    return rows, total, exact

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, literal, or_, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, false, literal, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 MAX_PREFIX = 24
@@ -106,7 +106,7 @@ def keyword_clause(
     keyword: str,
     dialect: str,
 ) -> ColumnElement[bool]:
-    """Rows whose text matches ``keyword``: all query tokens held, or an exact key.
+    """Rows whose text matches ``keyword`` (exact keys are looked up separately, see exact_key).
 
     A CJK run of one or two characters is matched exactly by its token; a longer run's
     bigrams do not prove the characters are adjacent, so its text is confirmed as well.
@@ -115,10 +115,9 @@ def keyword_clause(
     normalised = normalise_text(keyword).strip()
     tokens = query_tokens(normalised)
     if not tokens:  # only punctuation: nothing but an exact key can match
-        return has_tokens(tokens_column, [exact_key(keyword)], dialect)
+        return false()
     long_runs = [cjk for cjk, _ in _RUN.findall(normalised) if len(cjk) > 2]
-    matched = and_(
+    return and_(
         has_tokens(tokens_column, tokens, dialect),
         *[text_column.contains(run, autoescape=True) for run in long_runs],
     )
-    return or_(matched, has_tokens(tokens_column, [exact_key(keyword)], dialect))
