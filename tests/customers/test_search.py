@@ -9,6 +9,7 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
 from crm.config import settings
+from crm.customers import repository
 from crm.kit import search
 from crm.kit.db import utcnow
 from crm.models import Customer
@@ -224,6 +225,19 @@ class TestBroadKeywords:
         body = admin.get("/crm/customers/search", params={"keyword": "acme"}).json()
         assert body["items"][0]["id"] == target["id"]
         assert body["total_exact"] is False
+
+    def test_old_matches_behind_many_newer_customers_are_still_found_in_order(
+        self, admin: Api, small_limits: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(repository, "MIN_WINDOW", 2)  # so that windows of ids must grow
+        old = [admin.create_customer(customer_name=f"旧展会客户{n}") for n in range(5)]
+        for n in range(12):
+            admin.create_customer(customer_name=f"新客户{n}")
+        body = admin.get("/crm/customers/search", params={"keyword": "展会", "page_size": 3}).json()
+        assert body["total_exact"] is False
+        assert [c["id"] for c in body["items"]] == [c["id"] for c in old[::-1][:3]]
+        page2 = admin.get("/crm/customers/search", params={"keyword": "展会", "page_size": 3, "page": 2}).json()
+        assert [c["id"] for c in page2["items"]] == [c["id"] for c in old[::-1][3:]]
 
     def test_few_matches_are_counted_exactly(self, admin: Api, small_limits: None) -> None:
         admin.create_customer(customer_name="唯一的公司")

@@ -41,6 +41,9 @@ def _visible_customer(actor: Actor, customer_id: SQLColumnExpression[Any]) -> Co
     )
 
 
+# The smallest window of ids read at once when paging newest-first through a broad keyword.
+MIN_WINDOW = 1_000
+
 _SORTS: dict[str, Any] = {
     "created_at": Customer.id,  # ids grow with creation time and are indexed
     "updated_at": Customer.updated_at,
@@ -157,11 +160,34 @@ class CustomerRepository(ScopedRepository[Customer]):
         head = sorted(exact_ids, reverse=True)
         ids = head[offset : offset + size]
         if len(ids) < size:
-            rest = base.with_only_columns(Customer.id).where(matched).order_by(Customer.id.desc())
+            rest = base.with_only_columns(Customer.id).where(matched)
             if exact_ids:
                 rest = rest.where(Customer.id.not_in(exact_ids))
-            ids += self.session.scalars(rest.limit(size - len(ids)).offset(max(offset - len(head), 0)))
+            # The probe read matches in storage order, roughly id order: their spread tells how
+            # densely the keyword matches, which sizes the first window of recent ids.
+            spread = max(row[0] for row in probe) - min(row[0] for row in probe) + 1
+            ids += self._newest(
+                rest, skip=max(offset - len(head), 0), take=size - len(ids), density=len(probe) / spread
+            )
         return self.by_ids(ids), limit, False
+
+    def _newest(self, stmt: Select[int], *, skip: int, take: int, density: float) -> list[int]:
+        """Ids from ``stmt`` newest first, read from windows of recent ids that grow as needed.
+
+        Sorting all matches of a broad keyword by id costs one row visit per match (tens of
+        thousands); a window of recent ids sized to hold the page costs a few hundred, and
+        quadrupling windows keep the cost bounded when the matches are old.
+        """
+        need = skip + take
+        upper = (self.session.scalar(select(func.max(Customer.id))) or 0) + 1
+        width = max(int(2 * need / density), MIN_WINDOW)
+        found: list[int] = []
+        while upper > 0 and len(found) < need:
+            lower = max(upper - width, 0)
+            window = stmt.where(Customer.id >= lower, Customer.id < upper).order_by(Customer.id.desc())
+            found += self.session.scalars(window.limit(need - len(found)))
+            upper, width = lower, width * 4
+        return found[skip:]
 
     def by_ids(self, ids: list[int]) -> list[Customer]:
         """The visible customers with these ids, in the order given."""
