@@ -42,7 +42,7 @@ from faker import Faker
 from faker.providers.company.zh_CN import Provider as ZhCompanyProvider
 from psycopg import sql
 from sqlalchemy.engine import make_url
-from tests.servers import free_port, postgres_server
+from tests.servers import exit_on_sigterm, free_port, postgres_server
 from tests.sqlcapture import captured_sql, explain_all
 
 from crm.customers.schemas import CustomerFilters
@@ -716,6 +716,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    exit_on_sigterm()  # a killed benchmark still stops its server and removes its cluster
     total: int = args.customers
     rng = random.Random(args.seed)
     _check_phone_prefixes()

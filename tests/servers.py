@@ -10,6 +10,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -91,7 +92,17 @@ def postgres_server(*, extra_conf: dict[str, str] | None = None) -> Iterator[str
         shutil.rmtree(root, ignore_errors=True)
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit, so that `finally` stops and removes the cluster."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 if __name__ == "__main__":  # a server for manual work: python tests/servers.py
+    exit_on_sigterm()
     with postgres_server() as url:
         print(url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
