@@ -36,13 +36,14 @@ SERVICE_ROLES = frozenset({Role.SERVICE_AGENT, Role.SERVICE_MANAGER})
 
 def _check_version(current: int, sent: int | None) -> None:
     if sent is not None and sent != current:
-        raise Conflict(ErrorCode.VERSION_CONFLICT, params={"current": current})
+        raise Conflict(ErrorCode.VERSION_CONFLICT)
 
 
 # ---------------------------------------------------------------- search index
 
 
 def search_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tuple[list[str], str]:
+    """The search tokens and plain text of a customer and its live contacts (see crm.kit.search)."""
     contacts = [c for c in contacts if c.deleted_at is None]
     texts = [customer.customer_name, customer.customer_code]
     texts += [c.contact_name for c in contacts]

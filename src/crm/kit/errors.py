@@ -216,7 +216,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
-        return _problem(request, 409, ErrorCode.VERSION_CONFLICT, lang_of(request), params={"current": "?"})
+        return _problem(request, 409, ErrorCode.VERSION_CONFLICT, lang_of(request))
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -15,8 +15,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "permission_denied": {"zh": "无权执行此操作", "en": "You are not allowed to do this"},
     "validation_failed": {"zh": "请求参数校验失败", "en": "The request is invalid"},
     "version_conflict": {
-        "zh": "数据已被他人修改（当前版本 {current}），请刷新后重试",
-        "en": "The record was changed by someone else (current version {current}); reload and retry",
+        "zh": "数据已被他人修改，请刷新后重试",
+        "en": "The record was changed by someone else; reload and retry",
     },
     "duplicate": {"zh": "{field}已存在：{value}", "en": "{field} already exists: {value}"},
     "conflict": {"zh": "操作与现有数据冲突", "en": "The operation conflicts with existing data"},
@@ -39,6 +39,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "resource.user": {"zh": "用户", "en": "User"},
     "resource.resource": {"zh": "资源", "en": "Resource"},
     "field.customer_code": {"zh": "客户编码", "en": "Customer code"},
+    "field.username": {"zh": "用户名", "en": "User name"},
+    "field.tenant": {"zh": "租户", "en": "Tenant"},
     # Field-level validation messages, by pydantic error type or our own code.
     "v.missing": {"zh": "必填字段", "en": "Field required"},
     "v.extra_forbidden": {"zh": "不允许的字段", "en": "Unknown field"},
@@ -120,7 +122,8 @@ def negotiate(accept_language: str | None) -> Lang:
 def translate(key: str, lang: Lang, **params: object) -> str:
     entry = MESSAGES.get(key)
     if entry is None:
-        return key
+        # An uncatalogued resource or field name is shown as itself rather than as a key.
+        return key.split(".", 1)[1] if key.startswith(("field.", "resource.")) else key
     template = entry[lang]
     try:
         return template.format(**params)
