@@ -216,6 +216,24 @@ class TestBroadKeywords:
         assert [c["id"] for c in page2["items"]] == [c["id"] for c in made[::-1][4:]]
         assert exact["id"] not in {c["id"] for c in body["items"] + page2["items"]}
 
+    def test_names_starting_with_a_broad_keyword_come_before_other_matches(
+        self, admin: Api, small_limits: None
+    ) -> None:
+        inside = [admin.create_customer(customer_name=f"深圳科技{n}") for n in range(3)]
+        starting = [admin.create_customer(customer_name=f"科技先锋{n}") for n in range(2)]
+        inside += [admin.create_customer(customer_name=f"北京科技{n}") for n in range(3)]
+        body = admin.get("/crm/customers/search", params={"keyword": "科技", "page_size": 4}).json()
+        expected = [c["id"] for c in starting[::-1] + inside[::-1]]
+        assert [c["id"] for c in body["items"]] == expected[:4]
+        page2 = admin.get("/crm/customers/search", params={"keyword": "科技", "page_size": 4, "page": 2}).json()
+        assert [c["id"] for c in page2["items"]] == expected[4:]
+
+    def test_many_names_starting_with_the_keyword_are_paged_newest_first(self, admin: Api, small_limits: None) -> None:
+        starting = [admin.create_customer(customer_name=f"科技先锋{n}") for n in range(6)]
+        admin.create_customer(customer_name="北京科技")
+        body = admin.get("/crm/customers/search", params={"keyword": "科技", "page_size": 5}).json()
+        assert [c["id"] for c in body["items"]] == [c["id"] for c in starting[::-1][:5]]
+
     def test_an_exact_match_leads_even_among_many_matches(self, admin: Api, small_limits: None) -> None:
         for n in range(5):
             admin.create_customer(customer_name=f"ACME {n}")

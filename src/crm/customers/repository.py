@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, func, nulls_last, or_, select
@@ -54,6 +55,14 @@ _SORTS: dict[str, Any] = {
     "last_contact_date": Customer.last_contact_date,
     "annual_revenue": Customer.annual_revenue,
 }
+
+
+@dataclass(frozen=True)
+class _Windowed:
+    """A relevance tier too large to list: its matches, paged newest first through id windows."""
+
+    stmt: Select[int]
+    density: float
 
 
 class CustomerRepository(ScopedRepository[Customer]):
@@ -122,10 +131,11 @@ class CustomerRepository(ScopedRepository[Customer]):
     def _keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
         """One page of keyword matches, ranked: exact code/phone/e-mail, then name prefix, then others.
 
-        Ranking touches every match, so it is done only when there are few enough
-        (``search_rank_limit``). A broad keyword (科技, 上海) is answered instead with its exact
-        matches first and then the rest newest first, and its total as a lower bound: both
-        plans then read about one page of rows whatever the number of matches.
+        Ranking sorts every match, so it is done only when there are few enough
+        (``search_rank_limit``). A broad keyword (科技, 上海) is answered tier by tier instead:
+        exact matches, then names starting with the keyword, then the rest, each newest
+        first, and its total as a lower bound. Either way a request reads about a page of
+        rows however many customers match.
         """
         base = self.filtered(filters)
         limit = settings.search_rank_limit
@@ -146,32 +156,40 @@ class CustomerRepository(ScopedRepository[Customer]):
             page = self.ordered(base.where(matched), sort).limit(size).offset(offset)
             return list(self.session.scalars(page)), total, exact
 
-        name_prefix = func.lower(Customer.customer_name).startswith(search.normalise_text(keyword), autoescape=True)
-        rank = (
-            case((Customer.id.in_(exact_ids), 0), (name_prefix, 1), else_=2)
-            if exact_ids
-            else case((name_prefix, 1), else_=2)
-        )
+        prefix = search.name_prefix_clause(Customer.search_tokens, Customer.customer_name, keyword, self.dialect)
+        rank = case((Customer.id.in_(exact_ids), 0), (prefix, 1), else_=2) if exact_ids else case((prefix, 1), else_=2)
         probe = self.session.execute(base.with_only_columns(Customer.id, rank).where(matched).limit(limit + 1)).all()
         if len(probe) <= limit:
             ranked = sorted(probe, key=lambda row: (row[1], -row[0]))
             return self.by_ids([row[0] for row in ranked[offset : offset + size]]), len(probe), True
 
-        head = sorted(exact_ids, reverse=True)
-        ids = head[offset : offset + size]
+        others = base.with_only_columns(Customer.id).where(matched)
+        if exact_ids:
+            others = others.where(Customer.id.not_in(exact_ids))
+        ids: list[int] = []
+        skip = offset
+        for tier in (sorted(exact_ids, reverse=True), self._tier(others.where(prefix), limit)):
+            if isinstance(tier, _Windowed):  # of unknown length: the pages after it are its own
+                return self.by_ids(ids + self.newest(tier, skip=skip, take=size - len(ids))), limit, False
+            ids += tier[skip : skip + size - len(ids)]
+            skip = max(skip - len(tier), 0)
         if len(ids) < size:
-            rest = base.with_only_columns(Customer.id).where(matched)
-            if exact_ids:
-                rest = rest.where(Customer.id.not_in(exact_ids))
-            # The probe read matches in storage order, roughly id order: their spread tells how
-            # densely the keyword matches, which sizes the first window of recent ids.
+            # The rest is most of a broad keyword's matches: the probe's share of them gives its density.
             spread = max(row[0] for row in probe) - min(row[0] for row in probe) + 1
-            ids += self._newest(
-                rest, skip=max(offset - len(head), 0), take=size - len(ids), density=len(probe) / spread
-            )
+            density = max(sum(1 for row in probe if row[1] == 2), 1) / spread
+            ids += self.newest(_Windowed(others.where(~prefix), density), skip=skip, take=size - len(ids))
         return self.by_ids(ids), limit, False
 
-    def _newest(self, stmt: Select[int], *, skip: int, take: int, density: float) -> list[int]:
+    def _tier(self, stmt: Select[int], limit: int) -> list[int] | _Windowed:
+        """A tier's matches newest first when there are few, else how to page through them."""
+        probe = list(self.session.scalars(stmt.limit(limit + 1)))
+        if len(probe) <= limit:
+            return sorted(probe, reverse=True)
+        # The probe read matches in storage order, roughly id order: their spread tells how
+        # densely the tier matches, which sizes the first window of recent ids.
+        return _Windowed(stmt, density=len(probe) / (max(probe) - min(probe) + 1))
+
+    def newest(self, tier: _Windowed, *, skip: int, take: int) -> list[int]:
         """Ids from ``stmt`` newest first, read from windows of recent ids that grow as needed.
 
         Sorting all matches of a broad keyword by id costs one row visit per match (tens of
@@ -180,11 +198,11 @@ class CustomerRepository(ScopedRepository[Customer]):
         """
         need = skip + take
         upper = (self.session.scalar(select(func.max(Customer.id))) or 0) + 1
-        width = max(int(2 * need / density), MIN_WINDOW)
+        width = max(int(2 * need / tier.density), MIN_WINDOW)
         found: list[int] = []
         while upper > 0 and len(found) < need:
             lower = max(upper - width, 0)
-            window = stmt.where(Customer.id >= lower, Customer.id < upper).order_by(Customer.id.desc())
+            window = tier.stmt.where(Customer.id >= lower, Customer.id < upper).order_by(Customer.id.desc())
             found += self.session.scalars(window.limit(need - len(found)))
             upper, width = lower, width * 4
         return found[skip:]

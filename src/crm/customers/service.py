@@ -49,7 +49,9 @@ def search_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tu
     texts += [c.contact_name for c in contacts]
     emails = [c.contact_email for c in contacts if c.contact_email]
     phones = [c.contact_phone for c in contacts if c.contact_phone]
-    tokens = search.index_tokens(texts + emails, phones=phones, exact=[customer.customer_code, *emails])
+    tokens = search.index_tokens(
+        texts + emails, phones=phones, exact=[customer.customer_code, *emails], name=customer.customer_name
+    )
     return tokens, search.search_text(texts + emails + phones)
 
 

@@ -22,10 +22,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, false, literal, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, false, func, literal, true
 from sqlalchemy.dialects.postgresql import ARRAY
 
 MAX_PREFIX = 24
+# Names are indexed by their first characters too (``^`` tokens), so that "name starts with
+# the keyword" is answered by the index when a broad keyword has many matches.
+NAME_PREFIX = 8
 MAX_KEYWORD = 100
 
 _CJK = (
@@ -40,6 +43,11 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def _prefix_key(text: str) -> str:
+    # Tokens never hold spaces (SQLite keeps them space-delimited), so blanks become ␣.
+    return "\u2423".join(normalise_text(text).split())
+
+
 def _cjk_tokens(run: str) -> list[str]:
     return list(run) + [run[i : i + 2] for i in range(len(run) - 1)]
 
@@ -48,9 +56,14 @@ def _word_prefixes(word: str) -> list[str]:
     return [word[:n] for n in range(1, min(len(word), MAX_PREFIX) + 1)]
 
 
-def index_tokens(texts: Iterable[str], *, phones: Iterable[str] = (), exact: Iterable[str] = ()) -> list[str]:
+def index_tokens(
+    texts: Iterable[str], *, phones: Iterable[str] = (), exact: Iterable[str] = (), name: str | None = None
+) -> list[str]:
     """Tokens to store for a row; ``phones`` are normalised phones, ``exact`` exact keys."""
     tokens: set[str] = set()
+    if name:
+        head = _prefix_key(name)
+        tokens.update("^" + head[:n] for n in range(1, min(len(head), NAME_PREFIX) + 1))
     for text in texts:
         for cjk, word in _RUN.findall(normalise_text(text)):
             tokens.update(_cjk_tokens(cjk) if cjk else _word_prefixes(word))
@@ -75,6 +88,20 @@ def query_tokens(keyword: str) -> list[str]:
         else:
             tokens.add(word[:MAX_PREFIX])
     return sorted(tokens)
+
+
+def name_prefix_clause(
+    tokens_column: SQLColumnExpression[list[str]],
+    name_column: SQLColumnExpression[str],
+    keyword: str,
+    dialect: str,
+) -> ColumnElement[bool]:
+    """The row's name starts with ``keyword`` (index-served through the ``^`` tokens)."""
+    normalised = normalise_text(keyword).strip()
+    clause = has_tokens(tokens_column, ["^" + _prefix_key(keyword)[:NAME_PREFIX]], dialect)
+    if len(normalised) > NAME_PREFIX:
+        clause = and_(clause, func.lower(name_column).startswith(normalised, autoescape=True))
+    return clause
 
 
 def search_text(texts: Iterable[str]) -> str:
