@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, exists, func, nulls_last, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, func, nulls_last, or_, select
 from sqlalchemy.orm import selectinload
 
 from crm.config import settings
 from crm.customers.schemas import CustomerFilters
 from crm.kit import search
 from crm.kit.actor import Actor
-from crm.kit.dialects import index_scans_only, json_array_contains
+from crm.kit.dialects import bitmap_scans, index_scans_only, json_array_contains
 from crm.kit.pagination import PageParams, count_capped, fetch_page
 from crm.kit.regions import normalise_province
 from crm.kit.repository import ScopedRepository, data_scope_clause
@@ -42,8 +42,10 @@ def _visible_customer(actor: Actor, customer_id: SQLColumnExpression[Any]) -> Co
     )
 
 
-# The smallest window of ids read at once when paging newest-first through a broad keyword.
+# The smallest window of ids read at once when paging newest-first through a broad keyword,
+# and the widest that is read row by row rather than through the keyword index.
 MIN_WINDOW = 1_000
+NARROW_WINDOW = 20_000
 
 _SORTS: dict[str, Any] = {
     "created_at": Customer.id,  # ids grow with creation time and are indexed
@@ -131,59 +133,50 @@ class CustomerRepository(ScopedRepository[Customer]):
     def _keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
         """One page of keyword matches, ranked: exact code/phone/e-mail, then name prefix, then others.
 
-        Ranking sorts every match, so it is done only when there are few enough
-        (``search_rank_limit``). A broad keyword (科技, 上海) is answered tier by tier instead:
-        exact matches, then names starting with the keyword, then the rest, each newest
-        first, and its total as a lower bound. Either way a request reads about a page of
-        rows however many customers match.
+        Each tier is listed newest first. A tier with more matches than can be ranked
+        (``search_rank_limit``, e.g. 上海市 or 科技) is paged through windows of recent ids
+        instead of sorted, later tiers are not reached, and the total becomes a lower bound.
+        Either way a request reads about a page of rows however many customers match.
         """
         base = self.filtered(filters)
         limit = settings.search_rank_limit
         offset, size = (filters.page - 1) * filters.page_size, filters.page_size
-        exact_ids = list(
+        exact_ids = sorted(
             self.session.scalars(
                 base.with_only_columns(Customer.id)
                 .where(search.has_tokens(Customer.search_tokens, [search.exact_key(keyword)], self.dialect))
                 .limit(limit)
-            )
+            ),
+            reverse=True,
         )
         matched = search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, self.dialect)
-        if exact_ids:
-            matched = or_(matched, Customer.id.in_(exact_ids))
         sort = filters.sort or "relevance"
         if sort != "relevance":
+            if exact_ids:
+                matched = or_(matched, Customer.id.in_(exact_ids))
             total, exact = count_capped(self.session, base.with_only_columns(Customer.id).where(matched), limit)
             page = self.ordered(base.where(matched), sort).limit(size).offset(offset)
             return list(self.session.scalars(page)), total, exact
 
-        prefix = search.name_prefix_clause(Customer.search_tokens, Customer.customer_name, keyword, self.dialect)
-        rank = case((Customer.id.in_(exact_ids), 0), (prefix, 1), else_=2) if exact_ids else case((prefix, 1), else_=2)
-        probe = self.session.execute(base.with_only_columns(Customer.id, rank).where(matched).limit(limit + 1)).all()
-        if len(probe) <= limit:
-            ranked = sorted(probe, key=lambda row: (row[1], -row[0]))
-            return self.by_ids([row[0] for row in ranked[offset : offset + size]]), len(probe), True
-
         others = base.with_only_columns(Customer.id).where(matched)
         if exact_ids:
             others = others.where(Customer.id.not_in(exact_ids))
+        prefix = search.name_prefix_clause(Customer.search_tokens, Customer.customer_name, keyword, self.dialect)
         ids: list[int] = []
-        skip = offset
-        for tier in (sorted(exact_ids, reverse=True), self._tier(others.where(prefix), limit)):
-            if isinstance(tier, _Windowed):  # of unknown length: the pages after it are its own
-                return self.by_ids(ids + self.newest(tier, skip=skip, take=size - len(ids))), limit, False
+        skip, listed = offset, 0
+        for stmt in (None, others.where(prefix), others.where(~prefix)):
+            tier = exact_ids if stmt is None else self._tier(stmt, limit - listed)
+            if isinstance(tier, _Windowed):  # too many to rank: the pages from here on are this tier's
+                ids += self.newest(tier, skip=skip, take=size - len(ids)) if len(ids) < size else []
+                return self.by_ids(ids), limit, False
             ids += tier[skip : skip + size - len(ids)]
-            skip = max(skip - len(tier), 0)
-        if len(ids) < size:
-            # The rest is most of a broad keyword's matches: the probe's share of them gives its density.
-            spread = max(row[0] for row in probe) - min(row[0] for row in probe) + 1
-            density = max(sum(1 for row in probe if row[1] == 2), 1) / spread
-            ids += self.newest(_Windowed(others.where(~prefix), density), skip=skip, take=size - len(ids))
-        return self.by_ids(ids), limit, False
+            skip, listed = max(skip - len(tier), 0), listed + len(tier)
+        return self.by_ids(ids), listed, True
 
-    def _tier(self, stmt: Select[int], limit: int) -> list[int] | _Windowed:
-        """A tier's matches newest first when there are few, else how to page through them."""
-        probe = list(self.session.scalars(stmt.limit(limit + 1)))
-        if len(probe) <= limit:
+    def _tier(self, stmt: Select[int], room: int) -> list[int] | _Windowed:
+        """A tier's matches newest first when at most ``room``, else how to page through them."""
+        probe = list(self.session.scalars(stmt.limit(max(room, 0) + 1)))
+        if len(probe) <= room:
             return sorted(probe, reverse=True)
         # The probe read matches in storage order, roughly id order: their spread tells how
         # densely the tier matches, which sizes the first window of recent ids.
@@ -203,7 +196,10 @@ class CustomerRepository(ScopedRepository[Customer]):
         while upper > 0 and len(found) < need:
             lower = max(upper - width, 0)
             window = tier.stmt.where(Customer.id >= lower, Customer.id < upper).order_by(Customer.id.desc())
-            found += self.session.scalars(window.limit(need - len(found)))
+            # A narrow window is cheapest read row by row in id order; a wide one through the
+            # keyword's index. The planner, misjudging how common the keyword is, needs telling.
+            with bitmap_scans(self.session, allowed=width > NARROW_WINDOW):
+                found += self.session.scalars(window.limit(need - len(found)))
             upper, width = lower, width * 4
         return found[skip:]
 

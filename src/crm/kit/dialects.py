@@ -47,3 +47,16 @@ def index_scans_only(session: Session) -> Iterator[None]:
         yield
     finally:
         session.execute(text("SET LOCAL enable_seqscan = on"))
+
+
+@contextmanager
+def bitmap_scans(session: Session, *, allowed: bool) -> Iterator[None]:
+    """Allow or forbid PostgreSQL's bitmap scans for the statements inside."""
+    if allowed or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    try:
+        yield
+    finally:
+        session.execute(text("SET LOCAL enable_bitmapscan = on"))
