@@ -127,3 +127,10 @@ class TestTokens:
         other = make_tenant(session)
         token, _ = issue_token(user.id, other.id)
         assert client.get("/api/v1/crm/customers", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+class TestLoginInput:
+    def test_text_the_database_cannot_store_is_a_422_naming_the_field(self, client: TestClient) -> None:
+        response = client.post("/api/v1/auth/login", data={"username": "a\x00b", "password": "whatever-long"})
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["username"]

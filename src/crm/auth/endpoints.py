@@ -5,21 +5,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic_core import PydanticCustomError
 
 from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.auth.schemas import Me, Token
 from crm.auth.tokens import issue_token
-from crm.kit.errors import ErrorCode, NotAuthenticated, problem_responses
+from crm.kit.errors import ErrorCode, NotAuthenticated, field_invalid, problem_responses
+from crm.kit.validation import reject_unstorable_text
 from crm.models import Tenant, User
 from crm.users.service import authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
+def _storable(field: str, value: str) -> str:
+    try:
+        reject_unstorable_text(value)
+    except PydanticCustomError:
+        raise field_invalid(field, "text_invalid") from None
+    return value
+
+
 @router.post("/login", response_model=Token, responses=problem_responses(400, 401, 422))
 def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Exchange a user name and password for a bearer token."""
-    user = authenticate(session, form.username, form.password)
+    user = authenticate(session, _storable("username", form.username), _storable("password", form.password))
     if user is None:
         raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -217,6 +217,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError) -> JSONResponse:
         return _problem(request, 409, ErrorCode.VERSION_CONFLICT, lang_of(request))
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        # Schemas refuse what the database cannot store; this is the net under that rule.
+        log.warning("database refused a value: %s", exc.orig)
+        return _problem(request, 422, ErrorCode.VALIDATION_FAILED, lang_of(request))
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError) -> JSONResponse:
