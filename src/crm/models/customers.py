@@ -79,9 +79,10 @@ class Customer(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))
-    # Denormalised search data over the profile and its contacts; see crm.kit.search.
-    search_tokens: Mapped[list[str]] = mapped_column(TokenList, default=list)
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    # Denormalised search data over the profile and its contacts; see crm.kit.search. Written
+    # by the service, read only inside SQL: never loaded with the row (it is most of its size).
+    search_tokens: Mapped[list[str]] = mapped_column(TokenList, default=list, deferred=True, deferred_raiseload=True)
+    search_text: Mapped[str] = mapped_column(Text, default="", deferred=True, deferred_raiseload=True)
 
     contacts: Mapped[list[CustomerContact]] = relationship(
         primaryjoin=lambda: and_(Customer.id == CustomerContact.customer_id, CustomerContact.deleted_at.is_(None)),
