@@ -30,33 +30,29 @@ def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: s
     return exists(select(literal(1)).select_from(each).where(cast(each.c.value, String) == value))
 
 
-@contextmanager
-def index_scans_only(session: Session) -> Iterator[None]:
-    """Keep PostgreSQL off sequential scans for the statements inside.
+_PLAN_METHODS = {"seqscan", "indexscan", "bitmapscan", "indexonlyscan", "sort", "hashjoin", "nestloop"}
 
-    Token containment is estimated as if tokens were independent, so the planner can take a
-    keyword for a common one and read the table from the start hoping to fill a LIMIT soon,
-    which for a rare keyword means reading every row. The GIN index answers both cases
-    within a page's worth of work, so for keyword statements it is the only plan allowed.
+
+@contextmanager
+def planner_methods(session: Session, **enabled: bool) -> Iterator[None]:
+    """Switch PostgreSQL plan methods (``seqscan=False``, ``bitmapscan=False``) for the statements inside.
+
+    Token containment is estimated as if tokens were independent, so for keywords the
+    planner misjudges how many rows match in both directions; where the application knows
+    better (see CustomerRepository.keyword_page), it says which plan to use. SQLite has no
+    such choices and ignores this.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    unknown = set(enabled) - _PLAN_METHODS
+    if unknown:
+        raise ValueError(f"unknown plan methods: {sorted(unknown)}")
+    switches = [name for name, on in enabled.items() if not on]
+    if not switches or session.get_bind().dialect.name != "postgresql":
         yield
         return
-    session.execute(text("SET LOCAL enable_seqscan = off"))
+    for name in switches:
+        session.execute(text(f"SET LOCAL enable_{name} = off"))
     try:
         yield
     finally:
-        session.execute(text("SET LOCAL enable_seqscan = on"))
-
-
-@contextmanager
-def bitmap_scans(session: Session, *, allowed: bool) -> Iterator[None]:
-    """Allow or forbid PostgreSQL's bitmap scans for the statements inside."""
-    if allowed or session.get_bind().dialect.name != "postgresql":
-        yield
-        return
-    session.execute(text("SET LOCAL enable_bitmapscan = off"))
-    try:
-        yield
-    finally:
-        session.execute(text("SET LOCAL enable_bitmapscan = on"))
+        for name in switches:
+            session.execute(text(f"SET LOCAL enable_{name} = on"))

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.passwords import hash_password, verify_password
-from crm.auth.permissions import ROLE_PERMISSIONS, ROLE_SCOPES, SALES_OWNER_ROLES
+from crm.auth.permissions import ROLE_PERMISSIONS, ROLE_SCOPES
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, field_invalid
 from crm.kit.regions import DEFAULT_PROVINCE_REGIONS, Region
 from crm.models import RegionMapping, Tenant, User
 from crm.models.enums import Role
+from crm.users import repository
 
 MIN_PASSWORD_LENGTH = 12
 
 
 def create_tenant(session: Session, code: str, name: str | None = None) -> Tenant:
-    if session.scalar(select(Tenant).where(Tenant.code == code)) is not None:
+    if repository.tenant_by_code(session, code) is not None:
         raise Conflict(ErrorCode.DUPLICATE, params={"field": "tenant", "value": code})
     tenant = Tenant(code=code, name=name or code)
     session.add(tenant)
@@ -32,7 +32,7 @@ def create_tenant(session: Session, code: str, name: str | None = None) -> Tenan
 
 
 def get_or_create_tenant(session: Session, code: str) -> Tenant:
-    tenant = session.scalar(select(Tenant).where(Tenant.code == code))
+    tenant = repository.tenant_by_code(session, code)
     return tenant if tenant is not None else create_tenant(session, code)
 
 
@@ -54,7 +54,7 @@ def create_user(
         raise field_invalid("password", "string_too_short", min_length=MIN_PASSWORD_LENGTH)
     if role in (Role.SALES_MANAGER, Role.SERVICE_MANAGER) and region is None:
         raise field_invalid("region", "missing")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    if repository.user_by_username(session, username) is not None:
         raise Conflict(ErrorCode.DUPLICATE, params={"field": "username", "value": username})
     user = User(
         tenant_id=tenant.id,
@@ -73,7 +73,7 @@ def create_user(
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with these credentials, or None; the same time either way."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    user = repository.user_by_username(session, username.strip())
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         return None
@@ -95,17 +95,6 @@ def actor_for(user: User) -> Actor:
     )
 
 
-def find_sales_owner(session: Session, tenant_id: int, user_id: int) -> User | None:
-    """An active user of the tenant who can own customers as their sales rep."""
-    return session.scalar(
-        select(User).where(
-            User.id == user_id,
-            User.tenant_id == tenant_id,
-            User.is_active.is_(True),
-            User.role.in_(SALES_OWNER_ROLES),
-        )
-    )
-
-
-def find_user(session: Session, tenant_id: int, user_id: int) -> User | None:
-    return session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
+# Other domains look users up through this service, not through the users' tables.
+find_sales_owner = repository.active_sales_owner
+find_user = repository.user_in_tenant
