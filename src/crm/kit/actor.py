@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -26,7 +26,6 @@ class Actor:
     regions: tuple[str, ...] = ()
     team: str | None = None
     display_name: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -7,13 +7,14 @@ text is broken into tokens stored with the row and indexed (GIN over text[] on P
 * runs of CJK characters give each character (unigram) and each adjacent pair (bigram);
 * runs of letters and digits give each prefix of the word (edge n-grams), so a name,
   code, e-mail or phone can be found by its beginning;
-* phone numbers also give their last four digits, and exact keys (code, phone, e-mail)
-  give an ``=`` token used to rank exact matches first.
+* phone numbers also give their last four digits, exact keys (code, phone, e-mail) an
+  ``=`` token, and the first characters of the name ``^`` tokens: these rank exact matches
+  first and name prefixes second.
 
 A query is broken the same way (CJK runs into bigrams, or the single character; Latin
-words whole) and a row matches when it holds every query token. Because bigrams do not
-guarantee adjacency, the row's plain text must also contain the keyword: the index
-narrows, the substring check confirms.
+words whole) and a row matches when it holds every query token. Bigrams of a run of three
+or more characters do not prove adjacency, so for those the row's plain text must also
+contain the run: the index narrows, the substring check confirms.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ MAX_PREFIX = 24
 # Names are indexed by their first characters too (``^`` tokens), so that "name starts with
 # the keyword" is answered by the index when a broad keyword has many matches.
 NAME_PREFIX = 8
-MAX_KEYWORD = 100
 
 _CJK = (
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs and extensions A, compatibility
