@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm import __version__
 from crm.api import api_router
 from crm.config import settings
+from crm.kit.context import request_context_middleware
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.errors import FieldError, Problem, install_error_handlers
 from crm.kit.migrate import is_up_to_date
@@ -56,6 +57,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
     )
     app.state.session_factory = session_factory
     install_error_handlers(app)
+    app.middleware("http")(request_context_middleware)
     app.include_router(api_router)
 
     @app.get("/", include_in_schema=False)

@@ -3,17 +3,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic_core import PydanticCustomError
 
+from crm.audit import service as audit
 from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.auth.schemas import Me, Token
 from crm.auth.tokens import issue_token
-from crm.kit.errors import ErrorCode, NotAuthenticated, field_invalid, problem_responses
+from crm.kit.errors import NotAuthenticated, field_invalid, problem_responses, render_error
 from crm.kit.validation import reject_unstorable_text
 from crm.models import Tenant, User
-from crm.users.service import authenticate
+from crm.users.service import actor_for, authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -27,13 +29,24 @@ def _storable(field: str, value: str) -> str:
 
 
 @router.post("/login", response_model=Token, responses=problem_responses(400, 401, 422))
-def login(session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+def login(
+    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> Token | JSONResponse:
     """Exchange a user name and password for a bearer token."""
-    user = authenticate(session, _storable("username", form.username), _storable("password", form.password))
-    if user is None:
-        raise NotAuthenticated(ErrorCode.INVALID_CREDENTIALS)
-    if not user.is_active:
-        raise NotAuthenticated(ErrorCode.USER_INACTIVE)
+    username = _storable("username", form.username)
+    outcome = authenticate(session, username, _storable("password", form.password))
+    user = outcome.user
+    if outcome.error is not None or user is None:
+        # A refused login is answered rather than raised, so that its audit record is committed.
+        audit.record(
+            session,
+            "auth.login_failed",
+            actor=None,
+            tenant_id=user.tenant_id if user else None,
+            detail={"username": username[:64], "reason": outcome.error},
+        )
+        return render_error(request, NotAuthenticated(outcome.error))
+    audit.record(session, "auth.login", actor=actor_for(user), object_type="user", object_id=user.id)
     token, expires = issue_token(user.id, user.tenant_id)
     return Token(
         access_token=token,

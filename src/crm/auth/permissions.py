@@ -21,6 +21,7 @@ class Permission(StrEnum):
     CUSTOMER_ASSIGN = "customer.assign"
     CONTACT_WRITE = "contact.write"
     USER_MANAGE = "user.manage"
+    AUDIT_READ = "audit.read"
 
 
 _SALES_WORK = {
@@ -38,7 +39,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SERVICE_MANAGER: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),
     Role.SERVICE_AGENT: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),
     Role.MARKETER: frozenset({Permission.CUSTOMER_READ}),
-    Role.ANALYST: frozenset({Permission.CUSTOMER_READ}),
+    Role.ANALYST: frozenset({Permission.CUSTOMER_READ, Permission.AUDIT_READ}),
 }
 
 ROLE_SCOPES: dict[Role, DataScope] = {

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from crm.audit import service as audit
 from crm.customers import schemas
 from crm.customers.repository import AddressRepository, ContactRepository, CustomerRepository
 from crm.kit import search
@@ -32,6 +33,16 @@ from crm.models.enums import CustomerLevel, Role
 from crm.users.service import find_sales_owner, find_user
 
 SERVICE_ROLES = frozenset({Role.SERVICE_AGENT, Role.SERVICE_MANAGER})
+
+# The fields each audit record compares (personal data is masked by crm.audit).
+CUSTOMER_AUDITED = (
+    "customer_code",
+    "customer_level",
+    "assigned_sales_id",
+    *(f for f in schemas.CustomerUpdate.model_fields if f != "version"),
+)
+CONTACT_AUDITED = tuple(f for f in schemas.ContactUpdate.model_fields if f != "version")
+ADDRESS_AUDITED = tuple(f for f in schemas.AddressUpdate.model_fields if f != "version")
 
 
 def _check_version(current: int, sent: int | None) -> None:
@@ -146,6 +157,14 @@ def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate
                 changed_by=actor.id,
             )
         )
+    audit.record(
+        session,
+        "customer.create",
+        actor=actor,
+        object_type="customer",
+        object_id=customer.id,
+        changes=audit.created(audit.snapshot(customer, CUSTOMER_AUDITED)),
+    )
     for contact in data.contacts:
         _add_contact(session, actor, customer, contact)
     for address in data.addresses:
@@ -173,6 +192,7 @@ def update_customer(session: Session, actor: Actor, customer_id: int, data: sche
     customer = repo.get(customer_id, for_update=True)
     _check_version(customer.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    before = audit.snapshot(customer, CUSTOMER_AUDITED)
     if "assigned_service_id" in changes:
         _check_service_owner(session, actor, changes["assigned_service_id"])
     if "region" in changes:
@@ -185,7 +205,17 @@ def update_customer(session: Session, actor: Actor, customer_id: int, data: sche
     if "customer_name" in changes:
         customer.search_tokens, customer.search_text = search_fields(customer, repo.active_contacts(customer.id))
     session.flush()
+    _audit_change(session, actor, "customer.update", customer, before=before, fields=CUSTOMER_AUDITED)
     return repo.get_profile(customer.id)
+
+
+def _audit_change(
+    session: Session, actor: Actor, action: str, obj: Any, *, before: dict[str, Any], fields: tuple[str, ...]
+) -> None:
+    changed = audit.diff(before, audit.snapshot(obj, fields))
+    if changed:
+        object_type = action.split(".", 1)[0]
+        audit.record(session, action, actor=actor, object_type=object_type, object_id=obj.id, changes=changed)
 
 
 def delete_customer(session: Session, actor: Actor, customer_id: int) -> None:
@@ -195,6 +225,7 @@ def delete_customer(session: Session, actor: Actor, customer_id: int) -> None:
     customer.deleted_by = actor.id
     customer.updated_by = actor.id
     session.flush()
+    audit.record(session, "customer.delete", actor=actor, object_type="customer", object_id=customer.id)
 
 
 def change_level(session: Session, actor: Actor, customer_id: int, data: schemas.LevelChange) -> Customer:
@@ -212,6 +243,15 @@ def change_level(session: Session, actor: Actor, customer_id: int, data: schemas
                 source="manual",
                 changed_by=actor.id,
             )
+        )
+        audit.record(
+            session,
+            "customer.level",
+            actor=actor,
+            object_type="customer",
+            object_id=customer.id,
+            changes={"customer_level": {"before": customer.customer_level.value, "after": data.level.value}},
+            detail={"reason": data.reason},
         )
         customer.customer_level = CustomerLevel(data.level)
         customer.updated_by = actor.id
@@ -261,6 +301,14 @@ def assign_sales(session: Session, actor: Actor, customer_id: int, data: schemas
                 changed_by=actor.id,
             )
         )
+        audit.record(
+            session,
+            "customer.assign",
+            actor=actor,
+            object_type="customer",
+            object_id=customer.id,
+            changes={"assigned_sales_id": {"before": customer.assigned_sales_id, "after": owner.id}},
+        )
         customer.assigned_sales_id = owner.id
         customer.updated_by = actor.id
         session.flush()
@@ -299,6 +347,15 @@ def _add_contact(session: Session, actor: Actor, customer: Customer, data: schem
     )
     session.add(contact)
     session.flush()
+    audit.record(
+        session,
+        "contact.create",
+        actor=actor,
+        object_type="contact",
+        object_id=contact.id,
+        changes=audit.created(audit.snapshot(contact, CONTACT_AUDITED)),
+        detail={"customer_id": customer.id},
+    )
     return contact
 
 
@@ -320,12 +377,14 @@ def update_contact(session: Session, actor: Actor, contact_id: int, data: schema
     contact = ContactRepository(session, actor).get(contact_id, for_update=True)
     _check_version(contact.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    before = audit.snapshot(contact, CONTACT_AUDITED)
     if changes.get("is_primary"):
         _clear_primary(session, contact.customer_id, contact.id)
     for field, value in changes.items():
         setattr(contact, field, value)
     contact.updated_by = actor.id
     session.flush()
+    _audit_change(session, actor, "contact.update", contact, before=before, fields=CONTACT_AUDITED)
     customers = CustomerRepository(session, actor)
     reindex_customer(session, customers.get(contact.customer_id), customers.active_contacts(contact.customer_id))
     return contact
@@ -338,6 +397,14 @@ def delete_contact(session: Session, actor: Actor, contact_id: int) -> None:
     contact.is_primary = False
     contact.updated_by = actor.id
     session.flush()
+    audit.record(
+        session,
+        "contact.delete",
+        actor=actor,
+        object_type="contact",
+        object_id=contact.id,
+        detail={"customer_id": contact.customer_id},
+    )
     customers = CustomerRepository(session, actor)
     remaining = customers.active_contacts(contact.customer_id)
     if was_primary and remaining:
@@ -381,6 +448,15 @@ def _add_address(session: Session, actor: Actor, customer: Customer, data: schem
     )
     session.add(address)
     session.flush()
+    audit.record(
+        session,
+        "address.create",
+        actor=actor,
+        object_type="address",
+        object_id=address.id,
+        changes=audit.created(audit.snapshot(address, ADDRESS_AUDITED)),
+        detail={"customer_id": customer.id},
+    )
     return address
 
 
@@ -399,6 +475,7 @@ def update_address(session: Session, actor: Actor, address_id: int, data: schema
     address = AddressRepository(session, actor).get(address_id, for_update=True)
     _check_version(address.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    before = audit.snapshot(address, ADDRESS_AUDITED)
     new_type = changes.get("address_type", address.address_type)
     becomes_default = changes.get("is_default", address.is_default and new_type == address.address_type)
     if becomes_default:
@@ -407,12 +484,22 @@ def update_address(session: Session, actor: Actor, address_id: int, data: schema
         setattr(address, field, value)
     address.is_default = bool(becomes_default)
     session.flush()
+    _audit_change(session, actor, "address.update", address, before=before, fields=ADDRESS_AUDITED)
     return address
 
 
 def delete_address(session: Session, actor: Actor, address_id: int) -> None:
     address = AddressRepository(session, actor).get(address_id, for_update=True)
     customer_id, address_type, was_default = address.customer_id, address.address_type, address.is_default
+    audit.record(
+        session,
+        "address.delete",
+        actor=actor,
+        object_type="address",
+        object_id=address.id,
+        changes={f: {"before": v, "after": None} for f, v in audit.snapshot(address, ADDRESS_AUDITED).items()},
+        detail={"customer_id": customer_id},
+    )
     session.delete(address)
     session.flush()
     if was_default:

@@ -183,18 +183,23 @@ def _pydantic_errors(exc: RequestValidationError, lang: Lang) -> list[FieldError
     return errors
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    def lang_of(request: Request) -> Lang:
-        return negotiate(request.headers.get("accept-language"))
+def lang_of(request: Request) -> Lang:
+    return negotiate(request.headers.get("accept-language"))
 
+
+def render_error(request: Request, exc: CRMError) -> JSONResponse:
+    """The problem+json answer for ``exc``; also for endpoints that answer an error without raising."""
+    lang = lang_of(request)
+    errors = [
+        FieldError(field=f, location="body", code=c, message=_field_message(c, lang, p, c)) for f, c, p in exc.fields
+    ] or None
+    return _problem(request, exc.status_code, exc.code, lang, params=exc.params, errors=errors, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CRMError)
     async def crm_error(request: Request, exc: CRMError) -> JSONResponse:
-        lang = lang_of(request)
-        errors = [
-            FieldError(field=f, location="body", code=c, message=_field_message(c, lang, p, c))
-            for f, c, p in exc.fields
-        ] or None
-        return _problem(request, exc.status_code, exc.code, lang, params=exc.params, errors=errors, headers=exc.headers)
+        return render_error(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

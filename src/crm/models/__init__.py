@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, importable from one place (Alembic's import point)."""
 
 from crm.kit.db import Base
+from crm.models.audit import AuditLog
 from crm.models.customers import (
     Customer,
     CustomerAddress,
@@ -11,6 +12,7 @@ from crm.models.customers import (
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
 __all__ = [
+    "AuditLog",
     "Base",
     "CodeSequence",
     "Customer",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from crm.auth.passwords import hash_password, verify_password
@@ -71,14 +73,21 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None; the same time either way."""
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None  # the account so named, if any: failures are audited in its tenant
+    error: ErrorCode | None  # None when the credentials let the user in
+
+
+def authenticate(session: Session, username: str, password: str) -> LoginOutcome:
+    """Check credentials, taking the same time whether or not the user exists."""
     user = repository.user_by_username(session, username.strip())
-    ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok:
-        return None
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return LoginOutcome(user, ErrorCode.INVALID_CREDENTIALS)
+    if not user.is_active:  # said only to whoever knows the password
+        return LoginOutcome(user, ErrorCode.USER_INACTIVE)
     user.last_login_at = utcnow()
-    return user
+    return LoginOutcome(user, None)
 
 
 def actor_for(user: User) -> Actor:
