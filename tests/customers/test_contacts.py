@@ -40,7 +40,9 @@ class TestContacts:
         ok = admin.post(
             f"/crm/customers/{customer['id']}/contacts", {"contact_name": "王", "contact_phone": "0571 8888 6666"}
         )
-        assert ok.json()["contact_phone"] == "0571-88886666"
+        assert ok.json()["contact_phone"] == "0571-****6666"  # shown masked, stored normalised:
+        revealed = admin.post(f"/crm/contacts/{ok.json()['id']}/reveal", {"field": "contact_phone"}).json()
+        assert revealed["value"] == "0571-88886666"
         bad = admin.post(f"/crm/customers/{customer['id']}/contacts", {"contact_name": "王", "contact_phone": "138"})
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "contact_phone"

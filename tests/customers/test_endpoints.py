@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
-from crm.models import Customer, CustomerLevelChange, Tenant
+from crm.models import Customer, CustomerContact, CustomerLevelChange, Tenant
 from crm.models.enums import Role
 from tests.factories import Api, make_user, mobile
 
@@ -51,7 +51,7 @@ class TestCreateCustomer:
         admin.create_customer(customer_code="SHARED-1")
         assert outsider.create_customer(customer_code="SHARED-1")["customer_code"] == "SHARED-1"
 
-    def test_contacts_and_addresses_are_created_with_the_customer(self, admin: Api) -> None:
+    def test_contacts_and_addresses_are_created_with_the_customer(self, admin: Api, session: Session) -> None:
         body = admin.create_customer(
             contacts=[
                 {
@@ -66,8 +66,11 @@ class TestCreateCustomer:
             ],
         )
         contacts = {c["contact_name"]: c for c in body["contacts"]}
-        assert contacts["张伟"]["contact_phone"] == "13812345678"
-        assert contacts["张伟"]["contact_email"] == "zhang.wei@example.com"
+        assert contacts["张伟"]["contact_phone"] == "138****5678"
+        assert contacts["张伟"]["contact_email"] == "z***@example.com"
+        stored = session.get(CustomerContact, contacts["张伟"]["id"])
+        assert stored is not None
+        assert (stored.contact_phone, stored.contact_email) == ("13812345678", "zhang.wei@example.com")
         assert contacts["李娜"]["is_primary"] is True
         assert contacts["张伟"]["is_primary"] is False
         assert body["addresses"][0]["province"] == "北京市"

@@ -22,6 +22,8 @@ class Permission(StrEnum):
     CONTACT_WRITE = "contact.write"
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
+    FINANCE_READ = "finance.read"  # annual revenue, credit rating and later money figures
+    PII_UNMASK = "pii.unmask"  # reveal one masked phone, e-mail, … at a time (audited)
 
 
 _SALES_WORK = {
@@ -30,16 +32,19 @@ _SALES_WORK = {
     Permission.CUSTOMER_UPDATE,
     Permission.CUSTOMER_LEVEL,
     Permission.CONTACT_WRITE,
+    Permission.PII_UNMASK,  # reps call their customers
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.SALES_MANAGER: frozenset(_SALES_WORK | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN}),
+    Role.SALES_MANAGER: frozenset(
+        _SALES_WORK | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN, Permission.FINANCE_READ}
+    ),
     Role.SALES: frozenset(_SALES_WORK),
-    Role.SERVICE_MANAGER: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),
-    Role.SERVICE_AGENT: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE}),
+    Role.SERVICE_MANAGER: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK}),
+    Role.SERVICE_AGENT: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK}),
     Role.MARKETER: frozenset({Permission.CUSTOMER_READ}),
-    Role.ANALYST: frozenset({Permission.CUSTOMER_READ, Permission.AUDIT_READ}),
+    Role.ANALYST: frozenset({Permission.CUSTOMER_READ, Permission.AUDIT_READ, Permission.FINANCE_READ}),
 }
 
 ROLE_SCOPES: dict[Role, DataScope] = {

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
+from crm.customers import presenters as present
 from crm.customers import schemas, service
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
@@ -23,6 +24,7 @@ Deleter = Annotated[Actor, Depends(require(Permission.CUSTOMER_DELETE))]
 Grader = Annotated[Actor, Depends(require(Permission.CUSTOMER_LEVEL))]
 Assigner = Annotated[Actor, Depends(require(Permission.CUSTOMER_ASSIGN))]
 ContactWriter = Annotated[Actor, Depends(require(Permission.CONTACT_WRITE))]
+Revealer = Annotated[Actor, Depends(require(Permission.PII_UNMASK))]
 Filters = Annotated[schemas.CustomerFilters, Query()]
 
 READ = problem_responses(401, 403, 404, 422)
@@ -32,7 +34,7 @@ WRITE = problem_responses(400, 401, 403, 404, 409, 422)
 def _page(session: SessionDep, actor: Actor, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:
     rows, total, exact = service.search_customers(session, actor, filters)
     return Page[schemas.Customer](
-        items=[schemas.Customer.model_validate(r) for r in rows],
+        items=[present.customer(r, actor) for r in rows],
         total=total,
         total_exact=exact,
         page=filters.page,
@@ -59,13 +61,13 @@ def create_customer(
     """Create a customer, optionally with its contacts and addresses, in one transaction."""
     customer = service.create_customer(session, actor, data)
     response.headers["Location"] = f"/api/v1/crm/customers/{customer.id}"
-    return schemas.CustomerDetail.model_validate(customer)
+    return present.customer_detail(customer, actor)
 
 
 @router.get("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses=READ)
 def get_customer(session: SessionDep, actor: Reader, customer_id: IdPath) -> schemas.CustomerDetail:
     """The customer profile with its contacts and addresses."""
-    return schemas.CustomerDetail.model_validate(service.get_customer(session, actor, customer_id))
+    return present.customer_detail(service.get_customer(session, actor, customer_id), actor)
 
 
 @router.put("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses=WRITE)
@@ -73,7 +75,7 @@ def update_customer(
     session: SessionDep, actor: Editor, customer_id: IdPath, data: schemas.CustomerUpdate
 ) -> schemas.CustomerDetail:
     """Change the fields sent; `version` must be the one read, else 409."""
-    return schemas.CustomerDetail.model_validate(service.update_customer(session, actor, customer_id, data))
+    return present.customer_detail(service.update_customer(session, actor, customer_id, data), actor)
 
 
 @router.delete(
@@ -90,7 +92,7 @@ def change_level(
     session: SessionDep, actor: Grader, customer_id: IdPath, data: schemas.LevelChange
 ) -> schemas.CustomerDetail:
     """Set the customer's level (A–D) with a reason, kept in the level history."""
-    return schemas.CustomerDetail.model_validate(service.change_level(session, actor, customer_id, data))
+    return present.customer_detail(service.change_level(session, actor, customer_id, data), actor)
 
 
 @router.get(
@@ -114,7 +116,7 @@ def assign_sales(
     session: SessionDep, actor: Assigner, customer_id: IdPath, data: schemas.SalesAssignment
 ) -> schemas.CustomerDetail:
     """Give the customer to an active sales user of the tenant."""
-    return schemas.CustomerDetail.model_validate(service.assign_sales(session, actor, customer_id, data))
+    return present.customer_detail(service.assign_sales(session, actor, customer_id, data), actor)
 
 
 # ---------------------------------------------------------------- contacts
@@ -123,7 +125,7 @@ def assign_sales(
 @router.get("/customers/{customer_id}/contacts", response_model=list[schemas.Contact], responses=READ)
 def list_contacts(session: SessionDep, actor: Reader, customer_id: IdPath) -> list[schemas.Contact]:
     """The customer's contacts, primary first."""
-    return [schemas.Contact.model_validate(c) for c in service.list_contacts(session, actor, customer_id)]
+    return [present.contact(c, actor) for c in service.list_contacts(session, actor, customer_id)]
 
 
 @router.post(
@@ -136,7 +138,7 @@ def create_contact(
     session: SessionDep, actor: ContactWriter, customer_id: IdPath, data: schemas.ContactCreate
 ) -> schemas.Contact:
     """Add a contact; the first one, or one sent with is_primary, becomes the primary contact."""
-    return schemas.Contact.model_validate(service.create_contact(session, actor, customer_id, data))
+    return present.contact(service.create_contact(session, actor, customer_id, data), actor)
 
 
 @router.put("/contacts/{contact_id}", response_model=schemas.Contact, responses=WRITE)
@@ -144,7 +146,7 @@ def update_contact(
     session: SessionDep, actor: ContactWriter, contact_id: IdPath, data: schemas.ContactUpdate
 ) -> schemas.Contact:
     """Change a contact; `version` must be the one read, else 409."""
-    return schemas.Contact.model_validate(service.update_contact(session, actor, contact_id, data))
+    return present.contact(service.update_contact(session, actor, contact_id, data), actor)
 
 
 @router.delete(
@@ -162,7 +164,7 @@ def delete_contact(session: SessionDep, actor: ContactWriter, contact_id: IdPath
 @router.get("/customers/{customer_id}/addresses", response_model=list[schemas.Address], responses=READ)
 def list_addresses(session: SessionDep, actor: Reader, customer_id: IdPath) -> list[schemas.Address]:
     """The customer's addresses by type, defaults first."""
-    return [schemas.Address.model_validate(a) for a in service.list_addresses(session, actor, customer_id)]
+    return [present.address(a, actor) for a in service.list_addresses(session, actor, customer_id)]
 
 
 @router.post(
@@ -175,7 +177,7 @@ def create_address(
     session: SessionDep, actor: ContactWriter, customer_id: IdPath, data: schemas.AddressCreate
 ) -> schemas.Address:
     """Add an address; the first of its type, or one sent with is_default, becomes the default."""
-    return schemas.Address.model_validate(service.create_address(session, actor, customer_id, data))
+    return present.address(service.create_address(session, actor, customer_id, data), actor)
 
 
 @router.put("/addresses/{address_id}", response_model=schemas.Address, responses=WRITE)
@@ -183,7 +185,7 @@ def update_address(
     session: SessionDep, actor: ContactWriter, address_id: IdPath, data: schemas.AddressUpdate
 ) -> schemas.Address:
     """Change an address; `version` must be the one read, else 409."""
-    return schemas.Address.model_validate(service.update_address(session, actor, address_id, data))
+    return present.address(service.update_address(session, actor, address_id, data), actor)
 
 
 @router.delete(
@@ -193,3 +195,22 @@ def delete_address(session: SessionDep, actor: ContactWriter, address_id: IdPath
     """Delete an address; a deleted default is succeeded by the oldest address of its type."""
     service.delete_address(session, actor, address_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------- revealing personal data
+
+
+@router.post("/contacts/{contact_id}/reveal", response_model=schemas.Revealed, responses=WRITE)
+def reveal_contact(
+    session: SessionDep, actor: Revealer, contact_id: IdPath, data: schemas.ContactReveal
+) -> schemas.Revealed:
+    """Show one masked value of a contact in clear; the reveal is audited."""
+    return service.reveal_contact(session, actor, contact_id, data.field)
+
+
+@router.post("/addresses/{address_id}/reveal", response_model=schemas.Revealed, responses=WRITE)
+def reveal_address(
+    session: SessionDep, actor: Revealer, address_id: IdPath, data: schemas.AddressReveal
+) -> schemas.Revealed:
+    """Show one masked value of an address in clear; the reveal is audited."""
+    return service.reveal_address(session, actor, address_id, data.field)

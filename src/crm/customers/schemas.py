@@ -181,7 +181,9 @@ class Contact(ReadModel):
     is_primary: bool
     is_decision_maker: bool
     contact_status: ContactStatus
-    birthday: date | None
+    birthday: Annotated[str | None, BeforeValidator(lambda v: v.isoformat() if isinstance(v, date) else v)] = Field(
+        description="YYYY-MM-DD; shown masked as ****-MM-DD (reveal for the year)"
+    )
     preferences: dict[str, Any] | None
     remarks: str | None
     version: int
@@ -388,3 +390,18 @@ class CustomerFilters(BaseModel):
         if value is not None and start is not None and start > value:
             raise PydanticCustomError("date_range", "The start date must not be after the end date")
         return value
+
+
+class ContactReveal(WriteModel):
+    field: Literal["contact_phone", "contact_email", "contact_wechat", "birthday"]
+
+
+class AddressReveal(WriteModel):
+    field: Literal["detailed_address", "contact_phone"]
+
+
+class Revealed(BaseModel):
+    """One personal value in clear; asking for it is recorded in the audit trail."""
+
+    field: str
+    value: str | None

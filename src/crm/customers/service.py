@@ -507,3 +507,28 @@ def delete_address(session: Session, actor: Actor, address_id: int) -> None:
         if rest:
             min(rest, key=lambda a: a.id).is_default = True
             session.flush()
+
+
+# ---------------------------------------------------------------- revealing personal data
+
+
+def _reveal(session: Session, actor: Actor, row: CustomerContact | CustomerAddress, field: str) -> schemas.Revealed:
+    object_type = "contact" if isinstance(row, CustomerContact) else "address"
+    value = getattr(row, field)
+    audit.record(
+        session,
+        "pii.reveal",
+        actor=actor,
+        object_type=object_type,
+        object_id=row.id,
+        detail={"field": field, "customer_id": row.customer_id},
+    )
+    return schemas.Revealed(field=field, value=None if value is None else str(value))
+
+
+def reveal_contact(session: Session, actor: Actor, contact_id: int, field: str) -> schemas.Revealed:
+    return _reveal(session, actor, ContactRepository(session, actor).get(contact_id), field)
+
+
+def reveal_address(session: Session, actor: Actor, address_id: int, field: str) -> schemas.Revealed:
+    return _reveal(session, actor, AddressRepository(session, actor).get(address_id), field)

@@ -1,0 +1,69 @@
+"""What each caller may see of a customer: the one place that masks personal data and hides
+financial figures (§9.1), for every response type — profiles, lists, search and nested routes.
+
+Personal data (phones, e-mails, WeChat ids, birthdays, detailed addresses) is always shown
+masked; a caller with ``pii.unmask`` reveals one value at a time through the audited reveal
+endpoints. Financial figures are left out (null) for callers without ``finance.read``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from crm.auth.permissions import Permission
+from crm.customers import schemas
+from crm.kit.actor import Actor
+from crm.kit.masking import mask_address, mask_email, mask_phone, mask_text
+from crm.models import Customer, CustomerAddress, CustomerContact
+
+M = TypeVar("M", bound=BaseModel)
+
+FINANCIAL_FIELDS = ("annual_revenue", "credit_rating")
+CONTACT_MASKS: dict[str, Callable[[Any], str]] = {
+    "contact_phone": mask_phone,
+    "contact_email": mask_email,
+    "contact_wechat": mask_text,
+    "birthday": lambda value: "****" + str(value)[4:],  # YYYY-MM-DD → ****-MM-DD
+}
+ADDRESS_MASKS: dict[str, Callable[[Any], str]] = {
+    "detailed_address": mask_address,
+    "contact_phone": mask_phone,
+}
+REVEALABLE = {"contact": CONTACT_MASKS, "address": ADDRESS_MASKS}
+
+
+def _masked(model: M, masks: dict[str, Callable[[Any], str]]) -> M:
+    values = {f: mask(getattr(model, f)) for f, mask in masks.items() if getattr(model, f) is not None}
+    return model.model_copy(update=values)
+
+
+def contact(row: CustomerContact, actor: Actor) -> schemas.Contact:
+    return _masked(schemas.Contact.model_validate(row), CONTACT_MASKS)
+
+
+def address(row: CustomerAddress, actor: Actor) -> schemas.Address:
+    return _masked(schemas.Address.model_validate(row), ADDRESS_MASKS)
+
+
+def _without_finance(model: M, actor: Actor) -> M:
+    if actor.can(Permission.FINANCE_READ):
+        return model
+    return model.model_copy(update=dict.fromkeys(FINANCIAL_FIELDS))
+
+
+def customer(row: Customer, actor: Actor) -> schemas.Customer:
+    return _without_finance(schemas.Customer.model_validate(row), actor)
+
+
+def customer_detail(row: Customer, actor: Actor) -> schemas.CustomerDetail:
+    detail = schemas.CustomerDetail.model_validate(row)
+    detail = detail.model_copy(
+        update={
+            "contacts": [contact(c, actor) for c in row.contacts],
+            "addresses": [address(a, actor) for a in row.addresses],
+        }
+    )
+    return _without_finance(detail, actor)

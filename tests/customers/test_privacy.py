@@ -1,0 +1,120 @@
+"""Masked personal data and hidden financial figures (§9.1), on every response type."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.models import AuditLog, Tenant
+from crm.models.enums import Role
+from tests.factories import Api, make_user
+
+
+@pytest.fixture
+def customer(sales_a: Api) -> dict:
+    return sales_a.create_customer(
+        customer_name="隐私测试公司",
+        province="江苏",
+        annual_revenue="8800000.00",
+        credit_rating="AA",
+        contacts=[
+            {
+                "contact_name": "周杰",
+                "contact_phone": "13812341234",
+                "contact_email": "zhoujie@example.com",
+                "contact_wechat": "zhoujie_wx",
+                "birthday": "1985-07-09",
+            }
+        ],
+        addresses=[
+            {
+                "address_type": "office",
+                "province": "江苏",
+                "city": "南京市",
+                "detailed_address": "中山路100号8楼801室",
+                "contact_phone": "02584561234",
+            }
+        ],
+    )
+
+
+@pytest.fixture
+def marketer(client: TestClient, session: Session, tenant: Tenant) -> Api:
+    return Api(client, make_user(session, tenant, Role.MARKETER))
+
+
+class TestMasking:
+    def test_profiles_and_nested_lists_show_personal_data_masked(self, sales_a: Api, customer: dict) -> None:
+        detail = sales_a.get(f"/crm/customers/{customer['id']}").json()
+        contacts = sales_a.get(f"/crm/customers/{customer['id']}/contacts").json()
+        addresses = sales_a.get(f"/crm/customers/{customer['id']}/addresses").json()
+        for contact in (detail["contacts"][0], contacts[0], customer["contacts"][0]):
+            assert contact["contact_phone"] == "138****1234"
+            assert contact["contact_email"] == "z***@example.com"
+            assert contact["contact_wechat"] == "z***"
+            assert contact["birthday"] == "****-07-09"
+        for address in (detail["addresses"][0], addresses[0]):
+            assert address["contact_phone"] == "025-****1234"
+            assert "100号" not in address["detailed_address"]
+
+    def test_write_responses_are_masked_too(self, sales_a: Api, customer: dict) -> None:
+        contact = customer["contacts"][0]
+        updated = sales_a.put(f"/crm/contacts/{contact['id']}", {"version": 1, "contact_phone": "13900009999"}).json()
+        assert updated["contact_phone"] == "139****9999"
+
+
+class TestReveal:
+    def test_a_permitted_user_reveals_one_value_and_the_reveal_is_audited(
+        self, sales_a: Api, session: Session, customer: dict
+    ) -> None:
+        contact = customer["contacts"][0]
+        response = sales_a.post(f"/crm/contacts/{contact['id']}/reveal", {"field": "contact_phone"})
+        assert response.json() == {"field": "contact_phone", "value": "13812341234"}
+        address = customer["addresses"][0]
+        revealed = sales_a.post(f"/crm/addresses/{address['id']}/reveal", {"field": "detailed_address"}).json()
+        assert revealed["value"] == "中山路100号8楼801室"
+        entries = session.scalars(select(AuditLog).where(AuditLog.action == "pii.reveal")).all()
+        assert [(e.actor_id, e.object_type, e.detail["field"]) for e in entries] == [
+            (sales_a.user.id, "contact", "contact_phone"),
+            (sales_a.user.id, "address", "detailed_address"),
+        ]
+        assert "13812341234" not in str([e.detail for e in entries])
+
+    def test_roles_without_pii_unmask_cannot_reveal(self, marketer: Api, customer: dict) -> None:
+        contact = customer["contacts"][0]
+        assert marketer.post(f"/crm/contacts/{contact['id']}/reveal", {"field": "contact_phone"}).status_code == 403
+
+    def test_nobody_reveals_outside_their_scope(self, sales_b: Api, customer: dict) -> None:
+        contact = customer["contacts"][0]
+        assert sales_b.post(f"/crm/contacts/{contact['id']}/reveal", {"field": "contact_phone"}).status_code == 404
+
+    def test_only_personal_fields_can_be_revealed(self, sales_a: Api, customer: dict) -> None:
+        contact = customer["contacts"][0]
+        response = sales_a.post(f"/crm/contacts/{contact['id']}/reveal", {"field": "contact_name"})
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "field"
+
+
+class TestFinancialFields:
+    def test_roles_without_finance_read_get_no_financial_figures_anywhere(
+        self, sales_a: Api, marketer: Api, customer: dict
+    ) -> None:
+        for api in (sales_a, marketer):
+            responses = [
+                api.get(f"/crm/customers/{customer['id']}").json(),
+                api.get("/crm/customers").json()["items"][0],
+                api.get("/crm/customers/search", params={"keyword": "隐私"}).json()["items"][0],
+            ]
+            for body in responses:
+                assert (body["annual_revenue"], body["credit_rating"]) == (None, None)
+        assert customer["annual_revenue"] is None  # the creating sales rep's own response
+
+    def test_managers_analysts_and_admins_see_them(
+        self, client: TestClient, session: Session, tenant: Tenant, manager_east: Api, admin: Api, customer: dict
+    ) -> None:
+        analyst = Api(client, make_user(session, tenant, Role.ANALYST))
+        for api in (manager_east, admin, analyst):
+            body = api.get(f"/crm/customers/{customer['id']}").json()
+            assert (body["annual_revenue"], body["credit_rating"]) == ("8800000.00", "AA")
