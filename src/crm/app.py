@@ -18,6 +18,7 @@ from crm.config import settings
 from crm.kit.context import request_context_middleware
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.errors import FieldError, Problem, install_error_handlers
+from crm.kit.http import HardeningMiddleware
 from crm.kit.migrate import is_up_to_date
 
 
@@ -58,6 +59,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
     app.state.session_factory = session_factory
     install_error_handlers(app)
     app.middleware("http")(request_context_middleware)
+    app.add_middleware(HardeningMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(api_router)
 
     @app.get("/", include_in_schema=False)

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # beyond it, exact matches come first and the rest newest first.
     search_rank_limit: int = 1_000
     sql_echo: bool = False
+    # Sign-in throttling: this many failures within the window lock an account or an address.
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    max_body_bytes: int = 1_048_576
 
     @field_validator("secret_key")
     @classmethod

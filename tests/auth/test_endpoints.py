@@ -134,3 +134,67 @@ class TestLoginInput:
         response = client.post("/api/v1/auth/login", data={"username": "a\x00b", "password": "whatever-long"})
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == ["username"]
+
+
+class TestThrottling:
+    def test_five_failures_lock_the_account_with_retry_after(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="target")
+        for _ in range(5):
+            assert _login(client, "target", "wrong-password-x").status_code == 401
+        locked = _login(client, "target", PASSWORD)  # even the right password waits
+        assert locked.status_code == 429
+        assert locked.json()["code"] == "rate_limited"
+        assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
+
+    def test_five_failures_from_one_address_lock_that_address(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="bystander")
+        for n in range(5):
+            _login(client, f"guess{n}", "wrong-password-x")
+        assert _login(client, "bystander", PASSWORD).status_code == 429
+
+    def test_a_success_before_the_limit_clears_the_accounts_count(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="forgetful")
+        for _ in range(3):
+            _login(client, "forgetful", "wrong-password-x")
+        assert _login(client, "forgetful", PASSWORD).status_code == 200
+        for _ in range(3):
+            _login(client, "forgetful", "wrong-password-x")
+        assert _login(client, "forgetful", PASSWORD).status_code == 200
+
+
+class TestLogout:
+    def test_logout_revokes_the_token_at_once(self, client: TestClient, session: Session, tenant: Tenant) -> None:
+        make_user(session, tenant, Role.ADMIN, username="leaving")
+        token = _login(client, "leaving", PASSWORD).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+        assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+        after = client.get("/api/v1/auth/me", headers=headers)
+        assert after.status_code == 401
+        assert after.json()["code"] == "token_revoked"
+        fresh = _login(client, "leaving", PASSWORD).json()["access_token"]
+        assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+
+
+class TestHardening:
+    def test_responses_carry_security_headers(self, client: TestClient) -> None:
+        response = client.get("/api/v1/auth/me")
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+
+    def test_an_oversized_body_is_refused_with_413(self, client: TestClient, session: Session, tenant: Tenant) -> None:
+        token, _ = issue_token(make_user(session, tenant, Role.ADMIN).id, tenant.id)
+        response = client.post(
+            "/api/v1/crm/customers",
+            content=b'{"customer_name": "' + b"x" * 2_000_000 + b'"}',
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        assert response.status_code == 413
+        assert response.json()["code"] == "body_too_large"

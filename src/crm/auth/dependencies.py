@@ -14,7 +14,7 @@ from crm.auth.tokens import read_token
 from crm.kit.actor import Actor
 from crm.kit.db import unit_of_work
 from crm.kit.errors import ErrorCode, NotAuthenticated, PermissionDenied
-from crm.models import User
+from crm.models import RevokedToken, User
 from crm.users.service import actor_for
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
@@ -29,10 +29,13 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_actor(session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Actor:
+def get_actor(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Actor:
     claims = read_token(token) if token else None
     if claims is None:
         raise NotAuthenticated()
+    if session.get(RevokedToken, claims.token_id) is not None:
+        raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
+    request.state.token_claims = claims
     user = session.get(User, claims.user_id)
     if user is None or user.tenant_id != claims.tenant_id:
         raise NotAuthenticated()

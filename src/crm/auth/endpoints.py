@@ -3,18 +3,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic_core import PydanticCustomError
 
 from crm.audit import service as audit
+from crm.auth import throttle
 from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.auth.schemas import Me, Token
 from crm.auth.tokens import issue_token
-from crm.kit.errors import NotAuthenticated, field_invalid, problem_responses, render_error
+from crm.kit.context import current_request
+from crm.kit.errors import NotAuthenticated, RateLimited, field_invalid, problem_responses, render_error
 from crm.kit.validation import reject_unstorable_text
-from crm.models import Tenant, User
+from crm.models import RevokedToken, Tenant, User
 from crm.users.service import actor_for, authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -28,16 +30,23 @@ def _storable(field: str, value: str) -> str:
     return value
 
 
-@router.post("/login", response_model=Token, responses=problem_responses(400, 401, 422))
+@router.post("/login", response_model=Token, responses=problem_responses(400, 401, 422, 429))
 def login(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token | JSONResponse:
     """Exchange a user name and password for a bearer token."""
     username = _storable("username", form.username)
+    request_context = current_request()
+    ip = request_context.ip if request_context else None
+    wait = throttle.retry_after(session, username, ip)
+    if wait is not None:
+        audit.record(session, "auth.login_throttled", actor=None, detail={"username": username[:64]})
+        return render_error(request, RateLimited(wait))
     outcome = authenticate(session, username, _storable("password", form.password))
     user = outcome.user
     if outcome.error is not None or user is None:
-        # A refused login is answered rather than raised, so that its audit record is committed.
+        # A refused login is answered rather than raised, so that its records are committed.
+        throttle.record_failure(session, username, ip)
         audit.record(
             session,
             "auth.login_failed",
@@ -46,6 +55,7 @@ def login(
             detail={"username": username[:64], "reason": outcome.error},
         )
         return render_error(request, NotAuthenticated(outcome.error))
+    throttle.forget_failures(session, username)
     audit.record(session, "auth.login", actor=actor_for(user), object_type="user", object_id=user.id)
     token, expires = issue_token(user.id, user.tenant_id)
     return Token(
@@ -75,3 +85,12 @@ def me(session: SessionDep, actor: CurrentActor) -> Me:
         permissions=sorted(actor.permissions),
         data_scope=actor.data_scope,
     )
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses=problem_responses(401))
+def logout(request: Request, session: SessionDep, actor: CurrentActor) -> Response:
+    """Sign out: this token stops working at once, on every API worker."""
+    claims = request.state.token_claims
+    session.add(RevokedToken(jti=claims.token_id, expires_at=claims.expires_at))
+    audit.record(session, "auth.logout", actor=actor, object_type="user", object_id=actor.id)
+    return Response(status_code=204)

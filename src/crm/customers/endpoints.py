@@ -28,7 +28,7 @@ Revealer = Annotated[Actor, Depends(require(Permission.PII_UNMASK))]
 Filters = Annotated[schemas.CustomerFilters, Query()]
 
 READ = problem_responses(401, 403, 404, 422)
-WRITE = problem_responses(400, 401, 403, 404, 409, 422)
+WRITE = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 def _page(session: SessionDep, actor: Actor, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:

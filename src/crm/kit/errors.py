@@ -40,6 +40,9 @@ class ErrorCode(StrEnum):
     MALFORMED_REQUEST = "malformed_request"
     HTTP_ERROR = "http_error"
     INTERNAL_ERROR = "internal_error"
+    RATE_LIMITED = "rate_limited"
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an error code, not a secret
+    BODY_TOO_LARGE = "body_too_large"
 
 
 class FieldError(BaseModel):
@@ -106,6 +109,14 @@ class PermissionDenied(CRMError):
 class Conflict(CRMError):
     status_code = 409
     code = ErrorCode.CONFLICT
+
+
+class RateLimited(CRMError):
+    status_code = 429
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(params={"seconds": retry_after}, headers={"Retry-After": str(retry_after)})
 
 
 class ValidationFailed(CRMError):
@@ -249,7 +260,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Permission denied",
         404: "Not found (also for records outside the caller's data scope)",
         409: "Conflict: stale version or a broken business rule",
+        413: "Request body too large",
         422: "Invalid input; `errors` names each field",
+        429: "Too many attempts; `Retry-After` says when to try again",
     }
     return {
         status: {

@@ -31,7 +31,12 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "method_not_allowed": {"zh": "不支持该请求方法", "en": "Method not allowed"},
     "http_error": {"zh": "请求无法处理", "en": "The request could not be processed"},
     "internal_error": {"zh": "服务器内部错误，请稍后重试", "en": "Internal server error; please retry later"},
-    "body_too_large": {"zh": "请求体过大", "en": "Request body too large"},
+    "body_too_large": {"zh": "请求体过大（上限 {limit} 字节）", "en": "Request body too large (limit {limit} bytes)"},
+    "rate_limited": {
+        "zh": "尝试次数过多，请 {seconds} 秒后再试",
+        "en": "Too many attempts; try again in {seconds} seconds",
+    },
+    "token_revoked": {"zh": "已退出登录，请重新登录", "en": "Signed out; please sign in again"},
     # Resource names used in messages.
     "resource.customer": {"zh": "客户", "en": "Customer"},
     "resource.contact": {"zh": "联系人", "en": "Contact"},

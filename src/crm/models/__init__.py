@@ -9,6 +9,7 @@ from crm.models.customers import (
     CustomerContact,
     CustomerLevelChange,
 )
+from crm.models.security import LoginFailure, RevokedToken
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
 __all__ = [
@@ -20,7 +21,9 @@ __all__ = [
     "CustomerAssignment",
     "CustomerContact",
     "CustomerLevelChange",
+    "LoginFailure",
     "RegionMapping",
+    "RevokedToken",
     "Tenant",
     "User",
 ]
