@@ -135,3 +135,19 @@ class TestTenantIsolation:
         admin.delete(f"/crm/customers/{others_customer['id']}")
         for method, path, body in _nested_paths(others_customer):
             assert _call(admin, method, path, body) == 404, (method, path)
+
+
+class TestCreatingInScope:
+    def test_a_managers_customer_without_a_province_lands_in_their_region(self, manager_east: Api) -> None:
+        created = manager_east.create_customer()
+        assert created["region"] == "华东"
+        assert manager_east.get(f"/crm/customers/{created['id']}").status_code == 200
+
+    def test_a_manager_cannot_create_a_customer_they_would_not_see(self, manager_east: Api) -> None:
+        response = manager_east.post(
+            "/crm/customers", {"customer_name": "广州某公司", "customer_type": "enterprise", "province": "广东"}
+        )
+        assert response.status_code == 422
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("province", "region_outside_scope")]
+        assert response.json()["errors"][0]["message"] == "只能在您负责的大区（华东）创建客户"
+        assert manager_east.get("/crm/customers").json()["total"] == 0

@@ -16,11 +16,12 @@ from crm.audit import service as audit
 from crm.customers import schemas
 from crm.customers.repository import AddressRepository, ContactRepository, CustomerRepository
 from crm.kit import search
-from crm.kit.actor import Actor
+from crm.kit.actor import Actor, DataScope
 from crm.kit.codes import next_number
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, PermissionDenied, field_invalid
 from crm.kit.pagination import PageParams, count_rows
+from crm.kit.regions import Region
 from crm.models import (
     Customer,
     CustomerAddress,
@@ -86,6 +87,17 @@ def _resolve_region(repo: CustomerRepository, customer: Customer) -> None:
     customer.region = repo.region_for_province(customer.province) if customer.province else None
 
 
+def _keep_in_creators_region(actor: Actor, customer: Customer, *, explicit: bool) -> None:
+    """A region-scoped creator's new customer lands in their region, where they can see it."""
+    if actor.data_scope != DataScope.REGION or not actor.regions:
+        return
+    if customer.region is None:
+        customer.region = Region(actor.regions[0])
+    elif customer.region not in actor.regions:
+        field = "region" if explicit else "province"
+        raise field_invalid(field, "region_outside_scope", regions="、".join(actor.regions))
+
+
 def _check_service_owner(session: Session, actor: Actor, user_id: int | None) -> None:
     if user_id is None:
         return
@@ -133,6 +145,7 @@ def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate
         updated_by=actor.id,
     )
     _resolve_region(repo, customer)
+    _keep_in_creators_region(actor, customer, explicit=data.region is not None)
     customer.search_tokens, customer.search_text = search_fields(customer, [])
     session.add(customer)
     session.flush()

@@ -84,6 +84,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "v.sort_unknown": {"zh": "不支持的排序字段，可选：{expected}", "en": "Unknown sort field; one of {expected}"},
     "v.invalid": {"zh": "取值无效", "en": "Invalid value"},
     "v.text_invalid": {"zh": "文本包含无法保存的字符", "en": "Text contains characters that cannot be stored"},
+    "v.region_outside_scope": {
+        "zh": "只能在您负责的大区（{regions}）创建客户",
+        "en": "You can create customers only in your own region ({regions})",
+    },
     "v.invalid_assignee": {
         "zh": "用户 {user_id} 不是本租户在职的相应岗位人员",
         "en": "User {user_id} is not an active user of this tenant in a suitable role",

@@ -1,0 +1,144 @@
+"""The authorisation matrix, generated from the OpenAPI spec: every operation × every role ×
+{own record, same region, other region, other tenant, deleted}.
+
+A forbidden cell must not answer 2xx and an allowed one must; an operation missing from
+OPERATIONS (a new endpoint nobody classified) fails the test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from crm.auth.permissions import ROLE_PERMISSIONS, ROLE_SCOPES, Permission
+from crm.auth.tokens import issue_token
+from crm.kit.actor import DataScope
+from crm.kit.regions import Region
+from crm.models import User
+from crm.models.enums import Role
+from tests.factories import Api, make_tenant, make_user, mobile
+
+ADDRESS = {"address_type": "home", "province": "江苏", "city": "南京市", "detailed_address": "中山路1号"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    permission: Permission | None  # None: any signed-in user
+    body: dict[str, Any] | None = None
+    record: bool = True  # the path names a customer (or its contact/address)
+
+
+# Every operation of the API and what it needs. Public operations are listed with None.
+OPERATIONS: dict[tuple[str, str], Rule | None] = {
+    ("POST", "/api/v1/auth/login"): None,
+    ("GET", "/api/v1/auth/me"): Rule(None, record=False),
+    ("POST", "/api/v1/auth/logout"): Rule(None, record=False),
+    ("GET", "/api/v1/crm/audit_logs"): Rule(Permission.AUDIT_READ, record=False),
+    ("GET", "/api/v1/crm/customers"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/customers/search"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("POST", "/api/v1/crm/customers"): Rule(
+        Permission.CUSTOMER_CREATE, {"customer_name": "矩阵新客户", "customer_type": "individual"}, record=False
+    ),
+    ("GET", "/api/v1/crm/customers/{customer_id}"): Rule(Permission.CUSTOMER_READ),
+    ("PUT", "/api/v1/crm/customers/{customer_id}"): Rule(Permission.CUSTOMER_UPDATE, {"version": 1, "remarks": "x"}),
+    ("DELETE", "/api/v1/crm/customers/{customer_id}"): Rule(Permission.CUSTOMER_DELETE),
+    ("PUT", "/api/v1/crm/customers/{customer_id}/level"): Rule(
+        Permission.CUSTOMER_LEVEL, {"level": "B", "reason": "矩阵"}
+    ),
+    ("GET", "/api/v1/crm/customers/{customer_id}/level_history"): Rule(Permission.CUSTOMER_READ),
+    ("PUT", "/api/v1/crm/customers/{customer_id}/assign_sales"): Rule(Permission.CUSTOMER_ASSIGN, {}),
+    ("GET", "/api/v1/crm/customers/{customer_id}/contacts"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/customers/{customer_id}/contacts"): Rule(Permission.CONTACT_WRITE, {"contact_name": "新"}),
+    ("PUT", "/api/v1/crm/contacts/{contact_id}"): Rule(Permission.CONTACT_WRITE, {"version": 1, "contact_title": "x"}),
+    ("DELETE", "/api/v1/crm/contacts/{contact_id}"): Rule(Permission.CONTACT_WRITE),
+    ("POST", "/api/v1/crm/contacts/{contact_id}/reveal"): Rule(Permission.PII_UNMASK, {"field": "contact_phone"}),
+    ("GET", "/api/v1/crm/customers/{customer_id}/addresses"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/customers/{customer_id}/addresses"): Rule(Permission.CONTACT_WRITE, ADDRESS),
+    ("PUT", "/api/v1/crm/addresses/{address_id}"): Rule(
+        Permission.CONTACT_WRITE, {"version": 1, "postal_code": "210000"}
+    ),
+    ("DELETE", "/api/v1/crm/addresses/{address_id}"): Rule(Permission.CONTACT_WRITE),
+    ("POST", "/api/v1/crm/addresses/{address_id}/reveal"): Rule(Permission.PII_UNMASK, {"field": "detailed_address"}),
+}
+TARGETS = ("own", "same_region", "other_region", "other_tenant", "deleted")
+
+
+def test_every_operation_of_the_spec_is_in_the_matrix(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    operations = {(m.upper(), path) for path, ops in spec["paths"].items() for m in ops}
+    assert operations == set(OPERATIONS)
+
+
+def _visible(role: Role, user: User, target: str) -> bool:
+    if target in ("other_tenant", "deleted"):
+        return False
+    scope = ROLE_SCOPES[role]
+    if scope == DataScope.TENANT:
+        return True
+    if scope == DataScope.REGION:
+        return target in ("own", "same_region")
+    return target == "own"  # OWN and SERVICE: the record is theirs
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_role_gets_exactly_what_the_matrix_allows(
+    role: Role, client: TestClient, session: Session, connection: Connection
+) -> None:
+    tenant = make_tenant(session)
+    user = make_user(session, tenant, role, region=Region.EAST)
+    owner_east = make_user(session, tenant, Role.SALES, region=Region.EAST)
+    owner_south = make_user(session, tenant, Role.SALES, region=Region.SOUTH)
+    admin = Api(client, make_user(session, tenant, Role.ADMIN))
+    outsider = Api(client, make_user(session, make_tenant(session), Role.ADMIN))
+
+    def customer(api: Api, province: str, **owners: Any) -> dict[str, Any]:
+        return api.create_customer(
+            province=province,
+            contacts=[{"contact_name": "联系人", "contact_phone": mobile(len(owners) + 7)}],
+            addresses=[ADDRESS],
+            **owners,
+        )
+
+    own_owners = {"assigned_sales_id": user.id} if role in (Role.SALES, Role.SALES_MANAGER) else {}
+    if role == Role.SERVICE_AGENT:
+        own_owners = {"assigned_service_id": user.id}
+    records = {
+        "own": customer(admin, "江苏", **own_owners),
+        "same_region": customer(admin, "浙江", assigned_sales_id=owner_east.id),
+        "other_region": customer(admin, "广东", assigned_sales_id=owner_south.id),
+        "other_tenant": customer(outsider, "江苏"),
+        "deleted": customer(admin, "江苏", **own_owners),
+    }
+    admin.delete(f"/crm/customers/{records['deleted']['id']}")
+
+    failures = []
+    for (method, path), rule in OPERATIONS.items():
+        if rule is None:
+            continue
+        allowed_by_role = rule.permission is None or rule.permission in ROLE_PERMISSIONS[role]
+        for target in TARGETS if rule.record else ("-",):
+            record = records.get(target, records["own"])
+            url = path.format(
+                customer_id=record["id"],
+                contact_id=record["contacts"][0]["id"],
+                address_id=record["addresses"][0]["id"],
+            )
+            body = rule.body
+            if body == {}:  # assignment: to a sales rep of the tenant
+                body = {"assigned_sales_id": owner_east.id}
+            token, _ = issue_token(user.id, tenant.id)  # a fresh token: logout revokes only its own
+            nested = connection.begin_nested()  # every cell starts from the same data
+            try:
+                response = client.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+            finally:
+                nested.rollback()
+            allowed = allowed_by_role and (not rule.record or _visible(role, user, target))
+            ok = 200 <= response.status_code < 300
+            if ok != allowed:
+                failures.append(f"{method} {path} as {role.value} on {target}: {response.status_code}")
+    assert failures == []
