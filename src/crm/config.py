@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     max_body_bytes: int = 1_048_576
+    # Exports per user per business day, and the size above which some roles need approval.
+    export_daily_limit: int = 20
+    export_approval_threshold: int = 1_000
 
     @field_validator("secret_key")
     @classmethod

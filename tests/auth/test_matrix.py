@@ -41,6 +41,7 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("GET", "/api/v1/crm/audit_logs"): Rule(Permission.AUDIT_READ, record=False),
     ("GET", "/api/v1/crm/customers"): Rule(Permission.CUSTOMER_READ, record=False),
     ("GET", "/api/v1/crm/customers/search"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/customers/export"): Rule(Permission.CUSTOMER_EXPORT, record=False),
     ("POST", "/api/v1/crm/customers"): Rule(
         Permission.CUSTOMER_CREATE, {"customer_name": "矩阵新客户", "customer_type": "individual"}, record=False
     ),

@@ -23,6 +23,7 @@ class Permission(StrEnum):
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
     FINANCE_READ = "finance.read"  # annual revenue, credit rating and later money figures
+    CUSTOMER_EXPORT = "customer.export"
     PII_UNMASK = "pii.unmask"  # reveal one masked phone, e-mail, … at a time (audited)
 
 
@@ -33,6 +34,7 @@ _SALES_WORK = {
     Permission.CUSTOMER_LEVEL,
     Permission.CONTACT_WRITE,
     Permission.PII_UNMASK,  # reps call their customers
+    Permission.CUSTOMER_EXPORT,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -41,10 +43,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         _SALES_WORK | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN, Permission.FINANCE_READ}
     ),
     Role.SALES: frozenset(_SALES_WORK),
-    Role.SERVICE_MANAGER: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK}),
-    Role.SERVICE_AGENT: frozenset({Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK}),
-    Role.MARKETER: frozenset({Permission.CUSTOMER_READ}),
-    Role.ANALYST: frozenset({Permission.CUSTOMER_READ, Permission.AUDIT_READ, Permission.FINANCE_READ}),
+    Role.SERVICE_MANAGER: frozenset(
+        {Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK, Permission.CUSTOMER_EXPORT}
+    ),
+    Role.SERVICE_AGENT: frozenset(
+        {Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK, Permission.CUSTOMER_EXPORT}
+    ),
+    Role.MARKETER: frozenset({Permission.CUSTOMER_READ, Permission.CUSTOMER_EXPORT}),
+    Role.ANALYST: frozenset(
+        {Permission.CUSTOMER_READ, Permission.AUDIT_READ, Permission.FINANCE_READ, Permission.CUSTOMER_EXPORT}
+    ),
 }
 
 ROLE_SCOPES: dict[Role, DataScope] = {

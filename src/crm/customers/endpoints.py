@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
+from crm.customers import export, schemas, service
 from crm.customers import presenters as present
-from crm.customers import schemas, service
 from crm.kit.actor import Actor
+from crm.kit.clock import business_today
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, PageParams, page_params
 from crm.kit.validation import IdPath
@@ -25,6 +27,7 @@ Grader = Annotated[Actor, Depends(require(Permission.CUSTOMER_LEVEL))]
 Assigner = Annotated[Actor, Depends(require(Permission.CUSTOMER_ASSIGN))]
 ContactWriter = Annotated[Actor, Depends(require(Permission.CONTACT_WRITE))]
 Revealer = Annotated[Actor, Depends(require(Permission.PII_UNMASK))]
+Exporter = Annotated[Actor, Depends(require(Permission.CUSTOMER_EXPORT))]
 Filters = Annotated[schemas.CustomerFilters, Query()]
 
 READ = problem_responses(401, 403, 404, 422)
@@ -52,6 +55,36 @@ def list_customers(session: SessionDep, actor: Reader, filters: Filters) -> Page
 def search_customers(session: SessionDep, actor: Reader, filters: Filters) -> Page[schemas.Customer]:
     """Keyword search: exact code or phone first, then name prefix, then other matches."""
     return _page(session, actor, filters)
+
+
+@router.get(
+    "/customers/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file, streamed",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in export.MEDIA_TYPES.values()
+            },
+        },
+        **problem_responses(401, 403, 422, 429),
+    },
+)
+def export_customers(
+    request: Request,
+    session: SessionDep,
+    actor: Exporter,
+    filters: Filters,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+) -> StreamingResponse:
+    """Download the customers the filters select as CSV (UTF-8 with BOM) or XLSX, masked; audited."""
+    export.start_export(session, actor, filters, file_format)
+    stamp = business_today().strftime("%Y%m%d")
+    return StreamingResponse(
+        export.stream(request.app.state.session_factory, actor, filters, file_format),
+        media_type=export.MEDIA_TYPES[file_format],
+        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.{file_format}"'},
+    )
 
 
 @router.post("/customers", response_model=schemas.CustomerDetail, status_code=status.HTTP_201_CREATED, responses=WRITE)

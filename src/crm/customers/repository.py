@@ -205,6 +205,16 @@ class CustomerRepository(ScopedRepository[Customer]):
             upper, width = lower, width * 4
         return found[skip:]
 
+    def export_statement(self, filters: CustomerFilters) -> Select[Customer]:
+        """Every visible customer the filters and keyword select, newest first (for keyset batches)."""
+        stmt = self.filtered(filters)
+        keyword = (filters.keyword or "").strip()
+        if keyword:
+            matched = search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, self.dialect)
+            exact = search.has_tokens(Customer.search_tokens, [search.exact_key(keyword)], self.dialect)
+            stmt = stmt.where(or_(matched, exact))
+        return stmt.order_by(Customer.id.desc())
+
     def by_ids(self, ids: list[int]) -> list[Customer]:
         """The visible customers with these ids, in the order given."""
         if not ids:

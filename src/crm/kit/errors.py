@@ -43,6 +43,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an error code, not a secret
     BODY_TOO_LARGE = "body_too_large"
+    APPROVAL_REQUIRED = "approval_required"
 
 
 class FieldError(BaseModel):

@@ -36,6 +36,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "尝试次数过多，请 {seconds} 秒后再试",
         "en": "Too many attempts; try again in {seconds} seconds",
     },
+    "approval_required": {
+        "zh": "超过 {limit} 行的导出需要经理审批，请缩小筛选范围",
+        "en": "Exports over {limit} rows need a manager's approval; narrow the filters",
+    },
     "token_revoked": {"zh": "已退出登录，请重新登录", "en": "Signed out; please sign in again"},
     # Resource names used in messages.
     "resource.customer": {"zh": "客户", "en": "Customer"},

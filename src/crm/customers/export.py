@@ -1,0 +1,156 @@
+"""Customer exports (§9.2): CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX,
+streamed in batches, masked exactly as the API masks, and audited with their row count."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.audit import service as audit
+from crm.config import settings
+from crm.customers import presenters as present
+from crm.customers.repository import CustomerRepository
+from crm.customers.schemas import CustomerFilters
+from crm.kit.actor import Actor
+from crm.kit.clock import business_today
+from crm.kit.errors import ErrorCode, PermissionDenied, RateLimited
+from crm.kit.pagination import count_capped
+from crm.models import AuditLog, Customer, CustomerContact
+from crm.models.enums import Role
+
+BATCH = 1_000
+# Roles whose large exports must be approved by a manager (the approval flow comes next).
+NEEDS_APPROVAL = frozenset({Role.SALES, Role.SERVICE_AGENT, Role.SERVICE_MANAGER, Role.MARKETER})
+COLUMNS: list[tuple[str, str]] = [
+    ("customer_code", "客户编码"),
+    ("customer_name", "客户名称"),
+    ("customer_type", "客户类型"),
+    ("customer_level", "客户等级"),
+    ("customer_status", "客户状态"),
+    ("industry", "行业"),
+    ("company_size", "企业规模"),
+    ("annual_revenue", "年营业额"),
+    ("credit_rating", "信用等级"),
+    ("source", "客户来源"),
+    ("acquisition_date", "获客日期"),
+    ("province", "省份"),
+    ("city", "城市"),
+    ("region", "大区"),
+    ("tags", "标签"),
+    ("primary_contact", "主要联系人"),
+    ("primary_phone", "联系电话"),
+    ("created_at", "创建时间"),
+]
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _exports_today(session: Session, actor: Actor) -> int:
+    zone = ZoneInfo(settings.default_timezone)
+    midnight = datetime.combine(business_today(), time.min, tzinfo=zone).astimezone(UTC)
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                AuditLog.actor_id == actor.id, AuditLog.action == "customer.export", AuditLog.created_at >= midnight
+            )
+        )
+        or 0
+    )
+
+
+def _seconds_to_midnight() -> int:
+    zone = ZoneInfo(settings.default_timezone)
+    now = datetime.now(zone)
+    tomorrow = datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=zone)
+    return int((tomorrow - now).total_seconds()) + 1
+
+
+def start_export(session: Session, actor: Actor, filters: CustomerFilters, file_format: str) -> int:
+    """Check the caller may export this now, audit it, and return how many rows it holds."""
+    if _exports_today(session, actor) >= settings.export_daily_limit:
+        raise RateLimited(_seconds_to_midnight())
+    stmt = CustomerRepository(session, actor).export_statement(filters).with_only_columns(Customer.id)
+    rows, within = count_capped(session, stmt, settings.export_approval_threshold)
+    if not within and actor.role in NEEDS_APPROVAL:
+        raise PermissionDenied(ErrorCode.APPROVAL_REQUIRED, params={"limit": settings.export_approval_threshold})
+    if not within:
+        rows = int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+    audit.record(
+        session,
+        "customer.export",
+        actor=actor,
+        object_type="customer",
+        detail={"rows": rows, "format": file_format, "filters": filters.model_dump(exclude_none=True)},
+    )
+    return rows
+
+
+def _batches(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters) -> Iterator[list[list[Any]]]:
+    """Rows to write, a batch at a time, read by a session of their own (the request's has committed)."""
+    with factory() as session:
+        stmt = CustomerRepository(session, actor).export_statement(filters)
+        last_id: int | None = None
+        while batch := list(
+            session.scalars((stmt if last_id is None else stmt.where(Customer.id < last_id)).limit(BATCH))
+        ):
+            primaries = {
+                c.customer_id: c
+                for c in session.scalars(
+                    select(CustomerContact).where(
+                        CustomerContact.customer_id.in_([c.id for c in batch]),
+                        CustomerContact.is_primary.is_(True),
+                        CustomerContact.deleted_at.is_(None),
+                    )
+                )
+            }
+            rows = []
+            for customer in batch:
+                shown = present.customer(customer, actor).model_dump(mode="json")
+                contact = primaries.get(customer.id)
+                shown["primary_contact"] = contact.contact_name if contact else None
+                shown["primary_phone"] = present.contact(contact, actor).contact_phone if contact else None
+                shown["tags"] = "、".join(customer.tags or [])
+                rows.append([shown.get(key) for key, _ in COLUMNS])
+            yield rows
+            last_id = batch[-1].id
+            session.expunge_all()
+
+
+def stream(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters, file_format: str) -> Iterator[bytes]:
+    if file_format == "xlsx":
+        yield from _xlsx(factory, actor, filters)
+        return
+    yield "\ufeff".encode() + _csv([[title for _, title in COLUMNS]])
+    for rows in _batches(factory, actor, filters):
+        yield _csv(rows)
+
+
+def _csv(rows: list[list[Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
+    return buffer.getvalue().encode()
+
+
+def _xlsx(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters) -> Iterator[bytes]:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("客户")
+    sheet.append([title for _, title in COLUMNS])
+    for rows in _batches(factory, actor, filters):
+        for row in rows:
+            sheet.append(row)
+    with tempfile.TemporaryFile() as handle:
+        workbook.save(handle)
+        handle.seek(0)
+        while chunk := handle.read(64 * 1024):
+            yield chunk

@@ -1,0 +1,94 @@
+"""Customer exports: CSV with a BOM and XLSX, masked per caller, audited, limited per day."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.config import settings
+from crm.models import AuditLog
+from tests.factories import Api
+
+
+@pytest.fixture
+def customers(sales_a: Api) -> list[dict]:
+    return [
+        sales_a.create_customer(
+            customer_name=f"导出测试{n}号公司",
+            province="江苏",
+            annual_revenue="1000.00",
+            tags=["重点客户"],
+            contacts=[{"contact_name": f"联系人{n}", "contact_phone": f"1391234{n:04d}"}],
+        )
+        for n in range(3)
+    ]
+
+
+def _csv_rows(response: object) -> list[list[str]]:
+    content = response.content  # type: ignore[attr-defined]
+    assert content.startswith("\ufeff".encode())  # Excel reads the Chinese correctly
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+class TestExport:
+    def test_csv_holds_the_filtered_customers_masked_and_without_hidden_figures(
+        self, sales_a: Api, customers: list[dict]
+    ) -> None:
+        response = sales_a.get("/crm/customers/export", params={"keyword": "导出测试", "format": "csv"})
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "attachment" in response.headers["content-disposition"]
+        header, *rows = _csv_rows(response)
+        assert header[:2] == ["客户编码", "客户名称"]
+        assert [r[1] for r in rows] == ["导出测试2号公司", "导出测试1号公司", "导出测试0号公司"]
+        by_name = dict(zip(header, rows[0], strict=True))
+        assert by_name["联系电话"] == "139****0002"
+        assert by_name["年营业额"] == ""  # a sales rep has no finance.read
+        assert by_name["标签"] == "重点客户"
+
+    def test_xlsx_opens_as_a_workbook(self, manager_east: Api, customers: list[dict]) -> None:
+        response = manager_east.get("/crm/customers/export", params={"format": "xlsx"})
+        assert response.status_code == 200
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        assert sheet is not None
+        values = list(sheet.values)
+        assert values[0][1] == "客户名称"
+        assert len(values) == 4
+        assert {row[7] for row in values[1:]} == {"1000.00"}  # a manager sees revenue
+
+    def test_an_export_is_audited_with_its_row_count(
+        self, sales_a: Api, customers: list[dict], session: Session
+    ) -> None:
+        sales_a.get("/crm/customers/export", params={"tag": "重点客户"})
+        [entry] = session.scalars(select(AuditLog).where(AuditLog.action == "customer.export")).all()
+        assert entry.actor_id == sales_a.user.id
+        assert entry.detail is not None
+        assert (entry.detail["rows"], entry.detail["format"], entry.detail["filters"]["tag"]) == (3, "csv", "重点客户")
+
+    def test_exports_follow_the_callers_scope(self, sales_b: Api, customers: list[dict]) -> None:
+        _, *rows = _csv_rows(sales_b.get("/crm/customers/export"))
+        assert rows == []
+
+    def test_a_daily_limit_per_user_answers_429(
+        self, sales_a: Api, customers: list[dict], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "export_daily_limit", 2)
+        assert sales_a.get("/crm/customers/export").status_code == 200
+        assert sales_a.get("/crm/customers/export").status_code == 200
+        third = sales_a.get("/crm/customers/export")
+        assert third.status_code == 429
+        assert int(third.headers["retry-after"]) > 0
+
+    def test_large_exports_by_sales_roles_need_approval_but_managers_export_directly(
+        self, sales_a: Api, manager_east: Api, customers: list[dict], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "export_approval_threshold", 2)
+        refused = sales_a.get("/crm/customers/export")
+        assert refused.status_code == 403
+        assert refused.json()["code"] == "approval_required"
+        assert manager_east.get("/crm/customers/export").status_code == 200
