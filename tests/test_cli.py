@@ -35,7 +35,7 @@ def _count(url: str, model: type) -> int:
 
 def test_every_command_has_help() -> None:
     for args in (["--help"], ["serve", "--help"], ["db", "upgrade", "--help"], ["user", "create", "--help"],
-                 ["demo", "load", "--help"]):  # fmt: skip
+                 ["demo", "load", "--help"], ["tenant", "create", "--help"]):  # fmt: skip
         result = runner.invoke(app, args)
         assert result.exit_code == 0, args
         assert "Usage" in result.output
@@ -105,3 +105,15 @@ def test_demo_load_fills_a_tenant_once(database: str) -> None:
     again = runner.invoke(app, ["demo", "load", "--if-empty"])
     assert again.exit_code == 0
     assert _count(database, Customer) == 40
+
+
+def test_tenant_create_makes_a_tenant_once(database: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, ["tenant", "create", "--code", "acme", "--name", "某某集团"])
+    assert result.exit_code == 0, result.output
+    assert "acme" in result.output
+    again = runner.invoke(app, ["tenant", "create", "--code", "acme"])
+    assert again.exit_code == 1
+    assert "duplicate" in again.output
+    assert runner.invoke(app, ["tenant", "create", "--code", "bad code!"]).exit_code == 1
+    assert _count(database, Tenant) == 1

@@ -15,9 +15,11 @@ app = typer.Typer(help="CRM 客户关系管理 — command line", no_args_is_hel
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 user_app = typer.Typer(help="Users", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
+tenant_app = typer.Typer(help="Tenants (brands or companies whose data is kept apart)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
+app.add_typer(tenant_app, name="tenant")
 
 
 def _fail(message: str) -> None:
@@ -90,6 +92,29 @@ def user_create(  # noqa: PLR0917 - Typer maps each option to a parameter
             typer.echo(f"created user {user.username} (id {user.id}, role {role.value}) in tenant {t.code}")
     except CRMError as error:
         _fail(f"cannot create user: {error.code} {error.params or ''} {[f[:2] for f in error.fields] or ''}")
+    finally:
+        engine.dispose()
+
+
+@tenant_app.command("create")
+def tenant_create(
+    code: Annotated[str, typer.Option(help="Short code, e.g. acme")],
+    name: Annotated[str | None, typer.Option(help="Name shown to users, e.g. 某某集团")] = None,
+) -> None:
+    """Create a tenant with the national province → region mapping."""
+    from crm.kit.db import make_engine, make_session_factory, unit_of_work
+    from crm.kit.errors import CRMError
+    from crm.users.service import create_tenant
+
+    if not code.strip() or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
+        _fail("the tenant code is 1–32 letters, digits, - or _")
+    engine = make_engine(settings.database_url)
+    try:
+        for session in unit_of_work(make_session_factory(engine)):
+            tenant = create_tenant(session, code.strip(), name)
+            typer.echo(f"created tenant {tenant.code} (id {tenant.id}): {tenant.name}")
+    except CRMError as error:
+        _fail(f"cannot create tenant: {error.code} {error.params or ''}")
     finally:
         engine.dispose()
 
