@@ -19,6 +19,8 @@ from crm.app import create_app
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
 from crm.models import Base, Tenant
+from crm.models.enums import Role
+from tests.factories import Api, make_tenant, make_user
 from tests.servers import postgres_server
 
 DATABASES = [d for d in os.environ.get("CRM_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
@@ -114,3 +116,13 @@ def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
                     s.execute(delete(table).where(table.c.tenant_id.in_(created)))
             s.execute(delete(Tenant).where(Tenant.id.in_(created)))
             s.commit()
+
+
+@pytest.fixture
+def tenant(session: Session) -> Tenant:
+    return make_tenant(session)
+
+
+@pytest.fixture
+def admin(client: TestClient, session: Session, tenant: Tenant) -> Api:
+    return Api(client, make_user(session, tenant, Role.ADMIN))

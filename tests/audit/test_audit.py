@@ -13,16 +13,6 @@ from crm.models.enums import Role
 from tests.factories import PASSWORD, Api, make_tenant, make_user
 
 
-@pytest.fixture
-def tenant(session: Session) -> Tenant:
-    return make_tenant(session)
-
-
-@pytest.fixture
-def admin(client: TestClient, session: Session, tenant: Tenant) -> Api:
-    return Api(client, make_user(session, tenant, Role.ADMIN))
-
-
 def _trail(api: Api, **params: object) -> list[dict]:
     response = api.get("/crm/audit_logs", params={"page_size": 100, **params})
     assert response.status_code == 200, response.text

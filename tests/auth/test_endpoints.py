@@ -18,11 +18,6 @@ from crm.models.enums import Role
 from tests.factories import PASSWORD, make_tenant, make_user
 
 
-@pytest.fixture
-def tenant(session: Session) -> Tenant:
-    return make_tenant(session)
-
-
 def _login(client: TestClient, username: str, password: str) -> object:
     return client.post("/api/v1/auth/login", data={"username": username, "password": password})
 

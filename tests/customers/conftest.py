@@ -11,16 +11,6 @@ from tests.factories import Api, make_tenant, make_user
 
 
 @pytest.fixture
-def tenant(session: Session) -> Tenant:
-    return make_tenant(session)
-
-
-@pytest.fixture
-def admin(client: TestClient, session: Session, tenant: Tenant) -> Api:
-    return Api(client, make_user(session, tenant, Role.ADMIN))
-
-
-@pytest.fixture
 def manager_east(client: TestClient, session: Session, tenant: Tenant) -> Api:
     return Api(client, make_user(session, tenant, Role.SALES_MANAGER, region=Region.EAST))
 

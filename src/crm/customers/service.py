@@ -170,14 +170,7 @@ def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate
                 changed_by=actor.id,
             )
         )
-    audit.record(
-        session,
-        "customer.create",
-        actor=actor,
-        object_type="customer",
-        object_id=customer.id,
-        changes=audit.created(audit.snapshot(customer, CUSTOMER_AUDITED)),
-    )
+    _audit_created(session, actor, "customer", customer, fields=CUSTOMER_AUDITED)
     for contact in data.contacts:
         _add_contact(session, actor, customer, contact)
     for address in data.addresses:
@@ -220,6 +213,22 @@ def update_customer(session: Session, actor: Actor, customer_id: int, data: sche
     session.flush()
     _audit_change(session, actor, "customer.update", customer, before=before, fields=CUSTOMER_AUDITED)
     return repo.get_profile(customer.id)
+
+
+def _audit_created(
+    session: Session,
+    actor: Actor,
+    object_type: str,
+    obj: Any,
+    *,
+    fields: tuple[str, ...],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    changes = audit.created(audit.snapshot(obj, fields))
+    audit.record(
+        session, f"{object_type}.create", actor=actor, object_type=object_type, object_id=obj.id, changes=changes,
+        detail=detail,
+    )  # fmt: skip
 
 
 def _audit_change(
@@ -360,15 +369,7 @@ def _add_contact(session: Session, actor: Actor, customer: Customer, data: schem
     )
     session.add(contact)
     session.flush()
-    audit.record(
-        session,
-        "contact.create",
-        actor=actor,
-        object_type="contact",
-        object_id=contact.id,
-        changes=audit.created(audit.snapshot(contact, CONTACT_AUDITED)),
-        detail={"customer_id": customer.id},
-    )
+    _audit_created(session, actor, "contact", contact, fields=CONTACT_AUDITED, detail={"customer_id": customer.id})
     return contact
 
 
@@ -461,15 +462,7 @@ def _add_address(session: Session, actor: Actor, customer: Customer, data: schem
     )
     session.add(address)
     session.flush()
-    audit.record(
-        session,
-        "address.create",
-        actor=actor,
-        object_type="address",
-        object_id=address.id,
-        changes=audit.created(audit.snapshot(address, ADDRESS_AUDITED)),
-        detail={"customer_id": customer.id},
-    )
+    _audit_created(session, actor, "address", address, fields=ADDRESS_AUDITED, detail={"customer_id": customer.id})
     return address
 
 
