@@ -225,10 +225,10 @@ def _audit_created(
     detail: dict[str, Any] | None = None,
 ) -> None:
     changes = audit.created(audit.snapshot(obj, fields))
+    action = f"{object_type}.create"
     audit.record(
-        session, f"{object_type}.create", actor=actor, object_type=object_type, object_id=obj.id, changes=changes,
-        detail=detail,
-    )  # fmt: skip
+        session, action, actor=actor, object_type=object_type, object_id=obj.id, changes=changes, detail=detail
+    )
 
 
 def _audit_change(
