@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.app import create_app
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
+from crm.kit.regions import Region
 from crm.models import Base, Tenant
 from crm.models.enums import Role
 from tests.factories import Api, make_tenant, make_user
@@ -126,3 +127,24 @@ def tenant(session: Session) -> Tenant:
 @pytest.fixture
 def admin(client: TestClient, session: Session, tenant: Tenant) -> Api:
     return Api(client, make_user(session, tenant, Role.ADMIN))
+
+
+@pytest.fixture
+def manager_east(client: TestClient, session: Session, tenant: Tenant) -> Api:
+    return Api(client, make_user(session, tenant, Role.SALES_MANAGER, region=Region.EAST))
+
+
+@pytest.fixture
+def sales_a(client: TestClient, session: Session, tenant: Tenant) -> Api:
+    return Api(client, make_user(session, tenant, Role.SALES, region=Region.EAST))
+
+
+@pytest.fixture
+def sales_b(client: TestClient, session: Session, tenant: Tenant) -> Api:
+    return Api(client, make_user(session, tenant, Role.SALES, region=Region.EAST))
+
+
+@pytest.fixture
+def outsider(client: TestClient, session: Session) -> Api:
+    """The admin of another tenant."""
+    return Api(client, make_user(session, make_tenant(session), Role.ADMIN))

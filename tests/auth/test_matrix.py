@@ -23,6 +23,7 @@ from crm.models import User
 from crm.models.enums import Role
 from tests.factories import Api, make_tenant, make_user, mobile
 
+DECIDERS = frozenset({Role.ADMIN, Role.SALES_MANAGER})
 ADDRESS = {"address_type": "home", "province": "江苏", "city": "南京市", "detailed_address": "中山路1号"}
 
 
@@ -31,6 +32,7 @@ class Rule:
     permission: Permission | None  # None: any signed-in user
     body: dict[str, Any] | None = None
     record: bool = True  # the path names a customer (or its contact/address)
+    roles: frozenset[Role] | None = None  # when set, exactly the roles that succeed
 
 
 # Every operation of the API and what it needs. Public operations are listed with None.
@@ -65,6 +67,11 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ),
     ("DELETE", "/api/v1/crm/addresses/{address_id}"): Rule(Permission.CONTACT_WRITE),
     ("POST", "/api/v1/crm/addresses/{address_id}/reveal"): Rule(Permission.PII_UNMASK, {"field": "detailed_address"}),
+    # The approval in these paths was asked by a sales rep of 华东, the matrix user's region.
+    ("GET", "/api/v1/crm/approvals"): Rule(None, record=False),
+    ("GET", "/api/v1/crm/approvals/{approval_id}"): Rule(None, record=False, roles=DECIDERS),
+    ("POST", "/api/v1/crm/approvals/{approval_id}/approve"): Rule(None, {"note": "同意"}, record=False, roles=DECIDERS),
+    ("POST", "/api/v1/crm/approvals/{approval_id}/reject"): Rule(None, {}, record=False, roles=DECIDERS),
 }
 TARGETS = ("own", "same_region", "other_region", "other_tenant", "deleted")
 
@@ -116,6 +123,8 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
         "deleted": customer(admin, "江苏", **own_owners),
     }
     admin.delete(f"/crm/customers/{records['deleted']['id']}")
+    asked = Api(client, owner_east).delete(f"/crm/customers/{records['same_region']['id']}")
+    approval_id = asked.json()["id"]
 
     failures = []
     for (method, path), rule in OPERATIONS.items():
@@ -128,9 +137,10 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
                 customer_id=record["id"],
                 contact_id=record["contacts"][0]["id"],
                 address_id=record["addresses"][0]["id"],
+                approval_id=approval_id,
             )
             body = rule.body
-            if body == {}:  # assignment: to a sales rep of the tenant
+            if body == {} and "assign_sales" in path:  # to a sales rep of the tenant
                 body = {"assigned_sales_id": owner_east.id}
             token, _ = issue_token(user.id, tenant.id)  # a fresh token: logout revokes only its own
             nested = connection.begin_nested()  # every cell starts from the same data
@@ -139,6 +149,8 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
             finally:
                 nested.rollback()
             allowed = allowed_by_role and (not rule.record or _visible(role, user, target))
+            if rule.roles is not None:
+                allowed = role in rule.roles
             ok = 200 <= response.status_code < 300
             if ok != allowed:
                 failures.append(f"{method} {path} as {role.value} on {target}: {response.status_code}")

@@ -287,9 +287,12 @@ class TestDeleteCustomer:
         admin.delete(f"/crm/customers/{customer['id']}")
         assert admin.delete(f"/crm/customers/{customer['id']}").status_code == 404
 
-    def test_a_sales_rep_may_not_delete(self, sales_a: Api) -> None:
+    def test_a_sales_reps_delete_only_asks_for_approval(self, sales_a: Api) -> None:
         customer = sales_a.create_customer()
-        assert sales_a.delete(f"/crm/customers/{customer['id']}").status_code == 403
+        response = sales_a.delete(f"/crm/customers/{customer['id']}")
+        assert response.status_code == 202
+        assert (response.json()["action"], response.json()["status"]) == ("customer.delete", "pending")
+        assert sales_a.get(f"/crm/customers/{customer['id']}").status_code == 200
 
 
 class TestLevel:

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     FINANCE_READ = "finance.read"  # annual revenue, credit rating and later money figures
     CUSTOMER_EXPORT = "customer.export"
+    APPROVAL_DECIDE = "approval.decide"
     PII_UNMASK = "pii.unmask"  # reveal one masked phone, e-mail, … at a time (audited)
 
 
@@ -40,9 +41,10 @@ _SALES_WORK = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SALES_MANAGER: frozenset(
-        _SALES_WORK | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN, Permission.FINANCE_READ}
+        _SALES_WORK
+        | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN, Permission.FINANCE_READ, Permission.APPROVAL_DECIDE}
     ),
-    Role.SALES: frozenset(_SALES_WORK),
+    Role.SALES: frozenset(_SALES_WORK | {Permission.CUSTOMER_DELETE}),  # deleting is asked, not done
     Role.SERVICE_MANAGER: frozenset(
         {Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK, Permission.CUSTOMER_EXPORT}
     ),

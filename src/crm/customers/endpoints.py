@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
+from crm.approvals.schemas import Approval
 from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.customers import export, schemas, service
@@ -16,6 +17,7 @@ from crm.kit.clock import business_today
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, PageParams, page_params
 from crm.kit.validation import IdPath
+from crm.models import ApprovalRequest
 
 router = APIRouter(prefix="/crm", tags=["customers"])
 
@@ -31,6 +33,15 @@ Exporter = Annotated[Actor, Depends(require(Permission.CUSTOMER_EXPORT))]
 Filters = Annotated[schemas.CustomerFilters, Query()]
 
 READ = problem_responses(401, 403, 404, 422)
+ASKED: dict[int | str, dict[str, Any]] = {
+    202: {"model": Approval, "description": "Sent to a manager for approval (sales, service and marketing roles)"}
+}
+
+
+def _asked(request: ApprovalRequest) -> JSONResponse:
+    return JSONResponse(Approval.model_validate(request).model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
+
+
 WRITE = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 
@@ -103,29 +114,34 @@ def get_customer(session: SessionDep, actor: Reader, customer_id: IdPath) -> sch
     return present.customer_detail(service.get_customer(session, actor, customer_id), actor)
 
 
-@router.put("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses=WRITE)
+@router.put("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses={**WRITE, **ASKED})
 def update_customer(
     session: SessionDep, actor: Editor, customer_id: IdPath, data: schemas.CustomerUpdate
-) -> schemas.CustomerDetail:
-    """Change the fields sent; `version` must be the one read, else 409."""
-    return present.customer_detail(service.update_customer(session, actor, customer_id, data), actor)
+) -> schemas.CustomerDetail | JSONResponse:
+    """Change the fields sent; `version` must be the one read, else 409. Blacklisting may need approval."""
+    result = service.update_customer(session, actor, customer_id, data)
+    return _asked(result) if isinstance(result, ApprovalRequest) else present.customer_detail(result, actor)
 
 
 @router.delete(
-    "/customers/{customer_id}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE, response_class=Response
+    "/customers/{customer_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**WRITE, **ASKED},
+    response_class=Response,
 )
 def delete_customer(session: SessionDep, actor: Deleter, customer_id: IdPath) -> Response:
-    """Soft-delete: the customer leaves lists and search; its history is kept."""
-    service.delete_customer(session, actor, customer_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    """Soft-delete (history kept); sales, service and marketing roles get an approval request instead."""
+    request = service.delete_customer(session, actor, customer_id)
+    return _asked(request) if request is not None else Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/customers/{customer_id}/level", response_model=schemas.CustomerDetail, responses=WRITE)
+@router.put("/customers/{customer_id}/level", response_model=schemas.CustomerDetail, responses={**WRITE, **ASKED})
 def change_level(
     session: SessionDep, actor: Grader, customer_id: IdPath, data: schemas.LevelChange
-) -> schemas.CustomerDetail:
-    """Set the customer's level (A–D) with a reason, kept in the level history."""
-    return present.customer_detail(service.change_level(session, actor, customer_id, data), actor)
+) -> schemas.CustomerDetail | JSONResponse:
+    """Set the level (A–D) with a reason, kept in the level history; downgrading an A may need approval."""
+    result = service.change_level(session, actor, customer_id, data)
+    return _asked(result) if isinstance(result, ApprovalRequest) else present.customer_detail(result, actor)
 
 
 @router.get(

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from crm.approvals.requests import must_ask, open_request
 from crm.audit import service as audit
 from crm.customers import schemas
 from crm.customers.repository import AddressRepository, ContactRepository, CustomerRepository
@@ -23,6 +24,7 @@ from crm.kit.errors import Conflict, ErrorCode, PermissionDenied, field_invalid
 from crm.kit.pagination import PageParams, count_rows
 from crm.kit.regions import Region
 from crm.models import (
+    ApprovalRequest,
     Customer,
     CustomerAddress,
     CustomerAssignment,
@@ -30,7 +32,7 @@ from crm.models import (
     CustomerLevelChange,
     User,
 )
-from crm.models.enums import CustomerLevel, Role
+from crm.models.enums import CustomerLevel, CustomerStatus, Role
 from crm.users.service import find_sales_owner, find_user
 
 SERVICE_ROLES = frozenset({Role.SERVICE_AGENT, Role.SERVICE_MANAGER})
@@ -193,11 +195,19 @@ def search_customers(
     return repo.keyword_page(filters, keyword) if keyword else repo.list_page(filters)
 
 
-def update_customer(session: Session, actor: Actor, customer_id: int, data: schemas.CustomerUpdate) -> Customer:
+def update_customer(
+    session: Session, actor: Actor, customer_id: int, data: schemas.CustomerUpdate
+) -> Customer | ApprovalRequest:
+    """Update, or when this blacklists the customer and the role must ask, open an approval request."""
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
     _check_version(customer.version, data.version)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    blacklisting = changes.get("customer_status") == CustomerStatus.BLACKLIST != customer.customer_status
+    if blacklisting and must_ask(actor):
+        return open_request(
+            session, actor, "customer.update", customer, data.model_dump(mode="json", exclude_unset=True)
+        )
     before = audit.snapshot(customer, CUSTOMER_AUDITED)
     if "assigned_service_id" in changes:
         _check_service_owner(session, actor, changes["assigned_service_id"])
@@ -240,20 +250,29 @@ def _audit_change(
         audit.record(session, action, actor=actor, object_type=object_type, object_id=obj.id, changes=changed)
 
 
-def delete_customer(session: Session, actor: Actor, customer_id: int) -> None:
+def delete_customer(session: Session, actor: Actor, customer_id: int) -> ApprovalRequest | None:
+    """Delete, or for roles that must ask, open an approval request and return it."""
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
+    if must_ask(actor):
+        return open_request(session, actor, "customer.delete", customer, {})
     customer.deleted_at = utcnow()
     customer.deleted_by = actor.id
     customer.updated_by = actor.id
     session.flush()
     audit.record(session, "customer.delete", actor=actor, object_type="customer", object_id=customer.id)
+    return None
 
 
-def change_level(session: Session, actor: Actor, customer_id: int, data: schemas.LevelChange) -> Customer:
+def change_level(
+    session: Session, actor: Actor, customer_id: int, data: schemas.LevelChange
+) -> Customer | ApprovalRequest:
+    """Change the level, or when this downgrades an A customer and the role must ask, request it."""
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
     _check_version(customer.version, data.version)
+    if customer.customer_level == CustomerLevel.A != data.level and must_ask(actor):
+        return open_request(session, actor, "customer.level", customer, data.model_dump(mode="json"))
     if customer.customer_level != data.level:
         session.add(
             CustomerLevelChange(

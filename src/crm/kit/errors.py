@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an error code, not a secret
     BODY_TOO_LARGE = "body_too_large"
     APPROVAL_REQUIRED = "approval_required"
+    ALREADY_DECIDED = "already_decided"
 
 
 class FieldError(BaseModel):

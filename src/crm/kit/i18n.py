@@ -40,6 +40,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "超过 {limit} 行的导出需要经理审批，请缩小筛选范围",
         "en": "Exports over {limit} rows need a manager's approval; narrow the filters",
     },
+    "already_decided": {"zh": "该申请已处理", "en": "This request has already been decided"},
+    "resource.approval": {"zh": "审批申请", "en": "Approval request"},
     "token_revoked": {"zh": "已退出登录，请重新登录", "en": "Signed out; please sign in again"},
     # Resource names used in messages.
     "resource.customer": {"zh": "客户", "en": "Customer"},

@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, importable from one place (Alembic's import point)."""
 
 from crm.kit.db import Base
+from crm.models.approvals import ApprovalRequest, ApprovalStatus
 from crm.models.audit import AuditLog
 from crm.models.customers import (
     Customer,
@@ -13,6 +14,8 @@ from crm.models.security import LoginFailure, RevokedToken
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
 __all__ = [
+    "ApprovalRequest",
+    "ApprovalStatus",
     "AuditLog",
     "Base",
     "CodeSequence",

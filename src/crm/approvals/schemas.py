@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from crm.config import settings
+from crm.kit.regions import Region
+from crm.kit.validation import reject_unstorable_text
+from crm.models.approvals import ApprovalStatus
+
+
+class Approval(BaseModel):
+    """A request to carry out a sensitive operation, and what became of it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    action: str = Field(description="customer.delete, customer.update (blacklisting) or customer.level (downgrade)")
+    customer_id: int
+    region: Region | None
+    payload: dict[str, Any]
+    status: ApprovalStatus
+    requester_id: int
+    decided_by: int | None
+    decided_at: datetime | None
+    decision_note: str | None
+    outcome: str | None = Field(description="done, or the error code when it could no longer be carried out")
+    created_at: datetime
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    _storable = field_validator("*", mode="before")(reject_unstorable_text)
+
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class ApprovalFilters(BaseModel):
+    status: ApprovalStatus | None = None
+    page: int = Field(default=1, ge=1, le=100_000)
+    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

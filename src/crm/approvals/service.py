@@ -1,0 +1,56 @@
+"""Deciding approval requests: an approval carries the operation out once, as the approver."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from crm.approvals.repository import ApprovalRepository
+from crm.audit import service as audit
+from crm.auth.permissions import Permission
+from crm.customers import schemas as customer_schemas
+from crm.customers import service as customers
+from crm.kit.actor import Actor
+from crm.kit.db import utcnow
+from crm.kit.errors import Conflict, CRMError, ErrorCode, PermissionDenied
+from crm.models import ApprovalRequest, ApprovalStatus
+
+
+def _carry_out(session: Session, approver: Actor, request: ApprovalRequest) -> None:
+    if request.action == "customer.delete":
+        customers.delete_customer(session, approver, request.customer_id)
+    elif request.action == "customer.update":
+        data = customer_schemas.CustomerUpdate.model_validate(request.payload)
+        customers.update_customer(session, approver, request.customer_id, data)
+    elif request.action == "customer.level":
+        level = customer_schemas.LevelChange.model_validate(request.payload)
+        customers.change_level(session, approver, request.customer_id, level)
+    else:  # a request of an action this version no longer knows
+        raise Conflict()
+
+
+def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, note: str | None) -> ApprovalRequest:
+    request = ApprovalRepository(session, actor).get(request_id, for_update=True)
+    if not actor.can(Permission.APPROVAL_DECIDE) or request.requester_id == actor.id:
+        raise PermissionDenied()
+    if request.status != ApprovalStatus.PENDING:
+        raise Conflict(ErrorCode.ALREADY_DECIDED)
+    request.decided_by, request.decided_at, request.decision_note = actor.id, utcnow(), note
+    if approve:
+        try:
+            with session.begin_nested():
+                _carry_out(session, actor, request)
+            request.status, request.outcome = ApprovalStatus.APPROVED, "done"
+        except CRMError as error:  # e.g. the customer changed or went away meanwhile
+            request.status, request.outcome = ApprovalStatus.FAILED, str(error.code)
+    else:
+        request.status = ApprovalStatus.REJECTED
+    session.flush()
+    audit.record(
+        session,
+        "approval.approve" if approve else "approval.reject",
+        actor=actor,
+        object_type="approval",
+        object_id=request.id,
+        detail={"action": request.action, "customer_id": request.customer_id, "outcome": request.outcome},
+    )
+    return request
