@@ -9,7 +9,7 @@ from crm.approvals.repository import ApprovalRepository
 from crm.approvals.schemas import Approval, ApprovalFilters, Decision
 from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, fetch_page
+from crm.kit.pagination import Page, PageParams, fetch_page, page_of
 from crm.kit.validation import IdPath
 
 router = APIRouter(prefix="/crm", tags=["approvals"])
@@ -22,13 +22,7 @@ def list_approvals(
     """Your own requests; for managers also those of their region, for admins the tenant's."""
     params = PageParams(page=filters.page, page_size=filters.page_size)
     rows, total, exact = fetch_page(session, ApprovalRepository(session, actor).search(filters), params)
-    return Page[Approval](
-        items=[Approval.model_validate(r) for r in rows],
-        total=total,
-        total_exact=exact,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return page_of(Approval, [Approval.model_validate(r) for r in rows], total, params, exact=exact)
 
 
 @router.get("/approvals/{approval_id}", response_model=Approval, responses=problem_responses(401, 404, 422))

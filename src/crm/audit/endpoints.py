@@ -10,7 +10,7 @@ from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, fetch_page
+from crm.kit.pagination import Page, PageParams, fetch_page, page_of
 
 router = APIRouter(prefix="/crm", tags=["audit"])
 
@@ -22,10 +22,4 @@ def list_audit_logs(session: SessionDep, actor: Auditor, filters: Annotated[Audi
     """The tenant's audit trail, newest first (admins and analysts); it cannot be edited."""
     params = PageParams(page=filters.page, page_size=filters.page_size)
     rows, total, exact = fetch_page(session, AuditRepository(session, actor).search(filters), params)
-    return Page[AuditEntry](
-        items=[AuditEntry.model_validate(r) for r in rows],
-        total=total,
-        total_exact=exact,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return page_of(AuditEntry, [AuditEntry.model_validate(r) for r in rows], total, params, exact=exact)

@@ -15,7 +15,7 @@ from crm.customers import presenters as present
 from crm.kit.actor import Actor
 from crm.kit.clock import business_today
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, page_params
+from crm.kit.pagination import Page, PageParams, page_of, page_params
 from crm.kit.validation import IdPath
 from crm.models import ApprovalRequest
 
@@ -47,13 +47,8 @@ WRITE = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 def _page(session: SessionDep, actor: Actor, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:
     rows, total, exact = service.search_customers(session, actor, filters)
-    return Page[schemas.Customer](
-        items=[present.customer(r, actor) for r in rows],
-        total=total,
-        total_exact=exact,
-        page=filters.page,
-        page_size=filters.page_size,
-    )
+    params = PageParams(page=filters.page, page_size=filters.page_size)
+    return page_of(schemas.Customer, [present.customer(r, actor) for r in rows], total, params, exact=exact)
 
 
 @router.get("/customers", response_model=Page[schemas.Customer], responses=READ)
@@ -157,7 +152,7 @@ def level_history(
 ) -> Page[schemas.LevelHistoryEntry]:
     """Every level change, newest first: who, when, from what to what, and why."""
     items, total = service.level_history(session, actor, customer_id, params)
-    return Page[schemas.LevelHistoryEntry](items=items, total=total, page=params.page, page_size=params.page_size)
+    return page_of(schemas.LevelHistoryEntry, items, total, params)
 
 
 @router.put("/customers/{customer_id}/assign_sales", response_model=schemas.CustomerDetail, responses=WRITE)

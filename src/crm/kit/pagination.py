@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm.config import settings
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Page(BaseModel, Generic[T]):
@@ -21,6 +22,13 @@ class Page(BaseModel, Generic[T]):
     page_size: int = Field(ge=1)
     total_exact: bool = Field(
         default=True, description="False when there are more rows than were counted (show “10000+”)"
+    )
+
+
+def page_of(model: type[M], items: list[M], total: int, params: PageParams, *, exact: bool = True) -> Page[M]:
+    """The page answer for ``items`` (already converted to ``model``)."""
+    return Page[model](  # type: ignore[valid-type]
+        items=items, total=total, total_exact=exact, page=params.page, page_size=params.page_size
     )
 
 
