@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.kit.actor import Actor
@@ -93,3 +94,11 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def count_since(session: Session, actor: Actor, action: str, since: datetime) -> int:
+    """How often ``actor`` did ``action`` since ``since`` (daily limits read the trail)."""
+    stmt = select(func.count()).where(
+        AuditLog.actor_id == actor.id, AuditLog.action == action, AuditLog.created_at >= since
+    )
+    return int(session.scalar(stmt) or 0)

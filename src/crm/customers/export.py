@@ -12,9 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.approvals.requests import must_ask
 from crm.audit import service as audit
 from crm.config import settings
 from crm.customers import presenters as present
@@ -23,13 +23,10 @@ from crm.customers.schemas import CustomerFilters
 from crm.kit.actor import Actor
 from crm.kit.clock import business_today
 from crm.kit.errors import ErrorCode, PermissionDenied, RateLimited
-from crm.kit.pagination import count_capped
-from crm.models import AuditLog, Customer, CustomerContact
-from crm.models.enums import Role
+from crm.kit.pagination import count_capped, count_rows
+from crm.models import Customer
 
 BATCH = 1_000
-# Roles whose large exports must be approved by a manager (the approval flow comes next).
-NEEDS_APPROVAL = frozenset({Role.SALES, Role.SERVICE_AGENT, Role.SERVICE_MANAGER, Role.MARKETER})
 COLUMNS: list[tuple[str, str]] = [
     ("customer_code", "客户编码"),
     ("customer_name", "客户名称"),
@@ -59,14 +56,7 @@ MEDIA_TYPES = {
 def _exports_today(session: Session, actor: Actor) -> int:
     zone = ZoneInfo(settings.default_timezone)
     midnight = datetime.combine(business_today(), time.min, tzinfo=zone).astimezone(UTC)
-    return int(
-        session.scalar(
-            select(func.count()).where(
-                AuditLog.actor_id == actor.id, AuditLog.action == "customer.export", AuditLog.created_at >= midnight
-            )
-        )
-        or 0
-    )
+    return audit.count_since(session, actor, "customer.export", midnight)
 
 
 def _seconds_to_midnight() -> int:
@@ -82,10 +72,11 @@ def start_export(session: Session, actor: Actor, filters: CustomerFilters, file_
         raise RateLimited(_seconds_to_midnight())
     stmt = CustomerRepository(session, actor).export_statement(filters).with_only_columns(Customer.id)
     rows, within = count_capped(session, stmt, settings.export_approval_threshold)
-    if not within and actor.role in NEEDS_APPROVAL:
+    # Large exports by the roles that must ask are refused until exports can be queued for approval.
+    if not within and must_ask(actor):
         raise PermissionDenied(ErrorCode.APPROVAL_REQUIRED, params={"limit": settings.export_approval_threshold})
     if not within:
-        rows = int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+        rows = count_rows(session, stmt)
     audit.record(
         session,
         "customer.export",
@@ -99,21 +90,13 @@ def start_export(session: Session, actor: Actor, filters: CustomerFilters, file_
 def _batches(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters) -> Iterator[list[list[Any]]]:
     """Rows to write, a batch at a time, read by a session of their own (the request's has committed)."""
     with factory() as session:
-        stmt = CustomerRepository(session, actor).export_statement(filters)
+        repo = CustomerRepository(session, actor)
+        stmt = repo.export_statement(filters)
         last_id: int | None = None
         while batch := list(
             session.scalars((stmt if last_id is None else stmt.where(Customer.id < last_id)).limit(BATCH))
         ):
-            primaries = {
-                c.customer_id: c
-                for c in session.scalars(
-                    select(CustomerContact).where(
-                        CustomerContact.customer_id.in_([c.id for c in batch]),
-                        CustomerContact.is_primary.is_(True),
-                        CustomerContact.deleted_at.is_(None),
-                    )
-                )
-            }
+            primaries = repo.primary_contacts([c.id for c in batch])
             rows = []
             for customer in batch:
                 shown = present.customer(customer, actor).model_dump(mode="json")
