@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import RedirectResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +19,7 @@ from crm.kit.db import make_engine, make_session_factory
 from crm.kit.errors import FieldError, Problem, install_error_handlers
 from crm.kit.http import HardeningMiddleware
 from crm.kit.migrate import is_up_to_date
+from crm.webui import install_web_ui
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -62,10 +62,7 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
     app.add_middleware(HardeningMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(api_router)
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        # The web UI will be served here; until then the API documentation is the front door.
-        return RedirectResponse("/api/docs")
+    install_web_ui(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
