@@ -1,0 +1,38 @@
+import { createI18n } from 'vue-i18n'
+import en from './en'
+import zhCN from './zh-CN'
+
+export type Locale = 'zh-CN' | 'en'
+export const LOCALES: readonly Locale[] = ['zh-CN', 'en']
+const STORAGE_KEY = 'crm.locale'
+
+function initialLocale(): Locale {
+  try {
+    const saved = localStorage.getItem(STORAGE_KEY)
+    if (saved === 'zh-CN' || saved === 'en') return saved
+  } catch {
+    // storage unavailable: fall through to the default
+  }
+  return 'zh-CN'
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: initialLocale(),
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zhCN, en },
+})
+
+export function currentLocale(): Locale {
+  return i18n.global.locale.value as Locale
+}
+
+export function setLocale(locale: Locale): void {
+  i18n.global.locale.value = locale
+  document.documentElement.lang = locale
+  try {
+    localStorage.setItem(STORAGE_KEY, locale)
+  } catch {
+    // the choice then lasts for this page only
+  }
+}

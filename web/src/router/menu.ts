@@ -1,0 +1,45 @@
+// The sidebar: what each role sees is filtered by the permissions /auth/me returns.
+// Later modules (service desk, analytics, campaigns) add an entry here and a route in index.ts.
+import type { Component } from 'vue'
+import { Document, Finished, House, User } from '@element-plus/icons-vue'
+
+export interface MenuItem {
+  /** Route name to open (leaves) or a unique key (groups). */
+  key: string
+  titleKey: string
+  icon?: Component
+  permission?: string
+  children?: MenuItem[]
+}
+
+export const MENU: readonly MenuItem[] = [
+  { key: 'workbench', titleKey: 'menu.workbench', icon: House },
+  {
+    key: 'customers-group',
+    titleKey: 'menu.customers',
+    icon: User,
+    permission: 'customer.read',
+    children: [
+      { key: 'customers', titleKey: 'menu.customerList', permission: 'customer.read' },
+      { key: 'customer-new', titleKey: 'menu.customerNew', permission: 'customer.create' },
+    ],
+  },
+  { key: 'approvals', titleKey: 'menu.approvals', icon: Finished },
+  { key: 'audit', titleKey: 'menu.audit', icon: Document, permission: 'audit.read' },
+]
+
+
+/** The menu a user may see: items without the permission go, and so do groups left empty. */
+export function visibleMenu(items: readonly MenuItem[], can: (permission?: string) => boolean): MenuItem[] {
+  const result: MenuItem[] = []
+  for (const item of items) {
+    if (!can(item.permission)) continue
+    if (item.children) {
+      const children = visibleMenu(item.children, can)
+      if (children.length) result.push({ ...item, children })
+    } else {
+      result.push(item)
+    }
+  }
+  return result
+}

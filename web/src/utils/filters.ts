@@ -1,0 +1,177 @@
+// The customer list's filters live in the URL (?q=华为&level=A,B&page=2), so a filtered view
+// can be bookmarked, shared and restored with the back button.
+import type { LocationQuery, LocationQueryRaw } from 'vue-router'
+import {
+  CUSTOMER_TYPES,
+  LEVELS,
+  STATUSES,
+  type CustomerLevel,
+  type CustomerQuery,
+  type CustomerSort,
+  type CustomerStatus,
+  type CustomerType,
+} from '@/api/types'
+
+export const PAGE_SIZES = [10, 20, 50, 100] as const
+export const DEFAULT_PAGE_SIZE = 20
+
+export const SORTABLE = [
+  'customer_name',
+  'customer_code',
+  'customer_level',
+  'acquisition_date',
+  'last_contact_date',
+  'annual_revenue',
+  'created_at',
+  'updated_at',
+] as const
+export type SortableField = (typeof SORTABLE)[number]
+
+export interface CustomerFilters {
+  keyword: string
+  level: CustomerLevel[]
+  status: CustomerStatus[]
+  type: CustomerType | null
+  industry: string | null
+  province: string | null
+  /** The sales owner: the signed-in user ("me") or a user id. */
+  owner: 'me' | number | null
+  acquiredFrom: string | null
+  acquiredTo: string | null
+  sort: CustomerSort | null
+  page: number
+  pageSize: number
+}
+
+export function emptyFilters(): CustomerFilters {
+  return {
+    keyword: '',
+    level: [],
+    status: [],
+    type: null,
+    industry: null,
+    province: null,
+    owner: null,
+    acquiredFrom: null,
+    acquiredTo: null,
+    sort: null,
+    page: 1,
+    pageSize: DEFAULT_PAGE_SIZE,
+  }
+}
+
+function first(value: LocationQuery[string] | undefined): string | null {
+  const item = Array.isArray(value) ? value[0] : value
+  return typeof item === 'string' && item.trim() !== '' ? item.trim() : null
+}
+
+function listOf<T extends string>(value: LocationQuery[string] | undefined, allowed: readonly T[]): T[] {
+  const raw = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')
+  const items = raw.flatMap((v) => v.split(','))
+  return allowed.filter((a) => items.includes(a))
+}
+
+function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T | null {
+  return value !== null && (allowed as readonly string[]).includes(value) ? (value as T) : null
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/
+const SORTS: readonly string[] = [...SORTABLE, ...SORTABLE.map((f) => `-${f}`), 'relevance']
+
+function positive(value: string | null): number | null {
+  if (value === null || !/^\d{1,9}$/.test(value)) return null
+  const n = Number(value)
+  return n >= 1 ? n : null
+}
+
+/** Filters from the URL; anything malformed is ignored rather than sent to the API. */
+export function filtersFromQuery(query: LocationQuery): CustomerFilters {
+  const filters = emptyFilters()
+  filters.keyword = first(query.q)?.slice(0, 100) ?? ''
+  filters.level = listOf(query.level, LEVELS)
+  filters.status = listOf(query.status, STATUSES)
+  filters.type = oneOf(first(query.type), CUSTOMER_TYPES)
+  filters.industry = first(query.industry)?.slice(0, 50) ?? null
+  filters.province = first(query.province)?.slice(0, 20) ?? null
+  const owner = first(query.owner)
+  filters.owner = owner === 'me' ? 'me' : positive(owner)
+  const from = first(query.from)
+  const to = first(query.to)
+  filters.acquiredFrom = from && DATE.test(from) ? from : null
+  filters.acquiredTo = to && DATE.test(to) ? to : null
+  const sort = first(query.sort)
+  filters.sort = sort !== null && SORTS.includes(sort) ? (sort as CustomerSort) : null
+  filters.page = Math.min(positive(first(query.page)) ?? 1, 100_000)
+  const size = positive(first(query.size))
+  filters.pageSize = (PAGE_SIZES as readonly number[]).includes(size ?? 0) ? (size as number) : DEFAULT_PAGE_SIZE
+  return filters
+}
+
+/** The URL query for these filters; defaults are left out so a plain list has a plain URL. */
+export function filtersToQuery(filters: CustomerFilters): LocationQueryRaw {
+  const query: LocationQueryRaw = {}
+  if (filters.keyword.trim()) query.q = filters.keyword.trim()
+  if (filters.level.length) query.level = filters.level.join(',')
+  if (filters.status.length) query.status = filters.status.join(',')
+  if (filters.type) query.type = filters.type
+  if (filters.industry) query.industry = filters.industry
+  if (filters.province) query.province = filters.province
+  if (filters.owner !== null) query.owner = String(filters.owner)
+  if (filters.acquiredFrom) query.from = filters.acquiredFrom
+  if (filters.acquiredTo) query.to = filters.acquiredTo
+  if (filters.sort) query.sort = filters.sort
+  if (filters.page > 1) query.page = String(filters.page)
+  if (filters.pageSize !== DEFAULT_PAGE_SIZE) query.size = String(filters.pageSize)
+  return query
+}
+
+/** The API's query parameters (shared by list, search and export). */
+export function filtersToApi(filters: CustomerFilters, myId: number | null): CustomerQuery {
+  const query: CustomerQuery = { page: filters.page, page_size: filters.pageSize }
+  const keyword = filters.keyword.trim()
+  if (keyword) query.keyword = keyword
+  if (filters.level.length) query.level = [...filters.level]
+  if (filters.status.length) query.status = [...filters.status]
+  if (filters.type) query.type = filters.type
+  if (filters.industry) query.industry = filters.industry
+  if (filters.province) query.province = filters.province
+  const owner = filters.owner === 'me' ? myId : filters.owner
+  if (owner !== null) query.assigned_sales_id = owner
+  if (filters.acquiredFrom) query.acquired_from = filters.acquiredFrom
+  if (filters.acquiredTo) query.acquired_to = filters.acquiredTo
+  if (filters.sort) query.sort = filters.sort
+  return query
+}
+
+/** How many filters besides the keyword are set (shown on the filter button). */
+export function activeFilterCount(filters: CustomerFilters): number {
+  return [
+    filters.level.length > 0,
+    filters.status.length > 0,
+    filters.type !== null,
+    filters.industry !== null,
+    filters.province !== null,
+    filters.owner !== null,
+    filters.acquiredFrom !== null || filters.acquiredTo !== null,
+  ].filter(Boolean).length
+}
+
+/** el-table's sort-change event → the API's sort parameter. */
+export function sortFromTable(prop: string | null | undefined, order: string | null | undefined): CustomerSort | null {
+  if (!prop || !order || !(SORTABLE as readonly string[]).includes(prop)) return null
+  return (order === 'descending' ? `-${prop}` : prop) as CustomerSort
+}
+
+/** The API's sort parameter → el-table's default-sort. */
+export function sortToTable(
+  sort: CustomerSort | null,
+): { prop: SortableField; order: 'ascending' | 'descending' } | undefined {
+  if (!sort || sort === 'relevance') return undefined
+  const descending = sort.startsWith('-')
+  return { prop: sort.replace(/^-/, '') as SortableField, order: descending ? 'descending' : 'ascending' }
+}
+
+/** "1000+" when the API counted only up to a limit (total_exact false). */
+export function totalLabel(total: number, exact: boolean | undefined): string {
+  return exact === false ? `${total.toLocaleString()}+` : total.toLocaleString()
+}
