@@ -12,7 +12,7 @@ import html
 import mimetypes
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -84,16 +84,17 @@ def _file_in(root: Path, relative: str) -> Path | None:
 
 def install_web_ui(app: FastAPI, static_dir: Path = STATIC_DIR) -> None:
     """Serve the UI build from ``static_dir``; call it after the API routers are included."""
-    root = static_dir.resolve()
 
     @app.api_route("/{path:webpath}", methods=["GET", "HEAD"], include_in_schema=False)
-    def web_ui(request: Request, path: str) -> Response:
+    def web_ui(path: str) -> Response:
+        # Resolved per request: the build may appear (or be rebuilt) while the server runs.
+        root = static_dir.resolve()
         index = root / "index.html"
         if not index.is_file():
             page = _NOT_BUILT.format(static=html.escape(str(root)))
             return HTMLResponse(page, status_code=503, headers={"Cache-Control": "no-store", "Retry-After": "60"})
         found = _file_in(root, path)
-        if found is not None and found != index.resolve():
+        if found is not None and found != index:
             cache = IMMUTABLE if path.startswith("assets/") else "public, max-age=3600"
             return FileResponse(found, headers={"Cache-Control": cache})
         # A missing file (a script of an older build, a mistyped image) is a 404, not the app:
