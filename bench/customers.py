@@ -45,12 +45,14 @@ from sqlalchemy.engine import make_url
 from tests.servers import exit_on_sigterm, free_port, postgres_server
 from tests.sqlcapture import captured_sql, explain_all
 
+from crm.config import settings
 from crm.customers.schemas import CustomerFilters
 
 # The service's own indexing function: tokens and text computed by anything else could
 # drift from what the app writes and searches for.
 from crm.customers.service import search_customers, search_fields
 from crm.demo import CITIES, INDUSTRIES, PROVINCE_WEIGHTS, SOURCES, TAGS, TITLES
+from crm.kit.crypto import email_index, keyring, new_key, phone_index
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
 from crm.kit.phones import normalise_phone
@@ -178,8 +180,9 @@ CONTACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "int8"), ("tenant_id", "int8"), ("customer_id", "int8"), ("contact_name", "text"),
     ("contact_title", "text"), ("contact_phone", "text"), ("contact_email", "text"),
     ("contact_wechat", "text"), ("is_primary", "bool"), ("is_decision_maker", "bool"),
-    ("contact_status", "text"), ("birthday", "date"), ("created_by", "int8"), ("updated_by", "int8"),
+    ("contact_status", "text"), ("birthday", "text"), ("created_by", "int8"), ("updated_by", "int8"),
     ("version", "int4"), ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
+    ("phone_index", "text"), ("email_index", "text"),
 )  # fmt: skip
 CONTACTS_PER_CUSTOMER = 2
 
@@ -233,6 +236,7 @@ class Generator:
         self.sales_by_region = sales_by_region
         self.sample_ids = sample_ids
         self.samples: list[Sample] = []
+        self.ring = keyring()
         self.provinces = _Weighted(PROVINCE_WEIGHTS)
         self.forms = _Weighted(LEGAL_FORMS)
         self.domains = _Weighted(EMAIL_DOMAINS)
@@ -272,6 +276,7 @@ class Generator:
             created = self.start + self.step * cid
 
             contacts: list[SimpleNamespace] = []
+            seal = self.ring.encrypt
             for k in range(CONTACTS_PER_CUSTOMER):
                 username = rng.choice(pools.usernames)
                 contact = SimpleNamespace(
@@ -284,12 +289,19 @@ class Generator:
                 contacts.append(contact)
                 contact_id = (cid - 1) * CONTACTS_PER_CUSTOMER + k + 1
                 birthday = date(1965, 1, 1) + timedelta(days=rng.randrange(35 * 365)) if rng.random() < 0.4 else None
+                wechat = f"wx_{username}" if rng.random() < 0.6 else None
+                email = contact.contact_email
+                # Personal data encrypted and blind-indexed exactly as the model's column types do.
                 contacts_out.append((
                     contact_id, self.tenant_id, cid, contact.contact_name,
-                    rng.choice(TITLES) if enterprise else None, contact.contact_phone, contact.contact_email,
-                    f"wx_{username}" if rng.random() < 0.6 else None,
+                    rng.choice(TITLES) if enterprise else None,
+                    seal(contact.contact_phone, "customer_contacts.contact_phone"),
+                    email and seal(email, "customer_contacts.contact_email"),
+                    wechat and seal(wechat, "customer_contacts.contact_wechat"),
                     k == 0,  # the first contact of a customer is its primary one, as the service does
-                    rng.random() < 0.3, "active", birthday, self.admin_id, self.admin_id, 1, created, created,
+                    rng.random() < 0.3, "active", birthday and seal(birthday.isoformat(), "customer_contacts.birthday"),
+                    self.admin_id, self.admin_id, 1, created, created,
+                    phone_index(contact.contact_phone), email_index(email),
                 ))  # fmt: skip
 
             tokens, text = search_fields(
@@ -714,12 +726,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def use_throwaway_keys() -> None:
+    """Keys for a throwaway cluster, shared with the server subprocess through the environment."""
+    os.environ.setdefault("CRM_ENCRYPTION_KEYS", f"bench={new_key()}")
+    os.environ.setdefault("CRM_BLIND_INDEX_KEY", new_key())
+    settings.encryption_keys = os.environ["CRM_ENCRYPTION_KEYS"]
+    settings.blind_index_key = os.environ["CRM_BLIND_INDEX_KEY"]
+
+
+def _prepare() -> None:
+    _check_phone_prefixes()
+    use_throwaway_keys()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     exit_on_sigterm()  # a killed benchmark still stops its server and removes its cluster
     total: int = args.customers
     rng = random.Random(args.seed)
-    _check_phone_prefixes()
+    _prepare()
     started = time.perf_counter()
     pools = Pools.build(args.seed)
 

@@ -7,6 +7,7 @@ runs inside a transaction that is rolled back at the end, so tests never see eac
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
+from crm.kit.crypto import Keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
 from crm.kit.regions import Region
@@ -41,6 +43,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_keys() -> Iterator[Keyring]:
+    """Throwaway encryption and blind-index keys, so tests never touch a key file."""
+    ring = Keyring({"t1": secrets.token_bytes(32)}, "t1", secrets.token_bytes(32))
+    use_keyring(ring)
+    yield ring
+    use_keyring(None)
 
 
 @pytest.fixture(scope="session")

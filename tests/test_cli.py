@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from crm.app import DatabaseNotMigrated, create_app
 from crm.cli import app
 from crm.config import settings
+from crm.kit.crypto import decode_key, keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
 from crm.models import Customer, CustomerContact, Tenant, User
 
@@ -35,7 +39,8 @@ def _count(url: str, model: type) -> int:
 
 def test_every_command_has_help() -> None:
     for args in (["--help"], ["serve", "--help"], ["db", "upgrade", "--help"], ["user", "create", "--help"],
-                 ["demo", "load", "--help"], ["tenant", "create", "--help"]):  # fmt: skip
+                 ["demo", "load", "--help"], ["tenant", "create", "--help"], ["keys", "rotate", "--help"],
+                 ["keys", "status", "--help"], ["keys", "generate", "--help"]):  # fmt: skip
         result = runner.invoke(app, args)
         assert result.exit_code == 0, args
         assert "Usage" in result.output
@@ -117,3 +122,45 @@ def test_tenant_create_makes_a_tenant_once(database: str) -> None:
     assert "duplicate" in again.output
     assert runner.invoke(app, ["tenant", "create", "--code", "bad code!"]).exit_code == 1
     assert _count(database, Tenant) == 1
+
+
+class TestKeys:
+    """The embedded install keeps its keys in var/keys.json; `crm keys` rotates them."""
+
+    @pytest.fixture
+    def key_file(self, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+        monkeypatch.setattr(settings, "var_dir", tmp_path / "var")
+        previous = keyring()
+        use_keyring(None)
+        yield tmp_path / "var" / "keys.json"
+        use_keyring(previous)
+
+    def test_the_key_file_is_created_private_and_rotation_keeps_every_value_readable(self, key_file: Path) -> None:
+        runner.invoke(app, ["db", "upgrade"])
+        assert runner.invoke(app, ["demo", "load", "--customers", "12"]).exit_code == 0
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        status = runner.invoke(app, ["keys", "status"])
+        assert "active key: k1" in status.output
+        first = self._phones()
+
+        rotated = runner.invoke(app, ["keys", "rotate", "--batch", "5"])
+        assert rotated.exit_code == 0, rotated.output
+        assert "customer_contacts" in rotated.output
+        assert json.loads(key_file.read_text())["active"] == "k2"
+        status = runner.invoke(app, ["keys", "status"])
+        assert "active key: k2" in status.output
+        assert "no value is encrypted under k1" in status.output
+        use_keyring(None)
+        assert self._phones() == first
+
+    def test_generate_prints_a_usable_key(self) -> None:
+        result = runner.invoke(app, ["keys", "generate"])
+        assert len(decode_key(result.output.strip(), "generated")) == 32
+
+    def _phones(self) -> list[str | None]:
+        engine = make_engine(settings.database_url)
+        with Session(engine) as session:
+            phones = list(session.scalars(select(CustomerContact.contact_phone).order_by(CustomerContact.id)))
+        engine.dispose()
+        assert any(phones)
+        return phones

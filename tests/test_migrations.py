@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, MetaData, create_engine, insert, select
+from sqlalchemy.orm import Session
 
-from crm.kit.migrate import head_revision, is_up_to_date
-from crm.models import Base
+from crm.kit.crypto import phone_index
+from crm.kit.db import make_engine
+from crm.kit.migrate import alembic_config, head_revision, is_up_to_date, upgrade
+from crm.kit.search import email_token, index_tokens, last4_token, phone_token
+from crm.models import Base, Customer, CustomerAddress, CustomerContact
 
 
 def test_the_test_database_is_at_the_head_revision(engine: Engine) -> None:
@@ -25,3 +36,114 @@ def test_the_migrations_match_the_models(engine: Engine) -> None:
             if not (d[0] == "remove_index" and d[1].name in {"ix_customers_search_tokens", "ix_customers_tags"})
         ]
     assert differences == []
+
+
+class TestEncryptionMigration:
+    """0005 encrypts the personal data an earlier installation stored in clear."""
+
+    @pytest.fixture
+    def blank_url(self, engine: Engine, tmp_path: Path) -> Iterator[str]:
+        if engine.dialect.name == "sqlite":
+            yield f"sqlite:///{tmp_path / 'old.db'}"
+            return
+        name = f"crm_migration_{secrets.token_hex(4)}"
+        admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        yield engine.url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.dispose()
+
+    def test_clear_values_of_an_earlier_version_become_encrypted_and_stay_findable(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), "0004")
+        old = make_engine(blank_url)
+        now = datetime.now(UTC)
+        stamps = {"created_at": now, "updated_at": now}
+        tables = MetaData()
+        tables.reflect(old)
+        with old.begin() as conn:
+            tenant = conn.execute(
+                insert(tables.tables["tenants"]).values(
+                    code="old", name="旧租户", timezone="Asia/Shanghai", is_active=True, **stamps
+                )
+            ).inserted_primary_key[0]
+            user = conn.execute(
+                insert(tables.tables["users"]).values(
+                    tenant_id=tenant,
+                    username="u",
+                    display_name="用户",
+                    password_hash="x",
+                    role="admin",
+                    is_active=True,
+                    **stamps,
+                )
+            ).inserted_primary_key[0]
+            customer = conn.execute(
+                insert(Customer.__table__).values(  # the customers table itself is unchanged by 0005
+                    tenant_id=tenant,
+                    customer_code="C1",
+                    customer_name="老客户有限公司",
+                    customer_type="enterprise",
+                    customer_level="C",
+                    customer_status="active",
+                    tags=[],
+                    created_by=user,
+                    version=1,
+                    search_tokens=index_tokens(["老客户有限公司", "C1", "13911112222", "old@example.com"]),
+                    search_text="老客户有限公司 | c1 | 13911112222 | old@example.com",
+                    **stamps,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(tables.tables["customer_contacts"]).values(
+                    tenant_id=tenant,
+                    customer_id=customer,
+                    contact_name="赵六",
+                    contact_phone="13911112222",
+                    contact_email="old@example.com",
+                    birthday=date(1980, 1, 2),
+                    is_primary=True,
+                    is_decision_maker=False,
+                    contact_status="active",
+                    version=1,
+                    **stamps,
+                )
+            )
+            conn.execute(
+                insert(tables.tables["customer_addresses"]).values(
+                    tenant_id=tenant,
+                    customer_id=customer,
+                    address_type="office",
+                    province="北京市",
+                    city="北京市",
+                    detailed_address="朝阳区建国路88号",
+                    is_default=True,
+                    version=1,
+                    **stamps,
+                )
+            )
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        with new.connect() as conn:
+            raw = "\\n".join(
+                repr(tuple(row))
+                for table in ("customers", "customer_contacts", "customer_addresses")
+                for row in conn.exec_driver_sql(f"SELECT * FROM {table}")  # noqa: S608 - fixed names
+            )
+            for needle in ("13911112222", "old@example.com", "1980-01-02", "建国路"):
+                assert needle not in raw, needle
+            with Session(conn) as session:
+                contact = session.scalars(select(CustomerContact)).one()
+                assert (contact.contact_phone, contact.contact_email) == ("13911112222", "old@example.com")
+                assert contact.birthday == date(1980, 1, 2)
+                assert contact.phone_index == phone_index("13911112222")
+                assert session.scalars(select(CustomerAddress.detailed_address)).one() == "朝阳区建国路88号"
+                tokens = set(session.scalars(select(Customer.search_tokens)).one())
+                assert {phone_token("13911112222"), last4_token("2222"), email_token("old@example.com")} <= tokens
+                assert "1391111" not in tokens
+                assert "老客" in tokens
+        new.dispose()

@@ -16,10 +16,12 @@ db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 user_app = typer.Typer(help="Users", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenants (brands or companies whose data is kept apart)", no_args_is_help=True)
+keys_app = typer.Typer(help="Keys that encrypt personal data at rest", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tenant_app, name="tenant")
+app.add_typer(keys_app, name="keys")
 
 
 def _fail(message: str) -> None:
@@ -117,6 +119,71 @@ def tenant_create(
         _fail(f"cannot create tenant: {error.code} {error.params or ''}")
     finally:
         engine.dispose()
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random 256-bit key for CRM_ENCRYPTION_KEYS or CRM_BLIND_INDEX_KEY."""
+    from crm.kit.crypto import new_key
+
+    typer.echo(new_key())
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Show the configured keys, the active one, and how many stored values each encrypts."""
+    from crm.kit.crypto import key_usage, keyring
+    from crm.kit.db import make_engine, make_session_factory
+    from crm.models import Base
+
+    ring = keyring()
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            usage = key_usage(session, Base.metadata)
+    finally:
+        engine.dispose()
+    source = "CRM_ENCRYPTION_KEYS" if settings.encryption_keys else str(settings.var_dir / "keys.json")
+    typer.echo(f"keys from {source}; active key: {ring.active}")
+    for key_id in sorted(set(ring.keys) | set(usage)):
+        state = "active" if key_id == ring.active else ("configured" if key_id in ring.keys else "MISSING")
+        typer.echo(f"  {key_id:<12} {state:<10} {usage.get(key_id, 0):>10} values")
+    retired = [k for k in ring.keys if k != ring.active and not usage.get(k)]
+    if retired:
+        typer.echo(f"no value is encrypted under {', '.join(retired)} any more: it can be removed")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per transaction")] = 1000,
+    new_key: Annotated[
+        bool, typer.Option("--new-key/--no-new-key", help="Embedded key file only: add a key and make it active first")
+    ] = True,
+) -> None:
+    """Re-encrypt every stored value under the active key, in batches; safe to interrupt and rerun.
+
+    With CRM_ENCRYPTION_KEYS, add the new key to the list and make it active
+    (CRM_ENCRYPTION_ACTIVE_KEY) on every process first, then run this; remove the old key
+    once `crm keys status` shows it encrypts nothing. With the embedded key file, this adds
+    the new key itself.
+    """
+    from crm.kit.crypto import add_file_key, keyring, rotate_keys, use_keyring
+    from crm.kit.db import make_engine, make_session_factory
+    from crm.models import Base
+
+    if not settings.encryption_keys and new_key:
+        key_id = add_file_key(settings.var_dir)
+        use_keyring(None)
+        typer.echo(f"added key {key_id} to {settings.var_dir / 'keys.json'} and made it active")
+    typer.echo(f"re-encrypting under {keyring().active} …")
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            counts = rotate_keys(session, Base.metadata, batch=batch)
+    finally:
+        engine.dispose()
+    for table, count in counts.items():
+        typer.echo(f"  {table}: {count} rows re-encrypted")
 
 
 @demo_app.command("load")

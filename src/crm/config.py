@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     # embedded install is never signed with a key published in this repository.
     secret_key: str | None = None
     var_dir: Path = Path("var")
+    # Keys for personal data at rest (see crm.kit.crypto): "id=base64key,…", the id of the key
+    # new values are written with (default: the last listed), and the separate blind-index key.
+    # Left empty, keys are generated once into var/keys.json.
+    encryption_keys: str | None = None
+    encryption_active_key: str | None = None
+    blind_index_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     access_token_minutes: int = 60 * 8

@@ -3,7 +3,15 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crm.kit.search import exact_key, index_tokens, normalise_text, query_tokens
+from crm.kit.search import (
+    email_token,
+    exact_key,
+    index_tokens,
+    last4_token,
+    normalise_text,
+    phone_token,
+    query_tokens,
+)
 
 
 class TestTokens:
@@ -21,15 +29,31 @@ class TestTokens:
         assert {"z", "zh", "zhang"} <= set(index_tokens(["Zhang.San@Example.com"]))
         assert query_tokens("ZHANG") == ["zhang"]
 
-    def test_phones_give_their_last_four_digits_and_an_exact_key(self) -> None:
+    def test_phones_give_blinded_tokens_of_the_number_its_local_part_and_last_four_digits(self) -> None:
         tokens = set(index_tokens([], phones=["13812341234", "010-88886666"]))
-        assert {"1234", "=13812341234", "6666", "88886666", "=01088886666"} <= tokens
+        expected = {phone_token("13812341234"), last4_token("1234"), phone_token("01088886666")}
+        expected |= {phone_token("88886666"), last4_token("6666")}
+        assert tokens == expected
+
+    def test_no_digit_or_letter_of_a_phone_or_email_is_indexed_in_clear(self) -> None:
+        tokens = index_tokens([], phones=["13812341234"], emails=["zhang.san@example.com"])
+        assert all(t.startswith("#") and len(t) == 17 for t in tokens)
+        assert not any(part in "".join(tokens) for part in ("1234", "138", "zhang", "example"))
+
+    def test_blinded_tokens_differ_by_purpose(self) -> None:
+        assert phone_token("13812341234") != last4_token("13812341234")
+        assert email_token("a@b.cn") == email_token(" A@B.CN ")
 
     def test_full_width_input_is_normalised(self) -> None:
         assert normalise_text("ＡＢＣ１２３") == "abc123"
 
-    def test_exact_key_of_a_phone_ignores_separators(self) -> None:
-        assert exact_key("138 1234 1234") == "=13812341234"
+    def test_exact_key_of_a_phone_ignores_separators_and_the_country_code(self) -> None:
+        assert exact_key("138 1234 1234") == exact_key("+86 138-1234-1234") == phone_token("13812341234")
+        assert exact_key("(010) 8888 6666") == phone_token("010-88886666")
+
+    def test_exact_key_of_an_email_is_its_blinded_token_and_of_a_code_the_code(self) -> None:
+        assert exact_key("Zhang@Example.com") == email_token("zhang@example.com")
+        assert exact_key("C00000042") == "=c00000042"
 
     @given(st.text(alphabet="华为技术有限公司北京上海科技张三李四", min_size=1, max_size=12), st.data())
     def test_every_substring_of_indexed_chinese_is_findable_by_tokens(self, text: str, data: st.DataObject) -> None:

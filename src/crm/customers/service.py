@@ -64,9 +64,10 @@ def search_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tu
     emails = [c.contact_email for c in contacts if c.contact_email]
     phones = [c.contact_phone for c in contacts if c.contact_phone]
     tokens = search.index_tokens(
-        texts + emails, phones=phones, exact=[customer.customer_code, *emails], name=customer.customer_name
+        texts, phones=phones, emails=emails, exact=[customer.customer_code], name=customer.customer_name
     )
-    return tokens, search.search_text(texts + emails + phones)
+    # Phones and e-mails are searchable only through their blind tokens, never in clear.
+    return tokens, search.search_text(texts)
 
 
 def reindex_customer(session: Session, customer: Customer, contacts: Iterable[CustomerContact]) -> None:

@@ -5,11 +5,16 @@ normal case in Chinese (华为, 张). So, as Elasticsearch's CJK analyzer does, 
 text is broken into tokens stored with the row and indexed (GIN over text[] on PostgreSQL):
 
 * runs of CJK characters give each character (unigram) and each adjacent pair (bigram);
-* runs of letters and digits give each prefix of the word (edge n-grams), so a name,
-  code, e-mail or phone can be found by its beginning;
-* phone numbers also give their last four digits, exact keys (code, phone, e-mail) an
-  ``=`` token, and the first characters of the name ``^`` tokens: these rank exact matches
-  first and name prefixes second.
+* runs of letters and digits give each prefix of the word (edge n-grams), so a name or
+  code can be found by its beginning;
+* exact keys (the customer code) give an ``=`` token, and the first characters of the name
+  ``^`` tokens: these rank exact matches first and name prefixes second;
+* phones and e-mails are personal data, stored encrypted (crm.kit.crypto), so they never
+  appear here in clear: they give ``#`` tokens, keyed HMACs (blind indexes) of the whole
+  phone, of a landline's local number, of the phone's last four digits and of the whole
+  e-mail. A dump of the index reveals no number; a search for a full phone, its last four
+  digits or a full e-mail still finds the row. Searching by a phone's or e-mail's
+  beginning is not offered: it would need the clear value indexed.
 
 A query is broken the same way (CJK runs into bigrams, or the single character; Latin
 words whole) and a row matches when it holds every query token. Bigrams of a run of three
@@ -23,8 +28,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, false, func, literal, true
+from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, false, func, literal, or_, true
 from sqlalchemy.dialects.postgresql import ARRAY
+
+from crm.kit.crypto import blind
+from crm.kit.phones import normalise_phone
 
 MAX_PREFIX = 24
 # Names are indexed by their first characters too (``^`` tokens), so that "name starts with
@@ -56,10 +64,37 @@ def _word_prefixes(word: str) -> list[str]:
     return [word[:n] for n in range(1, min(len(word), MAX_PREFIX) + 1)]
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _blind_token(purpose: str, value: str) -> str:
+    # 64 bits of the HMAC: collisions among one tenant's phones are negligible, and the
+    # row's own values are checked when it is shown anyway.
+    return "#" + blind(f"search.{purpose}", value)[:16]
+
+
+def phone_token(phone: str) -> str:
+    return _blind_token("phone", _digits(phone))
+
+
+def last4_token(digits: str) -> str:
+    return _blind_token("last4", digits[-4:])
+
+
+def email_token(email: str) -> str:
+    return _blind_token("email", normalise_text(email).strip())
+
+
 def index_tokens(
-    texts: Iterable[str], *, phones: Iterable[str] = (), exact: Iterable[str] = (), name: str | None = None
+    texts: Iterable[str],
+    *,
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    exact: Iterable[str] = (),
+    name: str | None = None,
 ) -> list[str]:
-    """Tokens to store for a row; ``phones`` are normalised phones, ``exact`` exact keys."""
+    """Tokens to store for a row: ``texts`` in clear, ``phones`` (normalised) and ``emails`` blinded."""
     tokens: set[str] = set()
     if name:
         head = _prefix_key(name)
@@ -68,12 +103,11 @@ def index_tokens(
         for cjk, word in _RUN.findall(normalise_text(text)):
             tokens.update(_cjk_tokens(cjk) if cjk else _word_prefixes(word))
     for phone in phones:
-        digits = "".join(ch for ch in phone if ch.isdigit())
-        tokens.update(_word_prefixes(digits))
-        if "-" in phone:
-            tokens.update(_word_prefixes(phone.split("-", 1)[1]))
-        tokens.add(digits[-4:])
-        tokens.add("=" + digits)
+        tokens.add(phone_token(phone))
+        if "-" in phone:  # a landline is found by its local number too
+            tokens.add(phone_token(phone.split("-", 1)[1]))
+        tokens.add(last4_token(_digits(phone)))
+    tokens.update(email_token(email) for email in emails)
     for key in exact:
         tokens.add("=" + normalise_text(key).strip())
     return sorted(t for t in tokens if t)
@@ -110,11 +144,14 @@ def search_text(texts: Iterable[str]) -> str:
 
 
 def exact_key(keyword: str) -> str:
+    """The token of an exact match: a whole phone or e-mail (blinded), else the code."""
     text = normalise_text(keyword).strip()
-    digits = "".join(ch for ch in text if ch.isdigit())
-    # A phone typed with spaces or hyphens is still an exact phone match.
-    if digits and len(digits) >= 7 and not any(ch.isalpha() for ch in text):
-        return "=" + digits
+    digits = _digits(text)
+    # A phone typed with spaces, hyphens or +86 is still an exact phone match.
+    if len(digits) >= 7 and not any(ch.isalpha() for ch in text):
+        return phone_token(normalise_phone(text) or digits)
+    if "@" in text:
+        return email_token(text)
     return "=" + text
 
 
@@ -144,7 +181,10 @@ def keyword_clause(
     if not tokens:  # only punctuation: nothing but an exact key can match
         return false()
     long_runs = [cjk for cjk, _ in _RUN.findall(normalised) if len(cjk) > 2]
-    return and_(
+    clause = and_(
         has_tokens(tokens_column, tokens, dialect),
         *[text_column.contains(run, autoescape=True) for run in long_runs],
     )
+    if len(normalised) == 4 and normalised.isdigit():  # also the last four digits of a phone
+        clause = or_(clause, has_tokens(tokens_column, [last4_token(normalised)], dialect))
+    return clause

@@ -19,8 +19,9 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from crm.kit.crypto import EncryptedDate, EncryptedText, email_index, phone_index
 from crm.kit.db import Base, IdMixin, TimestampMixin, utcnow
 from crm.kit.regions import Region
 from crm.kit.types import BigIntId, JSONType, Money, TokenList, UTCDateTime
@@ -103,8 +104,9 @@ class CustomerContact(IdMixin, TimestampMixin, Base):
     __tablename__ = "customer_contacts"
     __table_args__ = (
         Index("ix_customer_contacts_customer_id", "customer_id"),
-        Index("ix_customer_contacts_contact_phone", "contact_phone"),
-        Index("ix_customer_contacts_contact_email", "contact_email"),
+        # Exact lookup and duplicate detection by phone or e-mail go through blind indexes.
+        Index("ix_customer_contacts_phone_index", "tenant_id", "phone_index"),
+        Index("ix_customer_contacts_email_index", "tenant_id", "email_index"),
         # At most one primary contact per customer, also under concurrent writers.
         Index(
             "uq_customer_contacts_primary",
@@ -119,15 +121,18 @@ class CustomerContact(IdMixin, TimestampMixin, Base):
     customer_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("customers.id"))
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_title: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(15))
-    contact_email: Mapped[str | None] = mapped_column(String(100))
-    contact_wechat: Mapped[str | None] = mapped_column(String(50))
+    # Personal data is stored encrypted (crm.kit.crypto); never compare these columns in SQL.
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedText("customer_contacts.contact_phone"))
+    contact_email: Mapped[str | None] = mapped_column(EncryptedText("customer_contacts.contact_email"))
+    contact_wechat: Mapped[str | None] = mapped_column(EncryptedText("customer_contacts.contact_wechat"))
+    phone_index: Mapped[str | None] = mapped_column(String(32))
+    email_index: Mapped[str | None] = mapped_column(String(32))
     is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
     is_decision_maker: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_status: Mapped[ContactStatus] = mapped_column(
         db_enum(ContactStatus, "contact_status"), default=ContactStatus.ACTIVE
     )
-    birthday: Mapped[date | None] = mapped_column(Date)
+    birthday: Mapped[date | None] = mapped_column(EncryptedDate("customer_contacts.birthday"))
     preferences: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     remarks: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))
@@ -136,6 +141,16 @@ class CustomerContact(IdMixin, TimestampMixin, Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the declarative mapper
+
+    @validates("contact_phone")
+    def _index_phone(self, _key: str, value: str | None) -> str | None:
+        self.phone_index = phone_index(value)
+        return value
+
+    @validates("contact_email")
+    def _index_email(self, _key: str, value: str | None) -> str | None:
+        self.email_index = email_index(value)
+        return value
 
 
 class CustomerAddress(IdMixin, TimestampMixin, Base):
@@ -160,11 +175,11 @@ class CustomerAddress(IdMixin, TimestampMixin, Base):
     province: Mapped[str] = mapped_column(String(20))
     city: Mapped[str] = mapped_column(String(20))
     district: Mapped[str | None] = mapped_column(String(20))
-    detailed_address: Mapped[str] = mapped_column(String(200))
+    detailed_address: Mapped[str] = mapped_column(EncryptedText("customer_addresses.detailed_address"))
     postal_code: Mapped[str | None] = mapped_column(String(10))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     contact_name: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(15))
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedText("customer_addresses.contact_phone"))
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the declarative mapper
