@@ -512,7 +512,7 @@ export interface components {
              * Is Default
              * @default false
              */
-            is_default: boolean;
+            is_default?: boolean;
             /** Contact Name */
             contact_name?: string | null;
             /**
@@ -664,7 +664,7 @@ export interface components {
              * Scope
              * @default
              */
-            scope: string;
+            scope?: string;
             /** Client Id */
             client_id?: string | null;
             /**
@@ -742,14 +742,14 @@ export interface components {
              * Is Primary
              * @default false
              */
-            is_primary: boolean;
+            is_primary?: boolean;
             /**
              * Is Decision Maker
              * @default false
              */
-            is_decision_maker: boolean;
+            is_decision_maker?: boolean;
             /** @default active */
-            contact_status: components["schemas"]["ContactStatus"];
+            contact_status?: components["schemas"]["ContactStatus"];
             /** Birthday */
             birthday?: string | null;
             /** Preferences */
@@ -875,9 +875,9 @@ export interface components {
             customer_name: string;
             customer_type: components["schemas"]["CustomerType"];
             /** @default D */
-            customer_level: components["schemas"]["CustomerLevel"];
+            customer_level?: components["schemas"]["CustomerLevel"];
             /** @default active */
-            customer_status: components["schemas"]["CustomerStatus"];
+            customer_status?: components["schemas"]["CustomerStatus"];
             /** Industry */
             industry?: string | null;
             company_size?: components["schemas"]["CompanySize"] | null;
@@ -1095,7 +1095,7 @@ export interface components {
              * @description False when there are more rows than were counted (show “10000+”)
              * @default true
              */
-            total_exact: boolean;
+            total_exact?: boolean;
         };
         /** Page[AuditEntry] */
         Page_AuditEntry_: {
@@ -1115,7 +1115,7 @@ export interface components {
              * @description False when there are more rows than were counted (show “10000+”)
              * @default true
              */
-            total_exact: boolean;
+            total_exact?: boolean;
         };
         /** Page[Customer] */
         Page_Customer_: {
@@ -1135,7 +1135,7 @@ export interface components {
              * @description False when there are more rows than were counted (show “10000+”)
              * @default true
              */
-            total_exact: boolean;
+            total_exact?: boolean;
         };
         /** Page[LevelHistoryEntry] */
         Page_LevelHistoryEntry_: {
@@ -1155,7 +1155,7 @@ export interface components {
              * @description False when there are more rows than were counted (show “10000+”)
              * @default true
              */
-            total_exact: boolean;
+            total_exact?: boolean;
         };
         /**
          * Region
@@ -1192,7 +1192,7 @@ export interface components {
              * Token Type
              * @default bearer
              */
-            token_type: string;
+            token_type?: string;
             /**
              * Expires At
              * Format: date-time
@@ -1241,18 +1241,18 @@ export interface components {
              * Detail
              * @default null
              */
-            detail: string | null;
+            detail?: string | null;
             /**
              * Instance
              * @default null
              */
-            instance: string | null;
+            instance?: string | null;
             /**
              * Errors
              * @description Invalid fields, for 422.
              * @default null
              */
-            errors: components["schemas"]["FieldError"][] | null;
+            errors?: components["schemas"]["FieldError"][] | null;
         };
     };
     responses: never;

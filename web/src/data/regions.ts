@@ -13,6 +13,7 @@ export interface CascaderOption {
   value: string
   label: string
   children?: CascaderOption[]
+  [key: string]: unknown
 }
 
 /** Options for a province → city cascader; a city the list lacks (entered elsewhere) is added. */
