@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest'
+import { MENU, visibleMenu } from './menu'
+
+const keys = (items: ReturnType<typeof visibleMenu>): string[] =>
+  items.flatMap((item) => [item.key, ...(item.children ?? []).map((c) => c.key)])
+
+describe('visibleMenu', () => {
+  it('shows an admin everything', () => {
+    expect(keys(visibleMenu(MENU, () => true))).toEqual([
+      'workbench',
+      'customers-group',
+      'customers',
+      'customer-new',
+      'approvals',
+      'audit',
+    ])
+  })
+  it('hides what a marketer may not do, and the audit log', () => {
+    const marketer = new Set(['customer.read', 'customer.export'])
+    const can = (p?: string) => p === undefined || marketer.has(p)
+    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'approvals'])
+  })
+  it('drops a group left without entries', () => {
+    const can = (p?: string) => p === undefined
+    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'approvals'])
+  })
+})
