@@ -10,12 +10,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test lint typecheck pytest bench system-deps clean
+.PHONY: help run test lint typecheck pytest bench system-deps clean web web-types web-test screenshots
 
 help:
 	@echo "make run    - install, migrate, load demo data once, serve http://127.0.0.1:$${CRM_PORT:-8000}"
 	@echo "make test   - install, start throwaway PostgreSQL, run lint, type checks and every test"
 	@echo "make bench  - load 1,000,000 customers into a throwaway PostgreSQL and measure the API"
+	@echo "make web    - build the web UI into src/crm/static (make run does it when the sources changed)"
+	@echo "make screenshots - run the UI tests and refresh docs/screenshots/ from them"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -26,21 +28,55 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON) --quiet
 	@touch $@
 
-run: $(VENV)/.installed
+# ---------------------------------------------------------------- web UI (web/ → src/crm/static/)
+WEB_INDEX := src/crm/static/index.html
+WEB_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/package.json \
+	web/package-lock.json web/vite.config.ts web/tsconfig.json
+
+$(WEB_STAMP): web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20.19 or newer (with npm) to build the web UI"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Rebuilt when the build is missing or older than any of its sources.
+$(WEB_INDEX): $(WEB_SOURCES) $(WEB_STAMP)
+	cd web && npm run build --silent
+	@touch $@
+
+web: $(WEB_INDEX)
+
+# The UI's API types come from the API's own OpenAPI document: regenerated before the UI is
+# type-checked, so an API change the UI does not follow fails `make test` (commit the result).
+web-types: $(VENV)/.installed $(WEB_STAMP)
+	cd web && npm run openapi --silent
+
+web-test: web-types
+	cd web && npm run typecheck --silent
+	cd web && npm test --silent
+
+run: $(VENV)/.installed web
 	@mkdir -p var
 	$(BIN)/crm db upgrade
 	$(BIN)/crm demo load --if-empty
 	@echo "演示账号 / demo login: admin / crm-demo-2026!  (other roles: manager.east, sales.east1, service.agent1, analyst — same password)"
 	$(BIN)/crm serve
 
-# PostgreSQL's server binaries are needed by the suite, which starts its own throwaway cluster.
+# What the suite needs from Debian: PostgreSQL's server binaries (it starts a throwaway cluster),
+# Redis, and Chromium with a CJK font for the UI tests. As root, what is missing is installed
+# with one apt-get update and one apt-get install; otherwise the command to run is printed.
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	dpkg-query -W -f='$${Status}' fonts-wqy-microhei 2>/dev/null | grep -q "ok installed" || missing="$$missing fonts-wqy-microhei"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing PostgreSQL (Debian package postgresql)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "PostgreSQL server binaries are missing: install Debian's 'postgresql' package (sudo apt-get install postgresql)"; \
+	    echo "missing Debian packages:$$missing — run: sudo apt-get install$$missing"; \
 	    exit 1; \
 	  fi; \
 	fi
@@ -52,13 +88,18 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed system-deps
-	$(BIN)/pytest
+# The UI tests (tests/e2e) need the build; here a missing build or browser fails them instead of skipping.
+pytest: $(VENV)/.installed system-deps web
+	CRM_E2E_REQUIRED=1 $(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck web-test pytest
+
+# Refresh the README's screenshots (docs/screenshots/) from a run of the UI tests.
+screenshots: $(VENV)/.installed system-deps web
+	CRM_E2E_REQUIRED=1 CRM_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/e2e -q
 
 bench: $(VENV)/.installed system-deps
 	$(BIN)/python -m bench.customers
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache web/node_modules src/crm/static
