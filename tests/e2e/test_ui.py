@@ -95,6 +95,15 @@ class TestCustomerList:
             assert level == "A 级"
         expect(page.get_by_text("清除筛选 (2)")).to_be_visible()
 
+    def test_export_downloads_the_filtered_customers(self, ui: Pages, page: Page) -> None:
+        ui.signed_in("admin", "/customers?level=A")
+        expect(page.get_by_test_id("customer-table").locator("tbody tr").first).to_be_visible()
+        page.get_by_role("button", name="导出").click()
+        with page.expect_download() as download:
+            page.get_by_role("menuitem", name="导出 Excel").click()
+        assert download.value.suggested_filename.endswith(".xlsx")
+        expect(page.get_by_text("导出完成")).to_be_visible()
+
 
 class TestCustomer360:
     def test_shows_contacts_with_masked_phones_and_the_level_history(self, ui: Pages, page: Page, demo: Demo) -> None:
