@@ -104,6 +104,26 @@ class TestCustomerList:
         assert download.value.suggested_filename.endswith(".xlsx")
         expect(page.get_by_text("导出完成")).to_be_visible()
 
+    def test_bulk_assign_refuses_a_non_sales_user_on_the_field_then_assigns(
+        self, ui: Pages, page: Page, demo: Demo
+    ) -> None:
+        ui.signed_in("admin", "/customers?province=%E6%B5%99%E6%B1%9F%E7%9C%81")
+        rows = page.get_by_test_id("customer-table").locator("tbody tr")
+        expect(rows.first).to_be_visible()
+        rows.nth(0).locator(".el-checkbox").click()
+        rows.nth(1).locator(".el-checkbox").click()
+        expect(page.get_by_text("已选 2 项")).to_be_visible()
+        page.get_by_role("button", name="批量分配销售").click()
+        dialog = page.get_by_role("dialog", name="批量分配 2 个客户")
+        owner = dialog.get_by_label("销售用户 ID")
+        owner.fill("1")  # the administrator, who cannot own customers
+        dialog.get_by_role("button", name="保存").click()
+        expect(dialog.locator(".el-form-item__error")).to_be_visible()
+        owner.fill(str(demo.sales_id))
+        dialog.get_by_role("button", name="保存").click()
+        expect(page.get_by_text("已分配 2 个客户")).to_be_visible()
+        expect(rows.nth(0)).to_contain_text(f"用户 #{demo.sales_id}")
+
 
 class TestCustomer360:
     def test_shows_contacts_with_masked_phones_and_the_level_history(self, ui: Pages, page: Page, demo: Demo) -> None:
