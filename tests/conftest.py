@@ -24,7 +24,7 @@ from crm.kit.regions import Region
 from crm.models import Base, Tenant
 from crm.models.enums import Role
 from tests.factories import Api, make_tenant, make_user
-from tests.servers import postgres_server
+from tests.servers import postgres_server, redis_server
 
 DATABASES = [d for d in os.environ.get("CRM_TEST_DATABASES", "sqlite,postgresql").split(",") if d]
 
@@ -61,6 +61,16 @@ def postgres_url() -> Iterator[str]:
         yield given
         return
     with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    given = os.environ.get("CRM_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    with redis_server() as url:
         yield url
 
 

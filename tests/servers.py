@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL (and later Redis) servers on loopback for the test suite and benchmarks.
+"""Throwaway PostgreSQL and Redis servers on loopback for the test suite and benchmarks.
 
 A server is started in a fresh temporary directory on a free port and removed afterwards.
 PostgreSQL refuses to run as root, so as root the cluster is owned and run by `postgres`.
@@ -89,6 +89,35 @@ def postgres_server(*, extra_conf: dict[str, str] | None = None) -> Iterator[str
     finally:
         with contextlib.suppress(Exception):
             _run_as_owner([_pg_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], owner)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """Start a Redis server that keeps nothing on disk; yield its URL, then stop it."""
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        raise RuntimeError("redis-server was not found: install Debian's `redis-server` package (make test does).")
+    root = Path(tempfile.mkdtemp(prefix="crm-redis-"))
+    port = free_port()
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(root)]
+    with (root / "log").open("wb") as log:
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start: {(root / 'log').read_text()}")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -18,6 +18,7 @@ from crm.kit.crypto import phone_index
 from crm.kit.db import make_engine
 from crm.kit.migrate import alembic_config, head_revision, is_up_to_date, upgrade
 from crm.kit.search import email_token, index_tokens, last4_token, phone_token
+from crm.kit.types import TokenList
 from crm.models import Base, Customer, CustomerAddress, CustomerContact
 
 
@@ -62,6 +63,7 @@ class TestEncryptionMigration:
         stamps = {"created_at": now, "updated_at": now}
         tables = MetaData()
         tables.reflect(old)
+        tables.tables["customers"].c.search_tokens.type = TokenList()  # text[] or a delimited string
         with old.begin() as conn:
             tenant = conn.execute(
                 insert(tables.tables["tenants"]).values(
@@ -80,7 +82,7 @@ class TestEncryptionMigration:
                 )
             ).inserted_primary_key[0]
             customer = conn.execute(
-                insert(Customer.__table__).values(  # the customers table itself is unchanged by 0005
+                insert(tables.tables["customers"]).values(
                     tenant_id=tenant,
                     customer_code="C1",
                     customer_name="老客户有限公司",

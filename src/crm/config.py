@@ -44,10 +44,14 @@ class Settings(BaseSettings):
     # Sign-in throttling: this many failures within the window lock an account or an address.
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    # Requests per minute one access token may make (shared across workers through Redis).
+    api_rate_limit_per_minute: int = 600
     max_body_bytes: int = 1_048_576
     # Exports per user per business day, and the size above which some roles need approval.
     export_daily_limit: int = 20
     export_approval_threshold: int = 1_000
+    # An approved large export can be downloaded once by its requester within this many days.
+    export_approval_valid_days: int = 7
 
     @field_validator("secret_key")
     @classmethod

@@ -88,7 +88,54 @@ class TestExport:
         self, sales_a: Api, manager_east: Api, customers: list[dict], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(settings, "export_approval_threshold", 2)
-        refused = sales_a.get("/crm/customers/export")
-        assert refused.status_code == 403
-        assert refused.json()["code"] == "approval_required"
+        asked = sales_a.get("/crm/customers/export", params={"format": "xlsx", "tag": "重点客户"})
+        assert asked.status_code == 202
+        request = asked.json()
+        assert (request["action"], request["status"], request["customer_id"]) == ("customer.export", "pending", None)
+        assert request["payload"]["rows"] == 3
+        assert request["region"] == "华东"  # the requester's region: its managers decide
         assert manager_east.get("/crm/customers/export").status_code == 200
+
+    def test_an_approved_export_is_downloaded_once_by_its_requester_with_their_masking(
+        self,
+        sales_a: Api,
+        sales_b: Api,
+        manager_east: Api,
+        customers: list[dict],
+        session: Session,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(settings, "export_approval_threshold", 2)
+        request = sales_a.get("/crm/customers/export", params={"keyword": "导出测试"}).json()
+        download = f"/crm/approvals/{request['id']}/download"
+        pending = sales_a.get(download)
+        assert (pending.status_code, pending.json()["code"]) == (409, "not_ready")
+        assert session.scalars(select(AuditLog).where(AuditLog.action == "customer.export")).all() == []
+
+        approved = manager_east.post(f"/crm/approvals/{request['id']}/approve", {"note": "季度回访名单"})
+        assert (approved.json()["status"], approved.json()["outcome"]) == ("approved", "ready")
+        assert manager_east.get(download).status_code == 403  # only the requester downloads
+        assert sales_b.get(download).status_code == 404  # not even visible to another rep
+
+        header, *rows = _csv_rows(sales_a.get(download))
+        assert len(rows) == 3
+        assert dict(zip(header, rows[0], strict=True))["联系电话"] == "139****0002"
+        [entry] = session.scalars(select(AuditLog).where(AuditLog.action == "customer.export")).all()
+        assert entry.detail is not None
+        assert (entry.actor_id, entry.detail["rows"], entry.detail["approval_id"]) == (
+            sales_a.user.id,
+            3,
+            request["id"],
+        )
+        again = sales_a.get(download)
+        assert (again.status_code, again.json()["code"]) == (409, "not_ready")
+        assert sales_a.get(f"/crm/approvals/{request['id']}").json()["outcome"] == "downloaded"
+
+    def test_a_rejected_export_cannot_be_downloaded(
+        self, sales_a: Api, manager_east: Api, customers: list[dict], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "export_approval_threshold", 2)
+        request = sales_a.get("/crm/customers/export").json()
+        manager_east.post(f"/crm/approvals/{request['id']}/reject", {"note": "范围过大"})
+        refused = sales_a.get(f"/crm/approvals/{request['id']}/download")
+        assert (refused.status_code, refused.json()["code"]) == (409, "not_ready")

@@ -17,8 +17,10 @@ class Approval(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    action: str = Field(description="customer.delete, customer.update (blacklisting) or customer.level (downgrade)")
-    customer_id: int
+    action: str = Field(
+        description="customer.delete, customer.update (blacklisting), customer.level (downgrade) or customer.export"
+    )
+    customer_id: int | None
     region: Region | None
     payload: dict[str, Any]
     status: ApprovalStatus
@@ -26,7 +28,9 @@ class Approval(BaseModel):
     decided_by: int | None
     decided_at: datetime | None
     decision_note: str | None
-    outcome: str | None = Field(description="done, or the error code when it could no longer be carried out")
+    outcome: str | None = Field(
+        description="done (an export: ready, then downloaded), or the error code when it could no longer be carried out"
+    )
     created_at: datetime
 
 

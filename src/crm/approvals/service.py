@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from crm.approvals.repository import ApprovalRepository
 from crm.audit import service as audit
 from crm.auth.permissions import Permission
+from crm.config import settings
 from crm.customers import schemas as customer_schemas
 from crm.customers import service as customers
 from crm.kit.actor import Actor
@@ -15,7 +18,12 @@ from crm.kit.errors import Conflict, CRMError, ErrorCode, PermissionDenied
 from crm.models import ApprovalRequest, ApprovalStatus
 
 
-def _carry_out(session: Session, approver: Actor, request: ApprovalRequest) -> None:
+def _carry_out(session: Session, approver: Actor, request: ApprovalRequest) -> str:
+    """Run the approved operation; returns the outcome to record."""
+    if request.action == "customer.export":
+        return "ready"  # the requester downloads it, once, with their own scope and masking
+    if request.customer_id is None:
+        raise Conflict()
     if request.action == "customer.delete":
         customers.delete_customer(session, approver, request.customer_id)
     elif request.action == "customer.update":
@@ -26,6 +34,7 @@ def _carry_out(session: Session, approver: Actor, request: ApprovalRequest) -> N
         customers.change_level(session, approver, request.customer_id, level)
     else:  # a request of an action this version no longer knows
         raise Conflict()
+    return "done"
 
 
 def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, note: str | None) -> ApprovalRequest:
@@ -38,8 +47,8 @@ def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, no
     if approve:
         try:
             with session.begin_nested():
-                _carry_out(session, actor, request)
-            request.status, request.outcome = ApprovalStatus.APPROVED, "done"
+                outcome = _carry_out(session, actor, request)
+            request.status, request.outcome = ApprovalStatus.APPROVED, outcome
         except CRMError as error:  # e.g. the customer changed or went away meanwhile
             request.status, request.outcome = ApprovalStatus.FAILED, str(error.code)
     else:
@@ -53,4 +62,20 @@ def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, no
         object_id=request.id,
         detail={"action": request.action, "customer_id": request.customer_id, "outcome": request.outcome},
     )
+    return request
+
+
+def claim_export(session: Session, actor: Actor, request_id: int) -> ApprovalRequest:
+    """The requester takes their approved export, once; the caller then streams the file."""
+    request = ApprovalRepository(session, actor).get(request_id, for_update=True)
+    if request.action != "customer.export" or request.requester_id != actor.id:
+        raise PermissionDenied()
+    if request.status != ApprovalStatus.APPROVED or request.outcome != "ready":
+        state = request.outcome if request.status == ApprovalStatus.APPROVED else request.status.value
+        raise Conflict(ErrorCode.NOT_READY, params={"state": state})
+    days = settings.export_approval_valid_days
+    if request.decided_at is not None and utcnow() - request.decided_at > timedelta(days=days):
+        raise Conflict(ErrorCode.EXPIRED, params={"days": days})
+    request.outcome = "downloaded"
+    session.flush()
     return request

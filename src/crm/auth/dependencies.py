@@ -7,14 +7,17 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.auth.permissions import Permission
 from crm.auth.tokens import read_token
+from crm.config import settings
 from crm.kit.actor import Actor
 from crm.kit.db import unit_of_work
-from crm.kit.errors import ErrorCode, NotAuthenticated, PermissionDenied
-from crm.models import RevokedToken, User
+from crm.kit.errors import ErrorCode, NotAuthenticated, PermissionDenied, RateLimited
+from crm.kit.ratelimit import limiter
+from crm.models import RevokedToken, Tenant, User
 from crm.users.service import actor_for
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
@@ -35,13 +38,21 @@ def get_actor(request: Request, session: SessionDep, token: Annotated[str | None
         raise NotAuthenticated()
     if session.get(RevokedToken, claims.token_id) is not None:
         raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
+    wait = limiter().hit(f"token:{claims.token_id}", settings.api_rate_limit_per_minute, 60)
+    if wait is not None:
+        raise RateLimited(wait)
     request.state.token_claims = claims
-    user = session.get(User, claims.user_id)
-    if user is None or user.tenant_id != claims.tenant_id:
+    found = session.execute(
+        select(User, Tenant)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(User.id == claims.user_id, User.tenant_id == claims.tenant_id)
+    ).one_or_none()
+    if found is None:
         raise NotAuthenticated()
-    if not user.is_active:
+    user, tenant = found
+    if not user.is_active or not tenant.is_active:
         raise NotAuthenticated(ErrorCode.USER_INACTIVE)
-    return actor_for(user)
+    return actor_for(user, tenant)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -15,6 +15,7 @@ from crm.auth.schemas import Me, Token
 from crm.auth.tokens import issue_token
 from crm.kit.context import current_request
 from crm.kit.errors import NotAuthenticated, RateLimited, field_invalid, problem_responses, render_error
+from crm.kit.regions import Region
 from crm.kit.validation import reject_unstorable_text
 from crm.models import RevokedToken, Tenant, User
 from crm.users.service import actor_for, authenticate
@@ -82,6 +83,8 @@ def me(session: SessionDep, actor: CurrentActor) -> Me:
         tenant_id=tenant.id,
         tenant_code=tenant.code,
         tenant_name=tenant.name,
+        brand_name=actor.policy.brand_name,
+        extra_regions=[Region(r) for r in user.extra_regions or []],
         permissions=sorted(actor.permissions),
         data_scope=actor.data_scope,
     )

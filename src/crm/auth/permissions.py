@@ -26,6 +26,8 @@ class Permission(StrEnum):
     CUSTOMER_EXPORT = "customer.export"
     APPROVAL_DECIDE = "approval.decide"
     PII_UNMASK = "pii.unmask"  # reveal one masked phone, e-mail, … at a time (audited)
+    PRIVACY_MANAGE = "privacy.manage"  # data-subject access and erasure, legal hold
+    SETTINGS_MANAGE = "settings.manage"  # the tenant's settings: brand, masking, limits
 
 
 _SALES_WORK = {

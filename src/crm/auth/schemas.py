@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from crm.kit.regions import Region
 from crm.models.enums import Role
@@ -27,5 +27,7 @@ class Me(BaseModel):
     tenant_id: int
     tenant_code: str
     tenant_name: str
+    brand_name: str | None = Field(description="The tenant's brand, shown in the UI instead of its name")
+    extra_regions: list[Region]
     permissions: list[str]
     data_scope: str

@@ -13,7 +13,6 @@ from crm.auth.permissions import Permission
 from crm.customers import export, schemas, service
 from crm.customers import presenters as present
 from crm.kit.actor import Actor
-from crm.kit.clock import business_today
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, PageParams, page_of, page_params
 from crm.kit.validation import IdPath
@@ -73,6 +72,7 @@ def search_customers(session: SessionDep, actor: Reader, filters: Filters) -> Pa
                 media: {"schema": {"type": "string", "format": "binary"}} for media in export.MEDIA_TYPES.values()
             },
         },
+        **ASKED,
         **problem_responses(401, 403, 422, 429),
     },
 )
@@ -82,15 +82,17 @@ def export_customers(
     actor: Exporter,
     filters: Filters,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
-) -> StreamingResponse:
-    """Download the customers the filters select as CSV (UTF-8 with BOM) or XLSX, masked; audited."""
-    export.start_export(session, actor, filters, file_format)
-    stamp = business_today().strftime("%Y%m%d")
-    return StreamingResponse(
-        export.stream(request.app.state.session_factory, actor, filters, file_format),
-        media_type=export.MEDIA_TYPES[file_format],
-        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.{file_format}"'},
-    )
+) -> Response:
+    """Download the customers the filters select as CSV (UTF-8 with BOM) or XLSX, masked; audited.
+
+    More rows than the approval threshold, asked for by a sales, service or marketing role,
+    answer 202 with an approval request; once approved, the requester downloads the file
+    from `/approvals/{id}/download`.
+    """
+    started = export.start_export(session, actor, filters, file_format)
+    if isinstance(started, ApprovalRequest):
+        return _asked(started)
+    return export.file_response(request.app.state.session_factory, actor, filters, file_format)
 
 
 @router.post("/customers", response_model=schemas.CustomerDetail, status_code=status.HTTP_201_CREATED, responses=WRITE)

@@ -11,10 +11,12 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi.responses import StreamingResponse
 from openpyxl import Workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.approvals.requests import must_ask
+from crm.approvals.requests import must_ask, open_request
+from crm.approvals.service import claim_export
 from crm.audit import service as audit
 from crm.config import settings
 from crm.customers import presenters as present
@@ -22,9 +24,9 @@ from crm.customers.repository import CustomerRepository
 from crm.customers.schemas import CustomerFilters
 from crm.kit.actor import Actor
 from crm.kit.clock import business_today
-from crm.kit.errors import ErrorCode, PermissionDenied, RateLimited
+from crm.kit.errors import RateLimited
 from crm.kit.pagination import count_capped, count_rows
-from crm.models import Customer
+from crm.models import ApprovalRequest, Customer
 
 BATCH = 1_000
 COLUMNS: list[tuple[str, str]] = [
@@ -66,25 +68,53 @@ def _seconds_to_midnight() -> int:
     return int((tomorrow - now).total_seconds()) + 1
 
 
-def start_export(session: Session, actor: Actor, filters: CustomerFilters, file_format: str) -> int:
-    """Check the caller may export this now, audit it, and return how many rows it holds."""
-    if _exports_today(session, actor) >= settings.export_daily_limit:
+def start_export(session: Session, actor: Actor, filters: CustomerFilters, file_format: str) -> int | ApprovalRequest:
+    """Check the caller may export this now and audit it, returning how many rows it holds; or,
+    for more rows than the threshold by a role that must ask, the approval request opened instead."""
+    if _exports_today(session, actor) >= actor.policy.export_daily_limit:
         raise RateLimited(_seconds_to_midnight())
     stmt = CustomerRepository(session, actor).export_statement(filters).with_only_columns(Customer.id)
-    rows, within = count_capped(session, stmt, settings.export_approval_threshold)
-    # Large exports by the roles that must ask are refused until exports can be queued for approval.
-    if not within and must_ask(actor):
-        raise PermissionDenied(ErrorCode.APPROVAL_REQUIRED, params={"limit": settings.export_approval_threshold})
+    rows, within = count_capped(session, stmt, actor.policy.export_approval_threshold)
     if not within:
         rows = count_rows(session, stmt)
+        if must_ask(actor):
+            payload = {"filters": filters.model_dump(mode="json", exclude_none=True), "format": file_format}
+            return open_request(session, actor, "customer.export", None, {**payload, "rows": rows})
+    _audit(session, actor, filters, file_format, rows=rows)
+    return rows
+
+
+def _audit(
+    session: Session,
+    actor: Actor,
+    filters: CustomerFilters,
+    file_format: str,
+    *,
+    rows: int,
+    approval: int | None = None,
+) -> None:
+    detail = {"rows": rows, "format": file_format, "filters": filters.model_dump(mode="json", exclude_none=True)}
     audit.record(
         session,
         "customer.export",
         actor=actor,
         object_type="customer",
-        detail={"rows": rows, "format": file_format, "filters": filters.model_dump(exclude_none=True)},
+        detail=detail if approval is None else {**detail, "approval_id": approval},
     )
-    return rows
+
+
+def take_approved(session: Session, actor: Actor, request_id: int) -> tuple[CustomerFilters, str]:
+    """The requester's approved export, claimed once and audited; its filters and format to stream.
+
+    The file is built now, with the requester's current scope and masking: what they may
+    see today, never more than the approver could have reviewed.
+    """
+    request = claim_export(session, actor, request_id)
+    filters = CustomerFilters.model_validate(request.payload.get("filters", {}))
+    file_format = str(request.payload.get("format", "csv"))
+    stmt = CustomerRepository(session, actor).export_statement(filters).with_only_columns(Customer.id)
+    _audit(session, actor, filters, file_format, rows=count_rows(session, stmt), approval=request.id)
+    return filters, file_format
 
 
 def _batches(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters) -> Iterator[list[list[Any]]]:
@@ -137,3 +167,15 @@ def _xlsx(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters
         handle.seek(0)
         while chunk := handle.read(64 * 1024):
             yield chunk
+
+
+def file_response(
+    factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters, file_format: str
+) -> StreamingResponse:
+    """The streamed download; rows are read after the request's transaction has committed."""
+    stamp = business_today().strftime("%Y%m%d")
+    return StreamingResponse(
+        stream(factory, actor, filters, file_format),
+        media_type=MEDIA_TYPES[file_format],
+        headers={"Content-Disposition": f'attachment; filename="customers-{stamp}.{file_format}"'},
+    )

@@ -35,17 +35,19 @@ ADDRESS_MASKS: dict[str, Callable[[Any], str]] = {
 REVEALABLE = {"contact": CONTACT_MASKS, "address": ADDRESS_MASKS}
 
 
-def _masked(model: M, masks: dict[str, Callable[[Any], str]]) -> M:
-    values = {f: mask(getattr(model, f)) for f, mask in masks.items() if getattr(model, f) is not None}
+def _masked(model: M, masks: dict[str, Callable[[Any], str]], actor: Actor) -> M:
+    """Mask the fields the tenant's masking rules name (all of them unless it decided otherwise)."""
+    masked = actor.policy.masked_fields
+    values = {f: mask(getattr(model, f)) for f, mask in masks.items() if f in masked and getattr(model, f) is not None}
     return model.model_copy(update=values)
 
 
 def contact(row: CustomerContact, actor: Actor) -> schemas.Contact:
-    return _masked(schemas.Contact.model_validate(row), CONTACT_MASKS)
+    return _masked(schemas.Contact.model_validate(row), CONTACT_MASKS, actor)
 
 
 def address(row: CustomerAddress, actor: Actor) -> schemas.Address:
-    return _masked(schemas.Address.model_validate(row), ADDRESS_MASKS)
+    return _masked(schemas.Address.model_validate(row), ADDRESS_MASKS, actor)
 
 
 def _without_finance(model: M, actor: Actor) -> M:

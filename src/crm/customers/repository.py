@@ -26,6 +26,7 @@ def customer_scope(actor: Actor) -> list[ColumnElement[bool]]:
         sales_owner=Customer.assigned_sales_id,
         service_owner=Customer.assigned_service_id,
         region=Customer.region,
+        team_members=select(User.id).where(User.tenant_id == actor.tenant_id, User.team == actor.team),
     )
     return [] if clause is None else [clause]
 

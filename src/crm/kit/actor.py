@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from crm.config import settings
+
+# Personal fields shown masked to everyone unless the tenant's masking rules say otherwise.
+MASKABLE_FIELDS = frozenset({"contact_phone", "contact_email", "contact_wechat", "birthday", "detailed_address"})
 
 
 class DataScope(StrEnum):
@@ -12,7 +17,18 @@ class DataScope(StrEnum):
     OWN = "own"  # customers assigned to the user as sales owner
     SERVICE = "service"  # customers assigned to the user as service owner
     REGION = "region"  # customers of the user's sales region(s)
+    TEAM = "team"  # customers served by a member of the user's service team
     TENANT = "tenant"  # every customer of the tenant
+
+
+@dataclass(frozen=True)
+class TenantPolicy:
+    """The tenant's own rules, read on every request (see crm.tenants)."""
+
+    brand_name: str | None = None
+    masked_fields: frozenset[str] = MASKABLE_FIELDS
+    export_approval_threshold: int = field(default_factory=lambda: settings.export_approval_threshold)
+    export_daily_limit: int = field(default_factory=lambda: settings.export_daily_limit)
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,7 @@ class Actor:
     regions: tuple[str, ...] = ()
     team: str | None = None
     display_name: str = ""
+    policy: TenantPolicy = field(default_factory=TenantPolicy)
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -45,6 +45,11 @@ class ErrorCode(StrEnum):
     BODY_TOO_LARGE = "body_too_large"
     APPROVAL_REQUIRED = "approval_required"
     ALREADY_DECIDED = "already_decided"
+    NOT_READY = "not_ready"
+    EXPIRED = "expired"
+    LEGAL_HOLD = "legal_hold"
+    ALREADY_ERASED = "already_erased"
+    OWN_ACCOUNT = "own_account"
 
 
 class FieldError(BaseModel):

@@ -41,6 +41,24 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "Exports over {limit} rows need a manager's approval; narrow the filters",
     },
     "already_decided": {"zh": "该申请已处理", "en": "This request has already been decided"},
+    "not_ready": {
+        "zh": "该导出尚不可下载（状态：{state}）；导出经批准后可由申请人下载一次",
+        "en": "This export cannot be downloaded ({state}); once approved, its requester downloads it once",
+    },
+    "legal_hold": {
+        "zh": "该客户处于法律保全状态，不能删除其个人信息（{reason}）；本次申请已记录（编号 {id}）",
+        "en": "The customer is under legal hold, so their personal data cannot be erased ({reason}); "
+        "the request is recorded (no. {id})",
+    },
+    "own_account": {
+        "zh": "不能停用自己的账号或修改自己的角色",
+        "en": "You cannot disable your own account or change your own role",
+    },
+    "already_erased": {"zh": "该个人信息已被删除", "en": "This personal data has already been erased"},
+    "expired": {
+        "zh": "批准已过期（{days} 天内有效），请重新申请",
+        "en": "The approval has expired (valid for {days} days); please ask again",
+    },
     "resource.approval": {"zh": "审批申请", "en": "Approval request"},
     "token_revoked": {"zh": "已退出登录，请重新登录", "en": "Signed out; please sign in again"},
     # Resource names used in messages.

@@ -25,6 +25,7 @@ def data_scope_clause(
     sales_owner: SQLColumnExpression[Any],
     service_owner: SQLColumnExpression[Any],
     region: SQLColumnExpression[Any],
+    team_members: Any = None,
 ) -> ColumnElement[bool] | None:
     """The rows of a customer-owned table the actor may see, or None for the whole tenant."""
     match actor.data_scope:
@@ -36,6 +37,8 @@ def data_scope_clause(
             return service_owner == actor.id
         case DataScope.REGION:
             return region.in_(actor.regions) if actor.regions else false()
+        case DataScope.TEAM:
+            return service_owner.in_(team_members) if actor.team and team_members is not None else false()
     return false()
 
 

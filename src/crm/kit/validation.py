@@ -36,3 +36,10 @@ def reject_unstorable_text(value: Any) -> Any:
         elif isinstance(item, list | tuple):
             stack.extend(item)
     return value
+
+
+def not_null(value: Any) -> Any:
+    """For optional update fields that may be left out but not cleared (sent as null)."""
+    if value is None:
+        raise PydanticCustomError("missing", "This field cannot be cleared")
+    return value

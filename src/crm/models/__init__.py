@@ -10,6 +10,7 @@ from crm.models.customers import (
     CustomerContact,
     CustomerLevelChange,
 )
+from crm.models.privacy import DataSubjectRequest, RequestKind, RequestOutcome, SubjectType
 from crm.models.security import LoginFailure, RevokedToken
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
@@ -24,9 +25,13 @@ __all__ = [
     "CustomerAssignment",
     "CustomerContact",
     "CustomerLevelChange",
+    "DataSubjectRequest",
     "LoginFailure",
     "RegionMapping",
+    "RequestKind",
+    "RequestOutcome",
     "RevokedToken",
+    "SubjectType",
     "Tenant",
     "User",
 ]

@@ -32,7 +32,8 @@ class ApprovalRequest(IdMixin, TimestampMixin, Base):
     tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"))
     requester_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(40))
-    customer_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("customers.id"))
+    # The customer the operation concerns; none for an export (its filters are in the payload).
+    customer_id: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("customers.id"))
     # The customer's region when asked: the managers of that region decide.
     region: Mapped[Region | None] = mapped_column(db_enum(Region, "approval_region"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

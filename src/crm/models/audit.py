@@ -34,3 +34,6 @@ class AuditLog(IdMixin, Base):
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Records never change, with one exception: erasing a person's data on request redacts
+    # the personal values in ``changes`` and ``detail`` once, and stamps the time it did.
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

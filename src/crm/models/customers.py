@@ -80,6 +80,11 @@ class Customer(IdMixin, TimestampMixin, Base):
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("users.id"))
+    # A legal hold (litigation, tax audit) keeps the data: erasure requests are refused while set.
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(200))
+    # Set when the person's data was erased on request; the row stays for aggregates.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Denormalised search data over the profile and its contacts; see crm.kit.search. Written
     # by the service, read only inside SQL: never loaded with the row (it is most of its size).
     search_tokens: Mapped[list[str]] = mapped_column(TokenList, default=list, deferred=True, deferred_raiseload=True)

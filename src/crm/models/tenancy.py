@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.kit.db import Base, IdMixin, TimestampMixin
 from crm.kit.regions import Region
-from crm.kit.types import BigIntId, UTCDateTime
+from crm.kit.types import BigIntId, JSONType, UTCDateTime
 from crm.models.enums import Role, db_enum
 
 
@@ -18,6 +19,8 @@ class Tenant(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The tenant's own rules (crm.tenants.schemas.TenantSettings); {} means the defaults.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -31,6 +34,8 @@ class User(IdMixin, TimestampMixin, Base):
     role: Mapped[Role] = mapped_column(db_enum(Role, "user_role"))
     region: Mapped[Region | None] = mapped_column(db_enum(Region, "user_region"), nullable=True)
     team: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Regions a user also covers beyond their own (a manager standing in for a colleague).
+    extra_regions: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

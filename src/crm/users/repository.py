@@ -6,11 +6,12 @@ these queries take the tenant explicitly rather than from an actor's scope.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from crm.auth.permissions import SALES_OWNER_ROLES
 from crm.models import Tenant, User
+from crm.users.schemas import UserFilters
 
 
 def tenant_by_code(session: Session, code: str) -> Tenant | None:
@@ -33,5 +34,33 @@ def active_sales_owner(session: Session, tenant_id: int, user_id: int) -> User |
             User.tenant_id == tenant_id,
             User.is_active.is_(True),
             User.role.in_(SALES_OWNER_ROLES),
+        )
+    )
+
+
+def users_statement(tenant_id: int, filters: UserFilters) -> Select[User]:
+    stmt = select(User).where(User.tenant_id == tenant_id)
+    if filters.role is not None:
+        stmt = stmt.where(User.role == filters.role)
+    if filters.region is not None:
+        stmt = stmt.where(User.region == filters.region)
+    if filters.team is not None:
+        stmt = stmt.where(User.team == filters.team)
+    if filters.is_active is not None:
+        stmt = stmt.where(User.is_active.is_(filters.is_active))
+    if filters.keyword:
+        word = filters.keyword.strip()
+        stmt = stmt.where(
+            or_(User.username.contains(word, autoescape=True), User.display_name.contains(word, autoescape=True))
+        )
+    return stmt.order_by(User.id)
+
+
+def sales_owners(session: Session, tenant_id: int) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.tenant_id == tenant_id, User.is_active.is_(True), User.role.in_(SALES_OWNER_ROLES))
+            .order_by(User.region, User.display_name)
         )
     )

@@ -6,15 +6,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from crm.audit import service as audit
 from crm.auth.passwords import hash_password, verify_password
 from crm.auth.permissions import ROLE_PERMISSIONS, ROLE_SCOPES
-from crm.kit.actor import Actor
+from crm.kit.actor import Actor, DataScope
 from crm.kit.db import utcnow
-from crm.kit.errors import Conflict, ErrorCode, field_invalid
+from crm.kit.errors import Conflict, ErrorCode, NotFound, field_invalid
 from crm.kit.regions import DEFAULT_PROVINCE_REGIONS, Region
 from crm.models import RegionMapping, Tenant, User
 from crm.models.enums import Role
+from crm.tenants.service import policy_for
 from crm.users import repository
+from crm.users.schemas import UserCreate, UserUpdate
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -38,6 +41,11 @@ def get_or_create_tenant(session: Session, code: str) -> Tenant:
     return tenant if tenant is not None else create_tenant(session, code)
 
 
+def _check_region(role: Role, region: Region | None) -> None:
+    if role in (Role.SALES_MANAGER, Role.SERVICE_MANAGER) and region is None:
+        raise field_invalid("region", "missing")
+
+
 def create_user(
     session: Session,
     *,
@@ -54,8 +62,7 @@ def create_user(
         raise field_invalid("username", "missing")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise field_invalid("password", "string_too_short", min_length=MIN_PASSWORD_LENGTH)
-    if role in (Role.SALES_MANAGER, Role.SERVICE_MANAGER) and region is None:
-        raise field_invalid("region", "missing")
+    _check_region(role, region)
     if repository.user_by_username(session, username) is not None:
         raise Conflict(ErrorCode.DUPLICATE, params={"field": "username", "value": username})
     user = User(
@@ -90,20 +97,77 @@ def authenticate(session: Session, username: str, password: str) -> LoginOutcome
     return LoginOutcome(user, None)
 
 
-def actor_for(user: User) -> Actor:
+def actor_for(user: User, tenant: Tenant | None = None) -> Actor:
+    """The user as the services see them; with their tenant, under its settings."""
+    scope = ROLE_SCOPES[user.role]
+    if user.role == Role.SERVICE_MANAGER and user.team:
+        scope = DataScope.TEAM  # a service manager with a team sees what the team serves
+    regions = tuple(dict.fromkeys(r for r in (user.region, *(user.extra_regions or [])) if r))
     return Actor(
         id=user.id,
         tenant_id=user.tenant_id,
         username=user.username,
         role=user.role,
-        data_scope=ROLE_SCOPES[user.role],
+        data_scope=scope,
         permissions=frozenset(ROLE_PERMISSIONS[user.role]),
-        regions=(user.region,) if user.region else (),
+        regions=regions,
         team=user.team,
         display_name=user.display_name,
+        policy=policy_for(tenant),
     )
 
 
 # Other domains look users up through this service, not through the users' tables.
 find_sales_owner = repository.active_sales_owner
 find_user = repository.user_in_tenant
+
+
+# ---------------------------------------------------------------- administering users
+
+USER_AUDITED = ("username", "display_name", "role", "region", "extra_regions", "team", "is_active")
+
+
+def add_user(session: Session, actor: Actor, data: UserCreate) -> User:
+    tenant = session.get(Tenant, actor.tenant_id)
+    if tenant is None:
+        raise Conflict()
+    user = create_user(
+        session,
+        tenant=tenant,
+        username=data.username,
+        password=data.password,
+        role=data.role,
+        region=data.region,
+        display_name=data.display_name,
+        team=data.team,
+    )
+    user.extra_regions = [r.value for r in data.extra_regions]
+    session.flush()
+    changes = audit.created(audit.snapshot(user, USER_AUDITED))
+    audit.record(session, "user.create", actor=actor, object_type="user", object_id=user.id, changes=changes)
+    return user
+
+
+def change_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) -> User:
+    user = repository.user_in_tenant(session, actor.tenant_id, user_id)
+    if user is None:
+        raise NotFound("user")
+    values = data.model_dump(exclude_unset=True)
+    if user.id == actor.id and (values.get("is_active") is False or values.get("role", user.role) != user.role):
+        raise Conflict(ErrorCode.OWN_ACCOUNT)  # an admin cannot lock themselves out
+    before = audit.snapshot(user, USER_AUDITED)
+    password = values.pop("password", None)
+    if "extra_regions" in values:
+        values["extra_regions"] = [Region(r).value for r in values["extra_regions"] or []]
+    for field, value in values.items():
+        setattr(user, field, value)
+    _check_region(user.role, user.region)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    session.flush()
+    changes = audit.diff(before, audit.snapshot(user, USER_AUDITED))
+    if password is not None:
+        changes["password"] = {"before": "****", "after": "****"}  # that it changed, never the value
+    if changes:
+        audit.record(session, "user.update", actor=actor, object_type="user", object_id=user.id, changes=changes)
+    return user

@@ -1,0 +1,1 @@
+"""Data-subject rights (§9.3): access (a copy of everything held) and erasure, with legal hold."""

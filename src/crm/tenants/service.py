@@ -1,0 +1,60 @@
+"""Reading and changing a tenant's settings; the policy every request of the tenant runs under."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from crm.audit import service as audit
+from crm.kit.actor import Actor, TenantPolicy
+from crm.kit.errors import NotFound
+from crm.models import Tenant
+from crm.tenants.schemas import TenantSettings, TenantSettingsUpdate
+
+
+def settings_of(tenant: Tenant) -> TenantSettings:
+    return TenantSettings.model_validate(tenant.settings or {})
+
+
+def policy_for(tenant: Tenant | None) -> TenantPolicy:
+    if tenant is None:
+        return TenantPolicy()
+    rules = settings_of(tenant)
+    return TenantPolicy(
+        brand_name=rules.brand_name,
+        masked_fields=frozenset(field for field, masked in rules.masking.model_dump().items() if masked),
+        export_approval_threshold=rules.export_approval_threshold,
+        export_daily_limit=rules.export_daily_limit,
+    )
+
+
+def _tenant(session: Session, actor: Actor) -> Tenant:
+    tenant = session.get(Tenant, actor.tenant_id)
+    if tenant is None:
+        raise NotFound("tenant")
+    return tenant
+
+
+def get_settings(session: Session, actor: Actor) -> tuple[Tenant, TenantSettings]:
+    tenant = _tenant(session, actor)
+    return tenant, settings_of(tenant)
+
+
+def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) -> tuple[Tenant, TenantSettings]:
+    tenant = session.get(Tenant, actor.tenant_id, with_for_update=True)
+    if tenant is None:
+        raise NotFound("tenant")
+    before = settings_of(tenant)
+    merged = before.model_dump(mode="json")
+    changes = data.model_dump(mode="json", exclude_unset=True)
+    # Masking rules merge field by field: unmasking e-mails leaves the phone rule as it was.
+    merged["masking"].update(changes.pop("masking", None) or {})
+    merged.update(changes)
+    after = TenantSettings.model_validate(merged)
+    tenant.settings = after.model_dump(mode="json")
+    session.flush()
+    changes = audit.diff(before.model_dump(mode="json"), after.model_dump(mode="json"))
+    if changes:
+        audit.record(
+            session, "tenant.settings", actor=actor, object_type="tenant", object_id=tenant.id, changes=changes
+        )
+    return tenant, after
