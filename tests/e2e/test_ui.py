@@ -153,6 +153,25 @@ class TestCustomer360:
             page.get_by_test_id("level-history").get_by_text("年消费超过 20 万，调整等级（端到端测试）")
         ).to_be_visible()
 
+    def test_add_a_contact_and_an_address(self, ui: Pages, page: Page, demo: Demo) -> None:
+        ui.signed_in("admin", f"/customers/{demo.other_customer['id']}")
+        page.get_by_role("button", name="新增联系人").click()
+        dialog = page.get_by_role("dialog", name="新增联系人")
+        dialog.get_by_label("姓名").fill("赵六")
+        dialog.get_by_label("电话").fill("0755-8888 6666")
+        dialog.get_by_role("button", name="保存").click()
+        expect(page.get_by_test_id("contacts-table")).to_contain_text("赵六")
+        expect(page.get_by_test_id("contacts-table")).to_contain_text("0755-****6666")
+        page.get_by_role("tab", name=re.compile("地址")).click()
+        page.get_by_role("button", name="新增地址").click()
+        dialog = page.get_by_role("dialog", name="新增地址")
+        dialog.get_by_label("省 / 市").click()
+        page.locator(".el-cascader-node", has_text="浙江省").click()
+        page.locator(".el-cascader-node", has_text="杭州市").click()
+        dialog.get_by_label("详细地址").fill("文一西路 969 号")
+        dialog.get_by_role("button", name="保存").click()
+        expect(page.get_by_role("tabpanel")).to_contain_text("浙江省 / 杭州市")
+
     def test_a_stale_edit_answers_with_the_conflict_message(
         self, ui: Pages, page: Page, server: Server, demo: Demo
     ) -> None:
