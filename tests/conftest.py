@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
+from crm.config import settings
 from crm.kit.crypto import Keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
@@ -52,6 +53,15 @@ def test_keys() -> Iterator[Keyring]:
     use_keyring(ring)
     yield ring
     use_keyring(None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def attachment_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Uploaded files go to a throwaway directory, never into the working tree's var/."""
+    previous = settings.attachment_dir
+    settings.attachment_dir = tmp_path_factory.mktemp("attachments")
+    yield settings.attachment_dir
+    settings.attachment_dir = previous
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import __version__
+from crm import __version__, jobs
 from crm.api import api_router
 from crm.config import settings
 from crm.kit.context import request_context_middleware
@@ -30,8 +30,14 @@ class DatabaseNotMigrated(RuntimeError):
         )
 
 
-def create_app(session_factory: sessionmaker[Session] | None = None, *, check_migrations: bool = True) -> FastAPI:
+def create_app(
+    session_factory: sessionmaker[Session] | None = None, *, check_migrations: bool = True, run_jobs: bool | None = None
+) -> FastAPI:
+    """The application; with ``run_jobs`` (default: when it owns its database and the settings
+    say so) it also runs the scheduled jobs in process."""
     engine: Engine | None = None
+    if run_jobs is None:
+        run_jobs = session_factory is None and settings.run_jobs_in_process
     if session_factory is None:
         engine = make_engine(settings.database_url, echo=settings.sql_echo)
         session_factory = make_session_factory(engine)
@@ -41,7 +47,10 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
         bind = session_factory.kw.get("bind")
         if check_migrations and isinstance(bind, Engine) and not is_up_to_date(bind):
             raise DatabaseNotMigrated()
+        task = jobs.start_in_process(session_factory, settings.jobs_interval_seconds) if run_jobs else None
         yield
+        if task is not None:
+            await jobs.stop(task)
         if engine is not None:
             engine.dispose()
 
@@ -59,7 +68,11 @@ def create_app(session_factory: sessionmaker[Session] | None = None, *, check_mi
     app.state.session_factory = session_factory
     install_error_handlers(app)
     app.middleware("http")(request_context_middleware)
-    app.add_middleware(HardeningMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        HardeningMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.attachment_max_bytes + 64 * 1024,
+    )
     app.include_router(api_router)
 
     install_web_ui(app)

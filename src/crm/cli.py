@@ -17,11 +17,13 @@ user_app = typer.Typer(help="Users", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenants (brands or companies whose data is kept apart)", no_args_is_help=True)
 keys_app = typer.Typer(help="Keys that encrypt personal data at rest", no_args_is_help=True)
+jobs_app = typer.Typer(help="Scheduled jobs", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(keys_app, name="keys")
+app.add_typer(jobs_app, name="jobs")
 
 
 def _fail(message: str) -> None:
@@ -184,6 +186,25 @@ def keys_rotate(
         engine.dispose()
     for table, count in counts.items():
         typer.echo(f"  {table}: {count} rows re-encrypted")
+
+
+@jobs_app.command("run")
+def jobs_run(name: Annotated[str, typer.Argument(help="A job name, or `all`")] = "all") -> None:
+    """Run scheduled jobs now, exactly as the scheduler would (reminders, …)."""
+    from crm.jobs import JOBS, run_job
+    from crm.kit.db import make_engine, make_session_factory
+
+    names = list(JOBS) if name == "all" else [name]
+    unknown = [n for n in names if n not in JOBS]
+    if unknown:
+        _fail(f"unknown job {unknown[0]!r}; jobs: {', '.join(JOBS)}")
+    engine = make_engine(settings.database_url)
+    try:
+        factory = make_session_factory(engine)
+        for job in names:
+            typer.echo(f"{job}: {run_job(factory, job)}")
+    finally:
+        engine.dispose()
 
 
 @demo_app.command("load")

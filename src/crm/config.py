@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     export_approval_threshold: int = 1_000
     # An approved large export can be downloaded once by its requester within this many days.
     export_approval_valid_days: int = 7
+    # Interaction attachments: where the files are kept (relative to var_dir unless absolute), limits.
+    attachment_dir: Path = Path("attachments")
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_max_count: int = 20
+    # Scheduled jobs (reminders, …) run inside the API process when no Celery worker runs them.
+    run_jobs_in_process: bool = True
+    jobs_interval_seconds: int = 300
 
     @field_validator("secret_key")
     @classmethod

@@ -34,6 +34,7 @@ class Rule:
     record: bool = True  # the path names a customer (or its contact/address)
     roles: frozenset[Role] | None = None  # when set, exactly the roles that succeed
     deleted: bool = False  # also reaches soft-deleted customers (data-subject requests do)
+    files: dict[str, tuple[str, bytes, str]] | None = None  # a multipart upload instead of a JSON body
 
 
 # Every operation of the API and what it needs. Public operations are listed with None.
@@ -80,6 +81,24 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("POST", "/api/v1/crm/privacy/customers/{customer_id}/erase"): Rule(Permission.PRIVACY_MANAGE, {}, deleted=True),
     ("POST", "/api/v1/crm/privacy/contacts/{contact_id}/erase"): Rule(Permission.PRIVACY_MANAGE, {}, deleted=True),
     ("GET", "/api/v1/crm/privacy/requests"): Rule(Permission.PRIVACY_MANAGE, record=False),
+    ("GET", "/api/v1/crm/customers/{customer_id}/interactions"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/customers/{customer_id}/interactions"): Rule(
+        Permission.INTERACTION_WRITE,
+        {"interaction_type": "call", "interaction_direction": "outbound", "subject": "矩阵"},
+    ),
+    # Each record's interaction was logged for the record's owner (the matrix user on "own").
+    ("PUT", "/api/v1/crm/interactions/{interaction_id}"): Rule(
+        Permission.INTERACTION_WRITE,
+        {"version": 2, "outcome": "successful"},  # 2: after its attachment
+    ),
+    ("POST", "/api/v1/crm/interactions/{interaction_id}/attachments"): Rule(
+        Permission.INTERACTION_WRITE, files={"file": ("纪要.txt", "会议纪要".encode(), "text/plain")}
+    ),
+    ("GET", "/api/v1/crm/interactions/{interaction_id}/attachments/{attachment_id}"): Rule(Permission.CUSTOMER_READ),
+    ("GET", "/api/v1/crm/interactions/pending_follow_up"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/customers/{customer_id}/timeline"): Rule(Permission.CUSTOMER_READ),
+    ("GET", "/api/v1/crm/notifications"): Rule(None, record=False),
+    ("POST", "/api/v1/crm/notifications/read"): Rule(None, {}, record=False),
     ("GET", "/api/v1/crm/users"): Rule(Permission.USER_MANAGE, record=False),
     ("POST", "/api/v1/crm/users"): Rule(
         Permission.USER_MANAGE,
@@ -125,23 +144,32 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
     admin = Api(client, make_user(session, tenant, Role.ADMIN))
     outsider = Api(client, make_user(session, make_tenant(session), Role.ADMIN))
 
-    def customer(api: Api, province: str, **owners: Any) -> dict[str, Any]:
-        return api.create_customer(
+    def customer(api: Api, province: str, staff: User | None = None, **owners: Any) -> dict[str, Any]:
+        made = api.create_customer(
             province=province,
             contacts=[{"contact_name": "联系人", "contact_phone": mobile(len(owners) + 7)}],
             addresses=[ADDRESS],
             **owners,
         )
+        logged = api.post(
+            f"/crm/customers/{made['id']}/interactions",
+            {"interaction_type": "visit", "interaction_direction": "outbound", "subject": "拜访"}
+            | ({"staff_id": staff.id} if staff else {}),
+        ).json()
+        attached = api.post(
+            f"/crm/interactions/{logged['id']}/attachments", files={"file": ("a.txt", b"notes", "text/plain")}
+        ).json()
+        return {**made, "interaction_id": logged["id"], "attachment_id": attached["id"]}
 
     own_owners = {"assigned_sales_id": user.id} if role in (Role.SALES, Role.SALES_MANAGER) else {}
     if role == Role.SERVICE_AGENT:
         own_owners = {"assigned_service_id": user.id}
     records = {
-        "own": customer(admin, "江苏", **own_owners),
-        "same_region": customer(admin, "浙江", assigned_sales_id=owner_east.id),
-        "other_region": customer(admin, "广东", assigned_sales_id=owner_south.id),
+        "own": customer(admin, "江苏", user, **own_owners),
+        "same_region": customer(admin, "浙江", owner_east, assigned_sales_id=owner_east.id),
+        "other_region": customer(admin, "广东", owner_south, assigned_sales_id=owner_south.id),
         "other_tenant": customer(outsider, "江苏"),
-        "deleted": customer(admin, "江苏", **own_owners),
+        "deleted": customer(admin, "江苏", user, **own_owners),
     }
     admin.delete(f"/crm/customers/{records['deleted']['id']}")
     asked = Api(client, owner_east).delete(f"/crm/customers/{records['same_region']['id']}")
@@ -160,6 +188,8 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
                 address_id=record["addresses"][0]["id"],
                 approval_id=approval_id,
                 user_id=owner_east.id,
+                interaction_id=record["interaction_id"],
+                attachment_id=record["attachment_id"],
             )
             body = rule.body
             if body == {} and "assign_sales" in path:  # to a sales rep of the tenant
@@ -167,7 +197,11 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
             token, _ = issue_token(user.id, tenant.id)  # a fresh token: logout revokes only its own
             nested = connection.begin_nested()  # every cell starts from the same data
             try:
-                response = client.request(method, url, json=body, headers={"Authorization": f"Bearer {token}"})
+                headers = {"Authorization": f"Bearer {token}"}
+                if rule.files:
+                    response = client.request(method, url, files=rule.files, headers=headers)
+                else:
+                    response = client.request(method, url, json=body, headers=headers)
             finally:
                 nested.rollback()
             allowed = allowed_by_role and (not rule.record or _visible(role, user, target, deleted=rule.deleted))

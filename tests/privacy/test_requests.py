@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from crm.interactions.service import send_follow_up_reminders
+from crm.jobs import run_job
 from crm.kit.crypto import email_index, phone_index
 from crm.models import AuditLog, Base, CustomerContact
 from crm.privacy.service import ERASURE_COVERAGE
@@ -22,7 +25,7 @@ OTHER_PHONE = "13511112222"
 
 
 @pytest.fixture
-def subject(admin: Api, sales_a: Api) -> dict:
+def subject(admin: Api, sales_a: Api, attachment_storage: Path) -> dict:
     """A customer with contacts, an address, a level change and an export naming them."""
     customer = sales_a.create_customer(
         customer_name=COMPANY,
@@ -44,10 +47,27 @@ def subject(admin: Api, sales_a: Api) -> dict:
             }
         ],
     )
+    logged = sales_a.post(
+        f"/crm/customers/{customer['id']}/interactions",
+        {
+            "interaction_type": "call",
+            "interaction_direction": "outbound",
+            "subject": f"致电{NAME}",
+            "content": f"{NAME}（{PHONE}，{EMAIL}）确认下单",
+            "next_action": f"给{NAME}寄样品",
+            "next_action_date": "2026-01-05T10:00:00+08:00",
+            "contact_id": customer["contacts"][0]["id"],
+        },
+    ).json()
+    card = sales_a.post(
+        f"/crm/interactions/{logged['id']}/attachments",
+        files={"file": ("名片.txt", f"{NAME} {PHONE}".encode(), "text/plain")},
+    ).json()
+    card_file = next(attachment_storage.rglob(card["id"]))
     admin.put(f"/crm/customers/{customer['id']}/level", {"level": "B", "reason": f"{NAME}追加订单"})
     admin.put(f"/crm/customers/{customer['id']}", {"version": 2, "customer_name": COMPANY + "（杭州）"})
     assert sales_a.get("/crm/customers/export", params={"keyword": COMPANY}).status_code == 200
-    return customer
+    return {**customer, "card_file": card_file}
 
 
 def _everything(connection: Connection) -> str:
@@ -68,9 +88,16 @@ def test_erasure_has_decided_what_to_do_with_every_table() -> None:
 
 
 class TestErasure:
-    def test_erasure_leaves_no_phone_email_or_name_in_any_table_or_index(
-        self, admin: Api, subject: dict, connection: Connection, session: Session
+    def test_erasure_leaves_no_phone_email_or_name_in_any_table_index_or_file(
+        self,
+        admin: Api,
+        subject: dict,
+        connection: Connection,
+        session: Session,
+        session_factory: sessionmaker[Session],
     ) -> None:
+        send_follow_up_reminders(session)  # a notification naming the customer
+        session.commit()
         dump = _everything(connection)
         assert _found(dump, NAME)  # the search below can see what is there
         response = admin.post(f"/crm/privacy/customers/{subject['id']}/erase", {"reference": "PIPL-2026-017"})
@@ -78,6 +105,10 @@ class TestErasure:
         request = response.json()
         assert (request["kind"], request["outcome"], request["reference"]) == ("erasure", "completed", "PIPL-2026-017")
         assert request["detail"]["rows"]["customer_contacts"] == 2
+        assert request["detail"]["rows"]["customer_interactions"] == 1
+        assert subject["card_file"].exists()  # until the erasure has committed
+        assert run_job(session_factory, "purge_files") >= 1
+        assert not subject["card_file"].exists()
 
         dump = _everything(connection)
         for needle in (NAME, COMPANY, PHONE, EMAIL, OTHER_PHONE, "欧阳助理", "文三路", "1990-02-03"):

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     PII_UNMASK = "pii.unmask"  # reveal one masked phone, e-mail, … at a time (audited)
     PRIVACY_MANAGE = "privacy.manage"  # data-subject access and erasure, legal hold
     SETTINGS_MANAGE = "settings.manage"  # the tenant's settings: brand, masking, limits
+    INTERACTION_WRITE = "interaction.write"  # record calls, visits, … and their follow-ups
 
 
 _SALES_WORK = {
@@ -38,6 +39,15 @@ _SALES_WORK = {
     Permission.CONTACT_WRITE,
     Permission.PII_UNMASK,  # reps call their customers
     Permission.CUSTOMER_EXPORT,
+    Permission.INTERACTION_WRITE,
+}
+
+_SERVICE_WORK = {
+    Permission.CUSTOMER_READ,
+    Permission.CONTACT_WRITE,
+    Permission.PII_UNMASK,
+    Permission.CUSTOMER_EXPORT,
+    Permission.INTERACTION_WRITE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -47,12 +57,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN, Permission.FINANCE_READ, Permission.APPROVAL_DECIDE}
     ),
     Role.SALES: frozenset(_SALES_WORK | {Permission.CUSTOMER_DELETE}),  # deleting is asked, not done
-    Role.SERVICE_MANAGER: frozenset(
-        {Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK, Permission.CUSTOMER_EXPORT}
-    ),
-    Role.SERVICE_AGENT: frozenset(
-        {Permission.CUSTOMER_READ, Permission.CONTACT_WRITE, Permission.PII_UNMASK, Permission.CUSTOMER_EXPORT}
-    ),
+    Role.SERVICE_MANAGER: frozenset(_SERVICE_WORK),
+    Role.SERVICE_AGENT: frozenset(_SERVICE_WORK),
     Role.MARKETER: frozenset({Permission.CUSTOMER_READ, Permission.CUSTOMER_EXPORT}),
     Role.ANALYST: frozenset(
         {Permission.CUSTOMER_READ, Permission.AUDIT_READ, Permission.FINANCE_READ, Permission.CUSTOMER_EXPORT}

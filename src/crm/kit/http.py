@@ -25,9 +25,11 @@ class _BodyTooLarge(Exception):
 
 
 class HardeningMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # File uploads (paths ending in /attachments) may be larger: the file plus its form.
+        self.max_upload_bytes = max(max_upload_bytes or 0, max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,8 +44,9 @@ class HardeningMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        limit = self.max_upload_bytes if scope["path"].endswith("/attachments") else self.max_body_bytes
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(scope, send_with_headers)
             return
         received = 0
@@ -53,7 +56,7 @@ class HardeningMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 

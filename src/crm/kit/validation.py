@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Path
+from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
 MAX_ID = 2**63 - 1
@@ -43,3 +46,16 @@ def not_null(value: Any) -> Any:
     if value is None:
         raise PydanticCustomError("missing", "This field cannot be cleared")
     return value
+
+
+def _assume_business_zone(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        from crm.config import settings  # noqa: PLC0415 - kit modules read settings lazily
+
+        return value.replace(tzinfo=ZoneInfo(settings.default_timezone))
+    return value
+
+
+# A timestamp from a client: without an offset it is read in the business time zone
+# (Asia/Shanghai), as a person typing "2026-11-25 14:00" means it.
+LocalDateTime = Annotated[datetime, AfterValidator(_assume_business_zone)]

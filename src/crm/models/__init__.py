@@ -10,6 +10,15 @@ from crm.models.customers import (
     CustomerContact,
     CustomerLevelChange,
 )
+from crm.models.interactions import (
+    CustomerInteraction,
+    FileDeletion,
+    FollowUpStatus,
+    InteractionDirection,
+    InteractionOutcome,
+    InteractionType,
+    Notification,
+)
 from crm.models.privacy import DataSubjectRequest, RequestKind, RequestOutcome, SubjectType
 from crm.models.security import LoginFailure, RevokedToken
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
@@ -24,9 +33,16 @@ __all__ = [
     "CustomerAddress",
     "CustomerAssignment",
     "CustomerContact",
+    "CustomerInteraction",
     "CustomerLevelChange",
     "DataSubjectRequest",
+    "FileDeletion",
+    "FollowUpStatus",
+    "InteractionDirection",
+    "InteractionOutcome",
+    "InteractionType",
     "LoginFailure",
+    "Notification",
     "RegionMapping",
     "RequestKind",
     "RequestOutcome",

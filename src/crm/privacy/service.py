@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from crm.audit import service as audit
 from crm.customers.repository import customer_scope
 from crm.customers.service import reindex_customer
+from crm.interactions.attachments import remove_files
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, field_invalid
@@ -40,8 +41,10 @@ from crm.models import (
     CustomerAddress,
     CustomerAssignment,
     CustomerContact,
+    CustomerInteraction,
     CustomerLevelChange,
     DataSubjectRequest,
+    Notification,
     RequestKind,
     RequestOutcome,
     SubjectType,
@@ -58,6 +61,9 @@ ERASURE_COVERAGE: dict[str, str] = {
     "customer_addresses": "detailed address, district, postcode, contact name and phone cleared",
     "customer_level_history": "reasons replaced (levels kept for the aggregates)",
     "customer_assignment_history": "no personal data: user ids and times only",
+    "customer_interactions": "subject, content and next action replaced; attachment files deleted",
+    "notifications": "titles and bodies about the customer replaced",
+    "file_deletions": "attachment ids queued for deletion, no personal data",
     "approval_requests": "payloads and decision notes cleared",
     "audit_logs": "personal values redacted once (redacted_at); who, what and when kept",
     "data_subject_requests": "no personal data: the request's reference, outcome and counts",
@@ -210,6 +216,14 @@ def access_customer(
                 .order_by(CustomerAssignment.id)
             )
         ],
+        "interactions": [
+            _row(i)
+            for i in session.scalars(
+                select(CustomerInteraction)
+                .where(CustomerInteraction.customer_id == customer.id)
+                .order_by(CustomerInteraction.id)
+            )
+        ],
         "approval_requests": [
             _row(r)
             for r in session.scalars(
@@ -247,9 +261,17 @@ def access_contact(
     data: dict[str, Any] = {
         "contact": _row(contact),
         "customer": {"customer_code": customer.customer_code, "customer_name": customer.customer_name},
+        "interactions": [
+            _row(i)
+            for i in session.scalars(
+                select(CustomerInteraction)
+                .where(CustomerInteraction.contact_id == contact.id)
+                .order_by(CustomerInteraction.id)
+            )
+        ],
         "activity": _audit_trail(session, actor, [("contact", [contact.id])]),
     }
-    detail = {"sections": {"contact": 1, "customer": 1, "activity": len(data["activity"])}}
+    detail = {"sections": {key: len(value) if isinstance(value, list) else 1 for key, value in data.items()}}
     request = _record(
         session,
         actor,
@@ -393,6 +415,21 @@ def _redact_audit(session: Session, actor: Actor, objects: list[tuple[str, list[
     return changed
 
 
+def _erase_interactions(session: Session, actor: Actor, which: ColumnElement[bool]) -> int:
+    """What was said and written in interactions about the person, and their attachments."""
+    rows = list(
+        session.scalars(select(CustomerInteraction).where(CustomerInteraction.tenant_id == actor.tenant_id, which))
+    )
+    for interaction in rows:
+        remove_files(session, actor.tenant_id, interaction.attachments)
+        interaction.subject = ERASED
+        interaction.content = None
+        interaction.next_action = None
+        interaction.attachments = []
+    session.flush()
+    return len(rows)
+
+
 def _rowcount(session: Session, statement: Executable) -> int:
     return typed(CursorResult[Any], session.execute(statement)).rowcount
 
@@ -421,6 +458,16 @@ def erase_customer(session: Session, actor: Actor, customer_id: int, reference: 
     counts["customer_level_history"] = _rowcount(
         session,
         update(CustomerLevelChange).where(CustomerLevelChange.customer_id == customer.id).values(reason=ERASED),
+    )
+    counts["customer_interactions"] = _erase_interactions(
+        session, actor, CustomerInteraction.customer_id == customer.id
+    )
+    counts["notifications"] = _rowcount(
+        session,
+        update(Notification)
+        .where(Notification.customer_id == customer.id)
+        .values(title=ERASED, body=None)
+        .execution_options(synchronize_session=False),
     )
     counts["approval_requests"] = _rowcount(
         session,
@@ -452,6 +499,7 @@ def erase_contact(session: Session, actor: Actor, contact_id: int, reference: st
         "customer_contacts": _erase_contacts(session, [contact]),
         "customer_addresses": _erase_addresses(session, addresses, only_contact=needles),
     }
+    counts["customer_interactions"] = _erase_interactions(session, actor, CustomerInteraction.contact_id == contact.id)
     live = [c for c in _contacts(session, customer.id) if c.deleted_at is None]
     reindex_customer(session, customer, live)
     counts["audit_logs"] = _redact_audit(session, actor, [("contact", [contact.id])], needles)

@@ -118,6 +118,10 @@ export interface paths {
         /**
          * Export Customers
          * @description Download the customers the filters select as CSV (UTF-8 with BOM) or XLSX, masked; audited.
+         *
+         *     More rows than the approval threshold, asked for by a sales, service or marketing role,
+         *     answer 202 with an approval request; once approved, the requester downloads the file
+         *     from `/approvals/{id}/download`.
          */
         get: operations["export_customers_api_v1_crm_customers_export_get"];
         put?: never;
@@ -352,6 +356,170 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/customers/{customer_id}/interactions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Interactions
+         * @description The customer's interactions, newest first, with their attachments.
+         */
+        get: operations["list_interactions_api_v1_crm_customers__customer_id__interactions_get"];
+        put?: never;
+        /**
+         * Create Interaction
+         * @description Record a call, e-mail, meeting, visit or WeChat exchange; a next_action_date makes it a follow-up.
+         */
+        post: operations["create_interaction_api_v1_crm_customers__customer_id__interactions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/interactions/pending_follow_up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pending Follow Up
+         * @description Your open follow-ups (a manager's: their team's): overdue, today and upcoming.
+         */
+        get: operations["pending_follow_up_api_v1_crm_interactions_pending_follow_up_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/interactions/{interaction_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update Interaction
+         * @description Edit an interaction, mark its follow-up done or cancelled, or reschedule it.
+         */
+        put: operations["update_interaction_api_v1_crm_interactions__interaction_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/interactions/{interaction_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Attachment
+         * @description Attach a file (images, PDF, Office documents, text; size limited by CRM_ATTACHMENT_MAX_BYTES).
+         */
+        post: operations["upload_attachment_api_v1_crm_interactions__interaction_id__attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/interactions/{interaction_id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Attachment
+         * @description Download one attachment of an interaction you can see.
+         */
+        get: operations["download_attachment_api_v1_crm_interactions__interaction_id__attachments__attachment_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Notifications
+         * @description Your notifications, newest first (`unread=true` for the unread ones).
+         */
+        get: operations["list_notifications_api_v1_crm_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Notifications Read
+         * @description Mark some (or all) of your notifications read; answers how many changed and how many stay unread.
+         */
+        post: operations["mark_notifications_read_api_v1_crm_notifications_read_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/customers/{customer_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customer Timeline
+         * @description Interactions, level changes and assignments in one stream, newest first, a page at a time.
+         */
+        get: operations["customer_timeline_api_v1_crm_customers__customer_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crm/audit_logs": {
         parameters: {
             query?: never;
@@ -446,6 +614,234 @@ export interface paths {
          * @description Reject: nothing changes.
          */
         post: operations["reject_api_v1_crm_approvals__approval_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/approvals/{approval_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Export
+         * @description The requester's approved export, downloadable once; audited with the approval.
+         */
+        get: operations["download_export_api_v1_crm_approvals__approval_id__download_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/privacy/customers/{customer_id}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Access Customer
+         * @description Everything held about a customer (deleted ones too), unmasked, as JSON; the request is recorded.
+         */
+        post: operations["access_customer_api_v1_crm_privacy_customers__customer_id__access_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/privacy/contacts/{contact_id}/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Access Contact
+         * @description Everything held about one contact person, as JSON; the request is recorded.
+         */
+        post: operations["access_contact_api_v1_crm_privacy_contacts__contact_id__access_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/privacy/customers/{customer_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase Customer
+         * @description Erase a customer's personal data everywhere (aggregates stay); 409 under legal hold.
+         */
+        post: operations["erase_customer_api_v1_crm_privacy_customers__customer_id__erase_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/privacy/contacts/{contact_id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase Contact
+         * @description Erase one contact person's data everywhere; 409 when the customer is under legal hold.
+         */
+        post: operations["erase_contact_api_v1_crm_privacy_contacts__contact_id__erase_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/privacy/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Requests
+         * @description Every data-subject request of the tenant and its outcome, newest first.
+         */
+        get: operations["list_requests_api_v1_crm_privacy_requests_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/customers/{customer_id}/legal_hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Legal Hold
+         * @description Place or lift a legal hold: while held, erasure requests are refused; audited.
+         */
+        put: operations["set_legal_hold_api_v1_crm_customers__customer_id__legal_hold_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Users
+         * @description The tenant's users, filtered by role, region, team, state or part of the name.
+         */
+        get: operations["list_users_api_v1_crm_users_get"];
+        put?: never;
+        /**
+         * Create User
+         * @description Create a user in the tenant (password of at least 12 characters); audited.
+         */
+        post: operations["create_user_api_v1_crm_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update User
+         * @description Change a user's role, regions, team, name or password, or disable them; audited.
+         */
+        put: operations["update_user_api_v1_crm_users__user_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/users/sales_owners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sales Owners
+         * @description Active sales reps and managers a customer can be assigned to.
+         */
+        get: operations["sales_owners_api_v1_crm_users_sales_owners_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Settings
+         * @description The tenant's brand name, masking rules, export limit and approval threshold.
+         */
+        get: operations["get_settings_api_v1_crm_settings_get"];
+        /**
+         * Update Settings
+         * @description Change some of the tenant's settings (the others stay); audited.
+         */
+        put: operations["update_settings_api_v1_crm_settings_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -574,11 +970,11 @@ export interface components {
             id: number;
             /**
              * Action
-             * @description customer.delete, customer.update (blacklisting) or customer.level (downgrade)
+             * @description customer.delete, customer.update (blacklisting), customer.level (downgrade) or customer.export
              */
             action: string;
             /** Customer Id */
-            customer_id: number;
+            customer_id: number | null;
             region: components["schemas"]["Region"] | null;
             /** Payload */
             payload: {
@@ -595,7 +991,7 @@ export interface components {
             decision_note: string | null;
             /**
              * Outcome
-             * @description done, or the error code when it could no longer be carried out
+             * @description done (an export: ready, then downloaded), or the error code when it could no longer be carried out
              */
             outcome: string | null;
             /**
@@ -609,6 +1005,22 @@ export interface components {
          * @enum {string}
          */
         ApprovalStatus: "pending" | "approved" | "rejected" | "failed";
+        /** Attachment */
+        Attachment: {
+            /** Id */
+            id: string;
+            /** File Name */
+            file_name: string;
+            /** Content Type */
+            content_type: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
+        };
         /** AuditEntry */
         AuditEntry: {
             /** Id */
@@ -672,6 +1084,11 @@ export interface components {
              * Format: password
              */
             client_secret?: string | null;
+        };
+        /** Body_upload_attachment_api_v1_crm_interactions__interaction_id__attachments_post */
+        Body_upload_attachment_api_v1_crm_interactions__interaction_id__attachments_post: {
+            /** File */
+            file: string;
         };
         /**
          * CompanySize
@@ -1019,10 +1436,240 @@ export interface components {
             /** @description null re-derives the region from the province */
             region?: components["schemas"]["Region"] | null;
         };
+        /**
+         * DataSubjectRequest
+         * @description A recorded request and what became of it.
+         */
+        DataSubjectRequest: {
+            /** Id */
+            id: number;
+            kind: components["schemas"]["RequestKind"];
+            subject_type: components["schemas"]["SubjectType"];
+            /** Subject Id */
+            subject_id: number;
+            /** Customer Id */
+            customer_id: number;
+            /** Reference */
+            reference: string | null;
+            outcome: components["schemas"]["RequestOutcome"];
+            /**
+             * Reason
+             * @description Why it was refused (legal hold and its reason)
+             */
+            reason: string | null;
+            /**
+             * Detail
+             * @description Rows anonymised per table, or the sections exported
+             */
+            detail: {
+                [key: string]: unknown;
+            } | null;
+            /** Handled By */
+            handled_by: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
         /** Decision */
         Decision: {
             /** Note */
             note?: string | null;
+        };
+        /** FollowUp */
+        FollowUp: {
+            /** Interaction Id */
+            interaction_id: number;
+            /** Subject */
+            subject: string;
+            /** Next Action */
+            next_action: string | null;
+            /**
+             * Next Action Date
+             * Format: date-time
+             */
+            next_action_date: string;
+            /** Staff Id */
+            staff_id: number;
+            /** Version */
+            version: number;
+            customer: components["schemas"]["FollowUpCustomer"];
+            contact: components["schemas"]["FollowUpContact"] | null;
+        };
+        /** FollowUpContact */
+        FollowUpContact: {
+            /** Id */
+            id: number;
+            /** Contact Name */
+            contact_name: string;
+            /**
+             * Contact Phone
+             * @description Masked as in every response
+             */
+            contact_phone: string | null;
+        };
+        /** FollowUpCustomer */
+        FollowUpCustomer: {
+            /** Id */
+            id: number;
+            /** Customer Code */
+            customer_code: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Level */
+            customer_level: string;
+        };
+        /**
+         * FollowUpStatus
+         * @enum {string}
+         */
+        FollowUpStatus: "none" | "pending" | "done" | "cancelled";
+        /** HoldState */
+        HoldState: {
+            /** Id */
+            id: number;
+            /** Customer Code */
+            customer_code: string;
+            /** Legal Hold */
+            legal_hold: boolean;
+            /** Legal Hold Reason */
+            legal_hold_reason: string | null;
+        };
+        /** Interaction */
+        Interaction: {
+            /** Id */
+            id: number;
+            /** Customer Id */
+            customer_id: number;
+            /** Contact Id */
+            contact_id: number | null;
+            interaction_type: components["schemas"]["InteractionType"];
+            interaction_direction: components["schemas"]["InteractionDirection"];
+            /** Subject */
+            subject: string;
+            /** Content */
+            content: string | null;
+            /**
+             * Interaction Date
+             * Format: date-time
+             */
+            interaction_date: string;
+            /** Duration Minutes */
+            duration_minutes: number | null;
+            outcome: components["schemas"]["InteractionOutcome"] | null;
+            /** Next Action */
+            next_action: string | null;
+            /** Next Action Date */
+            next_action_date: string | null;
+            follow_up_status: components["schemas"]["FollowUpStatus"];
+            /** Follow Up Done At */
+            follow_up_done_at: string | null;
+            /** Staff Id */
+            staff_id: number;
+            /** Attachments */
+            attachments: components["schemas"]["Attachment"][];
+            /** Version */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** InteractionCreate */
+        InteractionCreate: {
+            /**
+             * Contact Id
+             * @description A contact of the same customer
+             */
+            contact_id?: number | null;
+            interaction_type: components["schemas"]["InteractionType"];
+            interaction_direction: components["schemas"]["InteractionDirection"];
+            /** Subject */
+            subject: string;
+            /** Content */
+            content?: string | null;
+            /**
+             * Interaction Date
+             * @description When it happened; default now
+             */
+            interaction_date?: string | null;
+            /** Duration Minutes */
+            duration_minutes?: number | null;
+            outcome?: components["schemas"]["InteractionOutcome"] | null;
+            /** Next Action */
+            next_action?: string | null;
+            /**
+             * Next Action Date
+             * @description When to follow up; makes it pending
+             */
+            next_action_date?: string | null;
+            /**
+             * Staff Id
+             * @description Who did it (default you; managers may record for their team)
+             */
+            staff_id?: number | null;
+        };
+        /**
+         * InteractionDirection
+         * @enum {string}
+         */
+        InteractionDirection: "inbound" | "outbound";
+        /**
+         * InteractionOutcome
+         * @enum {string}
+         */
+        InteractionOutcome: "successful" | "failed" | "follow_up_needed";
+        /**
+         * InteractionType
+         * @enum {string}
+         */
+        InteractionType: "call" | "email" | "meeting" | "visit" | "wechat" | "other";
+        /**
+         * InteractionUpdate
+         * @description Only the fields sent change. `follow_up_status: done` marks the follow-up done;
+         *     a new `next_action_date` reschedules it.
+         */
+        InteractionUpdate: {
+            /**
+             * Version
+             * @description The version you read; a stale one answers 409
+             */
+            version: number;
+            /** Contact Id */
+            contact_id?: number | null;
+            interaction_type?: components["schemas"]["InteractionType"] | null;
+            interaction_direction?: components["schemas"]["InteractionDirection"] | null;
+            /** Subject */
+            subject?: string | null;
+            /** Content */
+            content?: string | null;
+            /** Interaction Date */
+            interaction_date?: string | null;
+            /** Duration Minutes */
+            duration_minutes?: number | null;
+            outcome?: components["schemas"]["InteractionOutcome"] | null;
+            /** Next Action */
+            next_action?: string | null;
+            /** Next Action Date */
+            next_action_date?: string | null;
+            follow_up_status?: components["schemas"]["FollowUpStatus"] | null;
+        };
+        /** LegalHold */
+        LegalHold: {
+            /** Legal Hold */
+            legal_hold: boolean;
+            /**
+             * Reason
+             * @description Why the data must be kept (required when placing a hold), e.g. 诉讼保全 2026-民-118
+             */
+            reason?: string | null;
         };
         /** LevelChange */
         LevelChange: {
@@ -1054,6 +1701,48 @@ export interface components {
              */
             changed_at: string;
         };
+        /** MarkRead */
+        MarkRead: {
+            /**
+             * Ids
+             * @description These notifications; omit to mark all of yours read
+             */
+            ids?: number[] | null;
+        };
+        /**
+         * MaskingRules
+         * @description Which personal fields are shown masked (true) to everyone who reads the customer.
+         *
+         *     Masked values can still be revealed one at a time by roles with `pii.unmask`, audited.
+         *     Unmasking a field shows it in clear in every response and export of the tenant.
+         */
+        MaskingRules: {
+            /**
+             * Contact Phone
+             * @default true
+             */
+            contact_phone?: boolean;
+            /**
+             * Contact Email
+             * @default true
+             */
+            contact_email?: boolean;
+            /**
+             * Contact Wechat
+             * @default true
+             */
+            contact_wechat?: boolean;
+            /**
+             * Birthday
+             * @default true
+             */
+            birthday?: boolean;
+            /**
+             * Detailed Address
+             * @default true
+             */
+            detailed_address?: boolean;
+        };
         /** Me */
         Me: {
             /** Id */
@@ -1072,10 +1761,41 @@ export interface components {
             tenant_code: string;
             /** Tenant Name */
             tenant_name: string;
+            /**
+             * Brand Name
+             * @description The tenant's brand, shown in the UI instead of its name
+             */
+            brand_name: string | null;
+            /** Extra Regions */
+            extra_regions: components["schemas"]["Region"][];
             /** Permissions */
             permissions: string[];
             /** Data Scope */
             data_scope: string;
+        };
+        /** Notification */
+        Notification: {
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Title */
+            title: string;
+            /** Body */
+            body: string | null;
+            /** Object Type */
+            object_type: string | null;
+            /** Object Id */
+            object_id: number | null;
+            /** Customer Id */
+            customer_id: number | null;
+            /** Read At */
+            read_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** Page[Approval] */
         Page_Approval_: {
@@ -1137,6 +1857,46 @@ export interface components {
              */
             total_exact?: boolean;
         };
+        /** Page[DataSubjectRequest] */
+        Page_DataSubjectRequest_: {
+            /** Items */
+            items: components["schemas"]["DataSubjectRequest"][];
+            /**
+             * Total
+             * @description Matching rows; a lower bound when total_exact is false
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total Exact
+             * @description False when there are more rows than were counted (show “10000+”)
+             * @default true
+             */
+            total_exact?: boolean;
+        };
+        /** Page[Interaction] */
+        Page_Interaction_: {
+            /** Items */
+            items: components["schemas"]["Interaction"][];
+            /**
+             * Total
+             * @description Matching rows; a lower bound when total_exact is false
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total Exact
+             * @description False when there are more rows than were counted (show “10000+”)
+             * @default true
+             */
+            total_exact?: boolean;
+        };
         /** Page[LevelHistoryEntry] */
         Page_LevelHistoryEntry_: {
             /** Items */
@@ -1157,11 +1917,78 @@ export interface components {
              */
             total_exact?: boolean;
         };
+        /** Page[Notification] */
+        Page_Notification_: {
+            /** Items */
+            items: components["schemas"]["Notification"][];
+            /**
+             * Total
+             * @description Matching rows; a lower bound when total_exact is false
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total Exact
+             * @description False when there are more rows than were counted (show “10000+”)
+             * @default true
+             */
+            total_exact?: boolean;
+        };
+        /** Page[UserOut] */
+        Page_UserOut_: {
+            /** Items */
+            items: components["schemas"]["UserOut"][];
+            /**
+             * Total
+             * @description Matching rows; a lower bound when total_exact is false
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total Exact
+             * @description False when there are more rows than were counted (show “10000+”)
+             * @default true
+             */
+            total_exact?: boolean;
+        };
+        /**
+         * PendingFollowUps
+         * @description The caller's (a manager's: their team's) open follow-ups, by business day in the tenant's zone.
+         */
+        PendingFollowUps: {
+            /** Overdue */
+            overdue: components["schemas"]["FollowUp"][];
+            /** Today */
+            today: components["schemas"]["FollowUp"][];
+            /** Upcoming */
+            upcoming: components["schemas"]["FollowUp"][];
+            /**
+             * Truncated
+             * @description More follow-ups exist than were listed in a group
+             */
+            truncated: boolean;
+        };
         /**
          * Region
          * @enum {string}
          */
         Region: "华东" | "华南" | "华北" | "华中" | "西南" | "西北" | "东北";
+        /**
+         * RequestKind
+         * @enum {string}
+         */
+        RequestKind: "access" | "erasure";
+        /**
+         * RequestOutcome
+         * @enum {string}
+         */
+        RequestOutcome: "completed" | "refused";
         /**
          * Revealed
          * @description One personal value in clear; asking for it is recorded in the audit trail.
@@ -1184,6 +2011,104 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /**
+         * SalesOwner
+         * @description Someone a customer can be assigned to.
+         */
+        SalesOwner: {
+            /** Id */
+            id: number;
+            /** Display Name */
+            display_name: string;
+            role: components["schemas"]["Role"];
+            region: components["schemas"]["Region"] | null;
+        };
+        /**
+         * SubjectData
+         * @description Everything held about the person, and the record of this access request.
+         */
+        SubjectData: {
+            request: components["schemas"]["DataSubjectRequest"];
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * SubjectRequest
+         * @description A person's request, as the operator received it.
+         */
+        SubjectRequest: {
+            /**
+             * Reference
+             * @description The request's own reference (ticket or letter number); never personal data.
+             */
+            reference?: string | null;
+        };
+        /**
+         * SubjectType
+         * @enum {string}
+         */
+        SubjectType: "customer" | "contact";
+        /** TenantSettingsOut */
+        TenantSettingsOut: {
+            /**
+             * Brand Name
+             * @description Shown in the UI instead of the tenant name
+             */
+            brand_name?: string | null;
+            masking?: components["schemas"]["MaskingRules"];
+            /**
+             * Export Approval Threshold
+             * @description Exports of more rows than this by sales, service and marketing roles need approval
+             */
+            export_approval_threshold?: number;
+            /**
+             * Export Daily Limit
+             * @description Exports per user per day
+             */
+            export_daily_limit?: number;
+            /** Tenant Code */
+            tenant_code: string;
+            /** Tenant Name */
+            tenant_name: string;
+        };
+        /** TenantSettingsUpdate */
+        TenantSettingsUpdate: {
+            /**
+             * Brand Name
+             * @description null clears it
+             */
+            brand_name?: string | null;
+            masking?: components["schemas"]["MaskingRules"] | null;
+            /** Export Approval Threshold */
+            export_approval_threshold?: number | null;
+            /** Export Daily Limit */
+            export_daily_limit?: number | null;
+        };
+        /** TimelineEntry */
+        TimelineEntry: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "interaction" | "level_change" | "assignment";
+            /** Id */
+            id: number;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Title */
+            title: string;
+            /** Actor Id */
+            actor_id: number | null;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
         /** Token */
         Token: {
             /** Access Token */
@@ -1200,6 +2125,70 @@ export interface components {
             expires_at: string;
             /** Expires In */
             expires_in: number;
+        };
+        /** UserCreate */
+        UserCreate: {
+            /** Username */
+            username: string;
+            /** Display Name */
+            display_name?: string | null;
+            /**
+             * Password
+             * @description At least 12 characters
+             */
+            password: string;
+            role: components["schemas"]["Role"];
+            region?: components["schemas"]["Region"] | null;
+            /** Extra Regions */
+            extra_regions?: components["schemas"]["Region"][];
+            /** Team */
+            team?: string | null;
+        };
+        /** UserOut */
+        UserOut: {
+            /** Id */
+            id: number;
+            /** Username */
+            username: string;
+            /** Display Name */
+            display_name: string;
+            role: components["schemas"]["Role"];
+            region: components["schemas"]["Region"] | null;
+            /** Extra Regions */
+            extra_regions: components["schemas"]["Region"][];
+            /** Team */
+            team: string | null;
+            /** Is Active */
+            is_active: boolean;
+            /** Last Login At */
+            last_login_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
+         * UserUpdate
+         * @description Only the fields sent change; send `is_active: false` to disable an account.
+         */
+        UserUpdate: {
+            /** Display Name */
+            display_name?: string | null;
+            /** Password */
+            password?: string | null;
+            role?: components["schemas"]["Role"] | null;
+            /** @description null clears it (not for managers) */
+            region?: components["schemas"]["Region"] | null;
+            /** Extra Regions */
+            extra_regions?: components["schemas"]["Region"][] | null;
+            /**
+             * Team
+             * @description null clears it
+             */
+            team?: string | null;
+            /** Is Active */
+            is_active?: boolean | null;
         };
         /** FieldError */
         FieldError: {
@@ -1656,6 +2645,15 @@ export interface operations {
                 content: {
                     "text/csv; charset=utf-8": string;
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Sent to a manager for approval (sales, service and marketing roles) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Approval"];
                 };
             };
             /** @description Not authenticated */
@@ -3010,6 +4008,617 @@ export interface operations {
             };
         };
     };
+    list_interactions_api_v1_crm_customers__customer_id__interactions_get: {
+        parameters: {
+            query?: {
+                interaction_type?: components["schemas"]["InteractionType"] | null;
+                staff_id?: number | null;
+                since?: string | null;
+                until?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Interaction_"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_interaction_api_v1_crm_customers__customer_id__interactions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InteractionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interaction"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    pending_follow_up_api_v1_crm_interactions_pending_follow_up_get: {
+        parameters: {
+            query?: {
+                /** @description Managers: one member of the team */
+                staff_id?: number | null;
+                /** @description How far ahead 'upcoming' reaches */
+                days?: number;
+                /** @description At most this many per group */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingFollowUps"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_interaction_api_v1_crm_interactions__interaction_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interaction_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InteractionUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Interaction"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_attachment_api_v1_crm_interactions__interaction_id__attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interaction_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_attachment_api_v1_crm_interactions__interaction_id__attachments_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Attachment"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_attachment_api_v1_crm_interactions__interaction_id__attachments__attachment_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                interaction_id: number;
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_notifications_api_v1_crm_notifications_get: {
+        parameters: {
+            query?: {
+                unread?: boolean | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Notification_"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_notifications_read_api_v1_crm_notifications_read_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: number;
+                    };
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_timeline_api_v1_crm_customers__customer_id__timeline_get: {
+        parameters: {
+            query?: {
+                kinds?: ("interaction" | "level_change" | "assignment")[] | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_audit_logs_api_v1_crm_audit_logs_get: {
         parameters: {
             query?: {
@@ -3301,6 +4910,894 @@ export interface operations {
             };
             /** @description Conflict: stale version or a broken business rule */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    download_export_api_v1_crm_approvals__approval_id__download_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                approval_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The approved export, streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv; charset=utf-8": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    access_customer_api_v1_crm_privacy_customers__customer_id__access_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubjectRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectData"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    access_contact_api_v1_crm_privacy_contacts__contact_id__access_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubjectRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectData"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    erase_customer_api_v1_crm_privacy_customers__customer_id__erase_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubjectRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    erase_contact_api_v1_crm_privacy_contacts__contact_id__erase_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubjectRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_requests_api_v1_crm_privacy_requests_get: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["RequestKind"] | null;
+                customer_id?: number | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DataSubjectRequest_"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_legal_hold_api_v1_crm_customers__customer_id__legal_hold_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHold"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HoldState"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_users_api_v1_crm_users_get: {
+        parameters: {
+            query?: {
+                role?: components["schemas"]["Role"] | null;
+                region?: components["schemas"]["Region"] | null;
+                team?: string | null;
+                is_active?: boolean | null;
+                /** @description Part of the user name or display name */
+                keyword?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_UserOut_"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_user_api_v1_crm_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_user_api_v1_crm_users__user_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sales_owners_api_v1_crm_users_sales_owners_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SalesOwner"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_settings_api_v1_crm_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettingsOut"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_settings_api_v1_crm_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantSettingsOut"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,503 @@
+"""Recording interactions, follow-ups and reminders, and reading a customer's timeline.
+
+Recording an interaction moves the customer's ``last_contact_date`` in the same
+transaction. An interaction with a ``next_action_date`` is a pending follow-up of its
+staff member until it is marked done (or cancelled); moving the date reschedules it, and
+the owner is reminded once when it falls due (see ``send_follow_up_reminders``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, case, literal, select, union_all, update
+from sqlalchemy.orm import Session
+
+from crm.audit import service as audit
+from crm.auth.permissions import Permission
+from crm.config import settings
+from crm.customers import presenters
+from crm.customers.repository import ContactRepository, CustomerRepository, customer_scope
+from crm.interactions import schemas
+from crm.kit.actor import Actor, DataScope
+from crm.kit.clock import business_today
+from crm.kit.db import utcnow
+from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
+from crm.kit.types import UTCDateTime
+from crm.models import (
+    Customer,
+    CustomerAssignment,
+    CustomerContact,
+    CustomerInteraction,
+    CustomerLevelChange,
+    FollowUpStatus,
+    Notification,
+    User,
+)
+from crm.models.enums import Role
+
+AUDITED = (
+    "contact_id", "interaction_type", "interaction_direction", "subject", "interaction_date", "duration_minutes",
+    "outcome", "next_action", "next_action_date", "follow_up_status", "staff_id",
+)  # fmt: skip
+MANAGERS = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SERVICE_MANAGER})
+# An interaction is something that happened; a little slack allows for clocks and time zones.
+FUTURE_SLACK = timedelta(hours=24)
+
+
+# ---------------------------------------------------------------- who counts as "my team"
+
+
+def team_members(actor: Actor) -> Select[int] | None:
+    """The staff whose follow-ups the actor manages: None for the whole tenant (admins)."""
+    if actor.role == Role.ADMIN:
+        return None
+    if actor.role == Role.SERVICE_MANAGER and actor.data_scope == DataScope.TEAM and actor.team:
+        return select(User.id).where(User.tenant_id == actor.tenant_id, User.team == actor.team)
+    if actor.role in (Role.SALES_MANAGER, Role.SERVICE_MANAGER):
+        return select(User.id).where(User.tenant_id == actor.tenant_id, User.region.in_(actor.regions or ("",)))
+    return select(literal(actor.id))
+
+
+def _staff_clause(actor: Actor) -> ColumnElement[bool]:
+    members = team_members(actor)
+    if members is None:
+        return CustomerInteraction.tenant_id == actor.tenant_id
+    return CustomerInteraction.staff_id.in_(members)
+
+
+def _check_staff(session: Session, actor: Actor, staff_id: int | None) -> int:
+    if staff_id is None or staff_id == actor.id:
+        return actor.id
+    if actor.role not in MANAGERS:
+        raise field_invalid("staff_id", "not_allowed")
+    members = team_members(actor)
+    stmt = select(User.id).where(User.id == staff_id, User.tenant_id == actor.tenant_id, User.is_active.is_(True))
+    if members is not None:
+        stmt = stmt.where(User.id.in_(members))
+    if session.scalar(stmt) is None:
+        raise field_invalid("staff_id", "invalid_assignee")
+    return staff_id
+
+
+# ---------------------------------------------------------------- interactions
+
+
+def _interaction(
+    session: Session, actor: Actor, interaction_id: int, *, for_update: bool = False
+) -> CustomerInteraction:
+    stmt = select(CustomerInteraction).where(
+        CustomerInteraction.id == interaction_id,
+        CustomerInteraction.tenant_id == actor.tenant_id,
+        CustomerInteraction.customer_id.in_(
+            select(Customer.id).where(
+                Customer.tenant_id == actor.tenant_id, Customer.deleted_at.is_(None), *customer_scope(actor)
+            )
+        ),
+    )
+    found = session.scalars(stmt.with_for_update() if for_update else stmt).one_or_none()
+    if found is None:
+        raise NotFound("interaction")
+    return found
+
+
+def _check_contact(session: Session, actor: Actor, customer_id: int, contact_id: int | None) -> None:
+    if contact_id is None:
+        return
+    contact = ContactRepository(session, actor).find(contact_id)
+    if contact is None or contact.customer_id != customer_id:
+        raise field_invalid("contact_id", "not_of_customer")
+
+
+def _check_date(field: str, value: datetime | None) -> None:
+    if value is not None and value > utcnow() + FUTURE_SLACK:
+        raise field_invalid(field, "in_future")
+
+
+def _touch_customer(session: Session, customer_id: int, when: datetime) -> None:
+    """last_contact_date = the latest interaction, without bumping the profile's version."""
+    moment = literal(when, UTCDateTime())
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(
+            last_contact_date=case(
+                (Customer.last_contact_date.is_(None), moment),
+                (Customer.last_contact_date < moment, moment),
+                else_=Customer.last_contact_date,
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def list_interactions(
+    session: Session, actor: Actor, customer_id: int, filters: schemas.InteractionFilters
+) -> Select[CustomerInteraction]:
+    CustomerRepository(session, actor).get(customer_id)  # 404 outside the caller's scope
+    stmt = select(CustomerInteraction).where(
+        CustomerInteraction.tenant_id == actor.tenant_id, CustomerInteraction.customer_id == customer_id
+    )
+    if filters.interaction_type is not None:
+        stmt = stmt.where(CustomerInteraction.interaction_type == filters.interaction_type)
+    if filters.staff_id is not None:
+        stmt = stmt.where(CustomerInteraction.staff_id == filters.staff_id)
+    if filters.since is not None:
+        stmt = stmt.where(CustomerInteraction.interaction_date >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(CustomerInteraction.interaction_date < filters.until)
+    return stmt.order_by(CustomerInteraction.interaction_date.desc(), CustomerInteraction.id.desc())
+
+
+def create_interaction(
+    session: Session, actor: Actor, customer_id: int, data: schemas.InteractionCreate
+) -> CustomerInteraction:
+    customer = CustomerRepository(session, actor).get(customer_id)
+    _check_contact(session, actor, customer.id, data.contact_id)
+    _check_date("interaction_date", data.interaction_date)
+    staff_id = _check_staff(session, actor, data.staff_id)
+    interaction = CustomerInteraction(
+        tenant_id=actor.tenant_id,
+        customer_id=customer.id,
+        staff_id=staff_id,
+        created_by=actor.id,
+        attachments=[],
+        **data.model_dump(exclude={"staff_id", "interaction_date"}),
+        interaction_date=data.interaction_date or utcnow(),
+        follow_up_status=FollowUpStatus.PENDING if data.next_action_date else FollowUpStatus.NONE,
+    )
+    session.add(interaction)
+    session.flush()
+    _touch_customer(session, customer.id, interaction.interaction_date)
+    audit.record(
+        session,
+        "interaction.create",
+        actor=actor,
+        object_type="interaction",
+        object_id=interaction.id,
+        changes=audit.created(audit.snapshot(interaction, AUDITED)),
+        detail={"customer_id": customer.id},
+    )
+    return interaction
+
+
+def update_interaction(
+    session: Session, actor: Actor, interaction_id: int, data: schemas.InteractionUpdate
+) -> CustomerInteraction:
+    interaction = _interaction(session, actor, interaction_id, for_update=True)
+    if interaction.staff_id != actor.id and actor.role not in MANAGERS:
+        raise PermissionDenied()
+    if interaction.version != data.version:
+        raise Conflict(ErrorCode.VERSION_CONFLICT)
+    values = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "contact_id" in values:
+        _check_contact(session, actor, interaction.customer_id, values["contact_id"])
+    _check_date("interaction_date", values.get("interaction_date"))
+    before = audit.snapshot(interaction, AUDITED)
+    status = values.pop("follow_up_status", None)
+    for field, value in values.items():
+        setattr(interaction, field, value)
+    if "next_action_date" in values:  # rescheduled (or cleared): due again, reminded again
+        interaction.reminded_at = None
+        interaction.follow_up_done_at = None
+        interaction.follow_up_status = FollowUpStatus.PENDING if values["next_action_date"] else FollowUpStatus.NONE
+    if status is not None:
+        _set_follow_up(interaction, status)
+    session.flush()
+    if "interaction_date" in values:
+        _touch_customer(session, interaction.customer_id, interaction.interaction_date)
+    changes = audit.diff(before, audit.snapshot(interaction, AUDITED))
+    if changes:
+        audit.record(
+            session,
+            "interaction.update",
+            actor=actor,
+            object_type="interaction",
+            object_id=interaction.id,
+            changes=changes,
+            detail={"customer_id": interaction.customer_id},
+        )
+    return interaction
+
+
+def _set_follow_up(interaction: CustomerInteraction, status: FollowUpStatus) -> None:
+    if status == interaction.follow_up_status:
+        return
+    if interaction.next_action_date is None and status != FollowUpStatus.NONE:
+        raise field_invalid("follow_up_status", "no_follow_up")
+    if status == FollowUpStatus.NONE:
+        raise field_invalid("follow_up_status", "not_allowed")
+    interaction.follow_up_status = status
+    interaction.follow_up_done_at = utcnow() if status == FollowUpStatus.DONE else None
+
+
+# ---------------------------------------------------------------- pending follow-ups
+
+
+def _day_start(day_offset: int) -> datetime:
+    zone = ZoneInfo(settings.default_timezone)
+    return datetime.combine(business_today() + timedelta(days=day_offset), time.min, tzinfo=zone)
+
+
+def pending_follow_ups(session: Session, actor: Actor, query: schemas.FollowUpQuery) -> schemas.PendingFollowUps:
+    """Overdue, today's and upcoming follow-ups, each due-date first; days are the tenant's."""
+    base = (
+        select(CustomerInteraction)
+        .join(Customer, Customer.id == CustomerInteraction.customer_id)
+        .where(
+            CustomerInteraction.tenant_id == actor.tenant_id,
+            CustomerInteraction.follow_up_status == FollowUpStatus.PENDING,
+            _staff_clause(actor),
+            Customer.deleted_at.is_(None),
+            *customer_scope(actor),
+        )
+    )
+    if query.staff_id is not None:
+        base = base.where(CustomerInteraction.staff_id == query.staff_id)
+    today, tomorrow, horizon = _day_start(0), _day_start(1), _day_start(1 + query.days)
+    due = CustomerInteraction.next_action_date
+    groups: dict[str, list[CustomerInteraction]] = {}
+    truncated = False
+    for name, window in (
+        ("overdue", due < today),
+        ("today", (due >= today) & (due < tomorrow)),
+        ("upcoming", (due >= tomorrow) & (due < horizon)),
+    ):
+        rows = list(session.scalars(base.where(window).order_by(due, CustomerInteraction.id).limit(query.limit + 1)))
+        truncated = truncated or len(rows) > query.limit
+        groups[name] = rows[: query.limit]
+    everything = [i for rows in groups.values() for i in rows]
+    customers = {
+        c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_({i.customer_id for i in everything})))
+    }
+    contact_ids = {i.contact_id for i in everything if i.contact_id}
+    contacts = {c.id: c for c in session.scalars(select(CustomerContact).where(CustomerContact.id.in_(contact_ids)))}
+
+    def entry(i: CustomerInteraction) -> schemas.FollowUp:
+        customer = customers[i.customer_id]
+        contact = contacts.get(i.contact_id) if i.contact_id else None
+        shown = presenters.contact(contact, actor) if contact is not None and contact.deleted_at is None else None
+        return schemas.FollowUp(
+            interaction_id=i.id,
+            subject=i.subject,
+            next_action=i.next_action,
+            next_action_date=i.next_action_date or i.interaction_date,  # pending ones always have a date
+            staff_id=i.staff_id,
+            version=i.version,
+            customer=schemas.FollowUpCustomer(
+                id=customer.id,
+                customer_code=customer.customer_code,
+                customer_name=customer.customer_name,
+                customer_level=customer.customer_level,
+            ),
+            contact=schemas.FollowUpContact(
+                id=shown.id, contact_name=shown.contact_name, contact_phone=shown.contact_phone
+            )
+            if shown is not None
+            else None,
+        )
+
+    return schemas.PendingFollowUps(
+        overdue=[entry(i) for i in groups["overdue"]],
+        today=[entry(i) for i in groups["today"]],
+        upcoming=[entry(i) for i in groups["upcoming"]],
+        truncated=truncated,
+    )
+
+
+# ---------------------------------------------------------------- reminders and notifications
+
+
+def send_follow_up_reminders(session: Session, *, now: datetime | None = None, batch: int = 1000) -> int:
+    """Notify each owner once of every follow-up that has fallen due; returns how many were sent.
+
+    Run by the scheduler every few minutes (and by `crm jobs run reminders`); a follow-up
+    already reminded of for its current due date is skipped, so reruns do no harm.
+    """
+    now = now or utcnow()
+    sent = 0
+    while True:
+        due = list(
+            session.execute(
+                select(CustomerInteraction, Customer.customer_name)
+                .join(Customer, Customer.id == CustomerInteraction.customer_id)
+                .where(
+                    CustomerInteraction.follow_up_status == FollowUpStatus.PENDING,
+                    CustomerInteraction.reminded_at.is_(None),
+                    CustomerInteraction.next_action_date <= now,
+                    Customer.deleted_at.is_(None),
+                )
+                .order_by(CustomerInteraction.id)
+                .limit(batch)
+                .with_for_update(of=CustomerInteraction, skip_locked=True)
+            )
+        )
+        if not due:
+            return sent
+        for interaction, customer_name in due:
+            due_at = (interaction.next_action_date or now).isoformat()
+            session.add(
+                Notification(
+                    tenant_id=interaction.tenant_id,
+                    user_id=interaction.staff_id,
+                    kind="follow_up_due",
+                    title=f"跟进到期：{customer_name}",
+                    body=(interaction.next_action or interaction.subject)[:500],
+                    object_type="interaction",
+                    object_id=interaction.id,
+                    customer_id=interaction.customer_id,
+                    dedupe_key=f"follow_up:{interaction.id}:{due_at}",
+                )
+            )
+            # A Core update: being reminded is not an edit of the interaction (no version bump).
+            session.execute(
+                update(CustomerInteraction)
+                .where(CustomerInteraction.id == interaction.id)
+                .values(reminded_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        session.flush()
+        session.expunge_all()
+        sent += len(due)
+
+
+def notifications_statement(actor: Actor, unread: bool | None) -> Select[Notification]:
+    stmt = select(Notification).where(Notification.user_id == actor.id)
+    if unread is True:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    elif unread is False:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    return stmt.order_by(Notification.id.desc())
+
+
+def unread_count(session: Session, actor: Actor) -> int:
+    from sqlalchemy import func  # noqa: PLC0415 - only here
+
+    return int(
+        session.scalar(select(func.count()).where(Notification.user_id == actor.id, Notification.read_at.is_(None)))
+        or 0
+    )
+
+
+def mark_read(session: Session, actor: Actor, ids: list[int] | None) -> int:
+    stmt = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+    if ids is not None:
+        stmt = stmt.where(Notification.id.in_(ids))
+    result = session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# ---------------------------------------------------------------- the customer timeline
+
+
+def timeline(
+    session: Session, actor: Actor, customer_id: int, query: schemas.TimelineQuery
+) -> list[schemas.TimelineEntry]:
+    """Interactions, level changes and assignments of one customer, newest first, one page."""
+    CustomerRepository(session, actor).get(customer_id)
+    kinds = set(query.kinds or ("interaction", "level_change", "assignment"))
+    parts: list[Select[str, int, datetime]] = []
+    if "interaction" in kinds:
+        parts.append(
+            select(
+                literal("interaction").label("kind"),
+                CustomerInteraction.id.label("id"),
+                CustomerInteraction.interaction_date.label("occurred_at"),
+            ).where(CustomerInteraction.customer_id == customer_id, CustomerInteraction.tenant_id == actor.tenant_id)
+        )
+    if "level_change" in kinds:
+        parts.append(
+            select(
+                literal("level_change").label("kind"),
+                CustomerLevelChange.id.label("id"),
+                CustomerLevelChange.changed_at.label("occurred_at"),
+            ).where(CustomerLevelChange.customer_id == customer_id, CustomerLevelChange.tenant_id == actor.tenant_id)
+        )
+    if "assignment" in kinds:
+        parts.append(
+            select(
+                literal("assignment").label("kind"),
+                CustomerAssignment.id.label("id"),
+                CustomerAssignment.changed_at.label("occurred_at"),
+            ).where(CustomerAssignment.customer_id == customer_id, CustomerAssignment.tenant_id == actor.tenant_id)
+        )
+    if not parts:
+        return []
+    stream = union_all(*parts).subquery()
+    offset = (query.page - 1) * query.page_size
+    page = session.execute(
+        select(stream.c.kind, stream.c.id)
+        .order_by(stream.c.occurred_at.desc(), stream.c.kind, stream.c.id.desc())
+        .limit(query.page_size)
+        .offset(offset)
+    ).all()
+    return _timeline_entries(session, actor, [(str(kind), int(id_)) for kind, id_ in page])
+
+
+def _timeline_entries(session: Session, actor: Actor, page: list[tuple[str, int]]) -> list[schemas.TimelineEntry]:
+    def ids(kind: str) -> list[int]:
+        return [i for k, i in page if k == kind]
+
+    interactions = {
+        i.id: i
+        for i in session.scalars(select(CustomerInteraction).where(CustomerInteraction.id.in_(ids("interaction"))))
+    }
+    levels = {
+        c.id: c
+        for c in session.scalars(select(CustomerLevelChange).where(CustomerLevelChange.id.in_(ids("level_change"))))
+    }
+    moves = {
+        a.id: a for a in session.scalars(select(CustomerAssignment).where(CustomerAssignment.id.in_(ids("assignment"))))
+    }
+    entries = []
+    for kind, id_ in page:
+        if kind == "interaction":
+            i = interactions[id_]
+            entries.append(
+                schemas.TimelineEntry(
+                    kind="interaction",
+                    id=i.id,
+                    occurred_at=i.interaction_date,
+                    title=i.subject,
+                    actor_id=i.staff_id,
+                    detail={
+                        "interaction_type": i.interaction_type.value,
+                        "interaction_direction": i.interaction_direction.value,
+                        "outcome": i.outcome.value if i.outcome else None,
+                        "next_action": i.next_action,
+                        "next_action_date": i.next_action_date.isoformat() if i.next_action_date else None,
+                        "follow_up_status": i.follow_up_status.value,
+                        "contact_id": i.contact_id,
+                    },
+                )
+            )
+        elif kind == "level_change":
+            c = levels[id_]
+            entries.append(
+                schemas.TimelineEntry(
+                    kind="level_change",
+                    id=c.id,
+                    occurred_at=c.changed_at,
+                    title=f"{c.old_level or '-'} → {c.new_level}",
+                    actor_id=c.changed_by,
+                    detail={"old_level": c.old_level, "new_level": c.new_level, "reason": c.reason, "source": c.source},
+                )
+            )
+        else:
+            a = moves[id_]
+            entries.append(
+                schemas.TimelineEntry(
+                    kind="assignment",
+                    id=a.id,
+                    occurred_at=a.changed_at,
+                    title="销售负责人变更 / sales owner changed",
+                    actor_id=a.changed_by,
+                    detail={"old_sales_id": a.old_sales_id, "new_sales_id": a.new_sales_id},
+                )
+            )
+    return entries
+
+
+def can_write(actor: Actor) -> bool:
+    return actor.can(Permission.INTERACTION_WRITE)

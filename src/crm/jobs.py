@@ -1,0 +1,59 @@
+"""Scheduled jobs: what they are, running one now, and running them in process.
+
+In the embedded mode (no Celery worker) the API process runs every job on its interval
+(`CRM_JOBS_INTERVAL_SECONDS`, 300 s); `crm jobs run NAME` runs one at once, exactly as the
+scheduler would, for operators and tests. Each run is one transaction; jobs are idempotent,
+so overlapping or repeated runs do no harm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from contextlib import suppress
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.interactions.attachments import purge_deleted_files
+from crm.interactions.service import send_follow_up_reminders
+from crm.kit.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+JOBS: dict[str, Callable[[Session], int]] = {
+    "reminders": send_follow_up_reminders,  # notify owners of follow-ups fallen due
+    "purge_files": purge_deleted_files,  # delete attachment files let go by committed erasures
+}
+
+
+def run_job(factory: sessionmaker[Session], name: str) -> int:
+    """Run one job in its own transaction; returns how many things it did."""
+    job = JOBS[name]
+    done = 0
+    for session in unit_of_work(factory):
+        done = job(session)
+    return done
+
+
+async def run_periodically(factory: sessionmaker[Session], interval: float) -> None:
+    """Every job, every ``interval`` seconds, until cancelled; a failing job is logged, not fatal."""
+    while True:
+        for name in JOBS:
+            try:
+                done = await asyncio.to_thread(run_job, factory, name)
+                if done:
+                    log.info("job %s: %d", name, done)
+            except Exception:
+                log.exception("job %s failed", name)
+        await asyncio.sleep(interval)
+
+
+def start_in_process(factory: sessionmaker[Session], interval: float) -> asyncio.Task[None]:
+    return asyncio.get_running_loop().create_task(run_periodically(factory, interval))
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
