@@ -10,6 +10,7 @@ from crm.auth.endpoints import router as auth_router
 from crm.customers.endpoints import router as customers_router
 from crm.interactions.endpoints import router as interactions_router
 from crm.privacy.endpoints import router as privacy_router
+from crm.service_desk.endpoints import router as service_desk_router
 from crm.tenants.endpoints import router as tenants_router
 from crm.users.endpoints import router as users_router
 
@@ -17,6 +18,7 @@ api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
 api_router.include_router(customers_router)
 api_router.include_router(interactions_router)
+api_router.include_router(service_desk_router)
 api_router.include_router(audit_router)
 api_router.include_router(approvals_router)
 api_router.include_router(privacy_router)

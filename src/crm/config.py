@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     attachment_dir: Path = Path("attachments")
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_max_count: int = 20
+    # A resolved ticket can be reopened within this many days.
+    ticket_reopen_days: int = 7
     # Scheduled jobs (reminders, …) run inside the API process when no Celery worker runs them.
     run_jobs_in_process: bool = True
     jobs_interval_seconds: int = 300

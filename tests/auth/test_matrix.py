@@ -99,6 +99,35 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("GET", "/api/v1/crm/customers/{customer_id}/timeline"): Rule(Permission.CUSTOMER_READ),
     ("GET", "/api/v1/crm/notifications"): Rule(None, record=False),
     ("POST", "/api/v1/crm/notifications/read"): Rule(None, {}, record=False),
+    # Each record has one open ticket (version 1); POST opens one for the "own" record.
+    ("GET", "/api/v1/crm/service_records"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("POST", "/api/v1/crm/service_records"): Rule(
+        Permission.TICKET_CREATE,
+        {"service_type": "consultation", "subject": "矩阵", "description": "咨询"},
+        record=False,
+    ),
+    ("GET", "/api/v1/crm/service_records/{ticket_id}"): Rule(Permission.CUSTOMER_READ),
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}"): Rule(
+        Permission.TICKET_HANDLE, {"version": 1, "priority": "high"}
+    ),
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}/assign"): Rule(Permission.TICKET_ASSIGN, {"version": 1}),
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}/start"): Rule(Permission.TICKET_HANDLE, {"version": 1}),
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}/cancel"): Rule(
+        Permission.TICKET_HANDLE, {"version": 1, "reason": "重复"}
+    ),
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}/escalate"): Rule(
+        Permission.TICKET_HANDLE, {"version": 1, "reason": "客户投诉"}
+    ),
+    # From open, resolve, close and reopen are 409 for everyone: the status tests cover them.
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}/resolve"): Rule(
+        Permission.TICKET_HANDLE, {"version": 1, "resolution": "x"}, roles=frozenset()
+    ),
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}/close"): Rule(
+        Permission.TICKET_HANDLE, {"version": 1}, roles=frozenset()
+    ),
+    ("PUT", "/api/v1/crm/service_records/{ticket_id}/reopen"): Rule(
+        Permission.TICKET_HANDLE, {"version": 1, "reason": "x"}, roles=frozenset()
+    ),
     ("GET", "/api/v1/crm/users"): Rule(Permission.USER_MANAGE, record=False),
     ("POST", "/api/v1/crm/users"): Rule(
         Permission.USER_MANAGE,
@@ -141,6 +170,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
     user = make_user(session, tenant, role, region=Region.EAST)
     owner_east = make_user(session, tenant, Role.SALES, region=Region.EAST)
     owner_south = make_user(session, tenant, Role.SALES, region=Region.SOUTH)
+    agent = make_user(session, tenant, Role.SERVICE_AGENT)
     admin = Api(client, make_user(session, tenant, Role.ADMIN))
     outsider = Api(client, make_user(session, make_tenant(session), Role.ADMIN))
 
@@ -159,7 +189,11 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
         attached = api.post(
             f"/crm/interactions/{logged['id']}/attachments", files={"file": ("a.txt", b"notes", "text/plain")}
         ).json()
-        return {**made, "interaction_id": logged["id"], "attachment_id": attached["id"]}
+        ticket = api.post(
+            "/crm/service_records",
+            {"customer_id": made["id"], "service_type": "complaint", "subject": "投诉", "description": "送货延迟"},
+        ).json()
+        return {**made, "interaction_id": logged["id"], "attachment_id": attached["id"], "ticket_id": ticket["id"]}
 
     own_owners = {"assigned_sales_id": user.id} if role in (Role.SALES, Role.SALES_MANAGER) else {}
     if role == Role.SERVICE_AGENT:
@@ -189,11 +223,16 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
                 approval_id=approval_id,
                 user_id=owner_east.id,
                 interaction_id=record["interaction_id"],
+                ticket_id=record["ticket_id"],
                 attachment_id=record["attachment_id"],
             )
             body = rule.body
             if body == {} and "assign_sales" in path:  # to a sales rep of the tenant
                 body = {"assigned_sales_id": owner_east.id}
+            if path.endswith("/assign"):  # to a service agent of the tenant
+                body = {**(body or {}), "assigned_staff_id": agent.id}
+            if path.endswith("/service_records") and method == "POST":
+                body = {**(body or {}), "customer_id": records["own"]["id"]}
             token, _ = issue_token(user.id, tenant.id)  # a fresh token: logout revokes only its own
             nested = connection.begin_nested()  # every cell starts from the same data
             try:

@@ -23,7 +23,11 @@ class TestSettings:
         body = admin.get("/crm/settings").json()
         assert (body["brand_name"], body["export_daily_limit"]) == ("华信集团 CRM", 5)
         assert admin.get("/auth/me").json()["brand_name"] == "华信集团 CRM"
-        entries = session.scalars(select(AuditLog).where(AuditLog.action == "tenant.settings")).all()
+        entries = session.scalars(
+            select(AuditLog)
+            .where(AuditLog.action == "tenant.settings", AuditLog.tenant_id == admin.user.tenant_id)
+            .order_by(AuditLog.id)
+        ).all()
         assert [e.changes for e in entries] == [
             {"brand_name": {"before": None, "after": "华信集团 CRM"}},
             {"export_daily_limit": {"before": 20, "after": 5}},

@@ -29,6 +29,9 @@ class Permission(StrEnum):
     PRIVACY_MANAGE = "privacy.manage"  # data-subject access and erasure, legal hold
     SETTINGS_MANAGE = "settings.manage"  # the tenant's settings: brand, masking, limits
     INTERACTION_WRITE = "interaction.write"  # record calls, visits, … and their follow-ups
+    TICKET_CREATE = "ticket.create"  # open a service ticket for a customer one can see
+    TICKET_HANDLE = "ticket.handle"  # work tickets: start, edit, resolve, close, reopen, cancel, escalate
+    TICKET_ASSIGN = "ticket.assign"  # give a ticket to a service agent
 
 
 _SALES_WORK = {
@@ -40,6 +43,7 @@ _SALES_WORK = {
     Permission.PII_UNMASK,  # reps call their customers
     Permission.CUSTOMER_EXPORT,
     Permission.INTERACTION_WRITE,
+    Permission.TICKET_CREATE,
 }
 
 _SERVICE_WORK = {
@@ -48,6 +52,8 @@ _SERVICE_WORK = {
     Permission.PII_UNMASK,
     Permission.CUSTOMER_EXPORT,
     Permission.INTERACTION_WRITE,
+    Permission.TICKET_CREATE,
+    Permission.TICKET_HANDLE,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,7 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN, Permission.FINANCE_READ, Permission.APPROVAL_DECIDE}
     ),
     Role.SALES: frozenset(_SALES_WORK | {Permission.CUSTOMER_DELETE}),  # deleting is asked, not done
-    Role.SERVICE_MANAGER: frozenset(_SERVICE_WORK),
+    Role.SERVICE_MANAGER: frozenset(_SERVICE_WORK | {Permission.TICKET_ASSIGN}),
     Role.SERVICE_AGENT: frozenset(_SERVICE_WORK),
     Role.MARKETER: frozenset({Permission.CUSTOMER_READ, Permission.CUSTOMER_EXPORT}),
     Role.ANALYST: frozenset(

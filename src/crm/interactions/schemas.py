@@ -165,7 +165,7 @@ class MarkRead(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    kind: Literal["interaction", "level_change", "assignment"]
+    kind: Literal["interaction", "service_record", "level_change", "assignment"]
     id: int
     occurred_at: datetime
     title: str
@@ -174,6 +174,6 @@ class TimelineEntry(BaseModel):
 
 
 class TimelineQuery(BaseModel):
-    kinds: list[Literal["interaction", "level_change", "assignment"]] | None = None
+    kinds: list[Literal["interaction", "service_record", "level_change", "assignment"]] | None = None
     page: int = Field(default=1, ge=1, le=1000)
     page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

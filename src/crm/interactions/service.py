@@ -33,6 +33,7 @@ from crm.models import (
     CustomerLevelChange,
     FollowUpStatus,
     Notification,
+    ServiceRecord,
     User,
 )
 from crm.models.enums import Role
@@ -396,7 +397,7 @@ def timeline(
 ) -> list[schemas.TimelineEntry]:
     """Interactions, level changes and assignments of one customer, newest first, one page."""
     CustomerRepository(session, actor).get(customer_id)
-    kinds = set(query.kinds or ("interaction", "level_change", "assignment"))
+    kinds = set(query.kinds or ("interaction", "service_record", "level_change", "assignment"))
     parts: list[Select[str, int, datetime]] = []
     if "interaction" in kinds:
         parts.append(
@@ -405,6 +406,14 @@ def timeline(
                 CustomerInteraction.id.label("id"),
                 CustomerInteraction.interaction_date.label("occurred_at"),
             ).where(CustomerInteraction.customer_id == customer_id, CustomerInteraction.tenant_id == actor.tenant_id)
+        )
+    if "service_record" in kinds:
+        parts.append(
+            select(
+                literal("service_record").label("kind"),
+                ServiceRecord.id.label("id"),
+                ServiceRecord.created_date.label("occurred_at"),
+            ).where(ServiceRecord.customer_id == customer_id, ServiceRecord.tenant_id == actor.tenant_id)
         )
     if "level_change" in kinds:
         parts.append(
@@ -447,6 +456,9 @@ def _timeline_entries(session: Session, actor: Actor, page: list[tuple[str, int]
         c.id: c
         for c in session.scalars(select(CustomerLevelChange).where(CustomerLevelChange.id.in_(ids("level_change"))))
     }
+    tickets = {
+        t.id: t for t in session.scalars(select(ServiceRecord).where(ServiceRecord.id.in_(ids("service_record"))))
+    }
     moves = {
         a.id: a for a in session.scalars(select(CustomerAssignment).where(CustomerAssignment.id.in_(ids("assignment"))))
     }
@@ -469,6 +481,24 @@ def _timeline_entries(session: Session, actor: Actor, page: list[tuple[str, int]
                         "next_action_date": i.next_action_date.isoformat() if i.next_action_date else None,
                         "follow_up_status": i.follow_up_status.value,
                         "contact_id": i.contact_id,
+                    },
+                )
+            )
+        elif kind == "service_record":
+            t = tickets[id_]
+            entries.append(
+                schemas.TimelineEntry(
+                    kind="service_record",
+                    id=t.id,
+                    occurred_at=t.created_date,
+                    title=t.subject,
+                    actor_id=t.assigned_staff_id,
+                    detail={
+                        "service_type": t.service_type.value,
+                        "priority": t.priority.value,
+                        "status": t.status.value,
+                        "resolved_date": t.resolved_date.isoformat() if t.resolved_date else None,
+                        "satisfaction_rating": t.satisfaction_rating,
                     },
                 )
             )

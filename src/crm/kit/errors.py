@@ -50,6 +50,9 @@ class ErrorCode(StrEnum):
     LEGAL_HOLD = "legal_hold"
     ALREADY_ERASED = "already_erased"
     OWN_ACCOUNT = "own_account"
+    INVALID_TRANSITION = "invalid_transition"
+    REOPEN_WINDOW_PASSED = "reopen_window_passed"
+    ALREADY_ESCALATED = "already_escalated"
 
 
 class FieldError(BaseModel):

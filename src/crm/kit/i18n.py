@@ -50,6 +50,15 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The customer is under legal hold, so their personal data cannot be erased ({reason}); "
         "the request is recorded (no. {id})",
     },
+    "invalid_transition": {
+        "zh": "工单当前状态为 {status}，不能执行“{action}”",
+        "en": "A ticket in status {status} cannot be {action}",
+    },
+    "reopen_window_passed": {
+        "zh": "工单解决已超过 {days} 天，不能重新打开，请新建工单",
+        "en": "The ticket was resolved more than {days} days ago; open a new one instead",
+    },
+    "already_escalated": {"zh": "该工单已升级", "en": "This ticket is already escalated"},
     "own_account": {
         "zh": "不能停用自己的账号或修改自己的角色",
         "en": "You cannot disable your own account or change your own role",

@@ -21,6 +21,7 @@ from crm.models.interactions import (
 )
 from crm.models.privacy import DataSubjectRequest, RequestKind, RequestOutcome, SubjectType
 from crm.models.security import LoginFailure, RevokedToken
+from crm.models.service_desk import Priority, ServiceRecord, ServiceType, TicketStatus
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
 __all__ = [
@@ -43,11 +44,15 @@ __all__ = [
     "InteractionType",
     "LoginFailure",
     "Notification",
+    "Priority",
     "RegionMapping",
     "RequestKind",
     "RequestOutcome",
     "RevokedToken",
+    "ServiceRecord",
+    "ServiceType",
     "SubjectType",
     "Tenant",
+    "TicketStatus",
     "User",
 ]

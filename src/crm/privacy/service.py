@@ -47,6 +47,7 @@ from crm.models import (
     Notification,
     RequestKind,
     RequestOutcome,
+    ServiceRecord,
     SubjectType,
 )
 from crm.models.enums import ContactStatus
@@ -64,6 +65,7 @@ ERASURE_COVERAGE: dict[str, str] = {
     "customer_interactions": "subject, content and next action replaced; attachment files deleted",
     "notifications": "titles and bodies about the customer replaced",
     "file_deletions": "attachment ids queued for deletion, no personal data",
+    "customer_service_records": "subject, description, resolution and feedback replaced (counts and times kept)",
     "approval_requests": "payloads and decision notes cleared",
     "audit_logs": "personal values redacted once (redacted_at); who, what and when kept",
     "data_subject_requests": "no personal data: the request's reference, outcome and counts",
@@ -222,6 +224,12 @@ def access_customer(
                 select(CustomerInteraction)
                 .where(CustomerInteraction.customer_id == customer.id)
                 .order_by(CustomerInteraction.id)
+            )
+        ],
+        "service_records": [
+            _row(t)
+            for t in session.scalars(
+                select(ServiceRecord).where(ServiceRecord.customer_id == customer.id).order_by(ServiceRecord.id)
             )
         ],
         "approval_requests": [
@@ -430,6 +438,17 @@ def _erase_interactions(session: Session, actor: Actor, which: ColumnElement[boo
     return len(rows)
 
 
+def _erase_tickets(session: Session, which: ColumnElement[bool]) -> int:
+    """What the person wrote and was told in tickets; type, priority, status and times stay."""
+    return _rowcount(
+        session,
+        update(ServiceRecord)
+        .where(which)
+        .values(subject=ERASED, description=ERASED, resolution=None, satisfaction_feedback=None)
+        .execution_options(synchronize_session=False),
+    )
+
+
 def _rowcount(session: Session, statement: Executable) -> int:
     return typed(CursorResult[Any], session.execute(statement)).rowcount
 
@@ -462,6 +481,7 @@ def erase_customer(session: Session, actor: Actor, customer_id: int, reference: 
     counts["customer_interactions"] = _erase_interactions(
         session, actor, CustomerInteraction.customer_id == customer.id
     )
+    counts["customer_service_records"] = _erase_tickets(session, ServiceRecord.customer_id == customer.id)
     counts["notifications"] = _rowcount(
         session,
         update(Notification)
@@ -500,6 +520,7 @@ def erase_contact(session: Session, actor: Actor, contact_id: int, reference: st
         "customer_addresses": _erase_addresses(session, addresses, only_contact=needles),
     }
     counts["customer_interactions"] = _erase_interactions(session, actor, CustomerInteraction.contact_id == contact.id)
+    counts["customer_service_records"] = _erase_tickets(session, ServiceRecord.contact_id == contact.id)
     live = [c for c in _contacts(session, customer.id) if c.deleted_at is None]
     reindex_customer(session, customer, live)
     counts["audit_logs"] = _redact_audit(session, actor, [("contact", [contact.id])], needles)

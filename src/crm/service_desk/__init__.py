@@ -1,0 +1,1 @@
+"""The service desk: tickets (service records), their status machine, assignment and SLAs."""

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from crm.config import settings
+from crm.kit.validation import MAX_ID, LocalDateTime, not_null, reject_unstorable_text
+from crm.models.service_desk import Priority, ServiceType, TicketStatus
+
+Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1, description="The version you read; a stale one answers 409")]
+
+
+class ServiceRecord(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    contact_id: int | None
+    service_type: ServiceType
+    priority: Priority
+    status: TicketStatus
+    subject: str
+    description: str
+    resolution: str | None
+    assigned_staff_id: int | None
+    created_date: datetime
+    first_response_date: datetime | None
+    resolved_date: datetime | None
+    closed_date: datetime | None
+    cancelled_date: datetime | None
+    satisfaction_rating: int | None
+    satisfaction_feedback: str | None
+    escalated: bool
+    escalation_reason: str | None
+    tags: list[str]
+    reopened_count: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class _Write(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    _storable = field_validator("*", mode="before")(reject_unstorable_text)
+
+
+class ServiceRecordCreate(_Write):
+    customer_id: int = Field(ge=1, le=MAX_ID)
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="A contact of the same customer")
+    service_type: ServiceType
+    priority: Priority = Priority.MEDIUM
+    subject: Subject
+    description: Description
+    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
+    assigned_staff_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Service managers and admins may assign at once"
+    )
+
+
+class ServiceRecordUpdate(_Write):
+    version: Version
+    contact_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    service_type: Annotated[ServiceType | None, AfterValidator(not_null)] = None
+    priority: Annotated[Priority | None, AfterValidator(not_null)] = None
+    subject: Annotated[Subject | None, AfterValidator(not_null)] = None
+    description: Annotated[Description | None, AfterValidator(not_null)] = None
+    tags: Annotated[list[Tag] | None, AfterValidator(not_null), Field(max_length=20)] = None
+
+
+class Assign(_Write):
+    version: Version
+    assigned_staff_id: int = Field(ge=1, le=MAX_ID)
+
+
+class Resolve(_Write):
+    version: Version
+    resolution: Description
+
+
+class Transition(_Write):
+    """start, close, reopen or cancel; reopening and cancelling say why."""
+
+    version: Version
+    reason: Reason | None = None
+
+
+class Escalate(_Write):
+    version: Version
+    reason: Reason
+
+
+class ServiceRecordFilters(BaseModel):
+    status: list[TicketStatus] | None = None
+    priority: list[Priority] | None = None
+    service_type: ServiceType | None = None
+    assigned_staff_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    unassigned: bool | None = None
+    customer_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    escalated: bool | None = None
+    created_from: LocalDateTime | None = None
+    created_to: LocalDateTime | None = None
+    page: int = Field(default=1, ge=1, le=100_000)
+    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

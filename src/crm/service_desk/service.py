@@ -1,0 +1,268 @@
+"""Tickets: opening, editing, assigning and moving them through the status machine.
+
+Who sees a ticket: whoever sees its customer, plus the agent it is assigned to (and, for a
+service manager with a team, the tickets of the team). Who works it: the assigned agent,
+service managers and admins. The first action of a service person on a ticket (starting,
+escalating or editing it) stamps ``first_response_date``; resolving and closing stamp theirs.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
+from sqlalchemy.orm import Session
+
+from crm.audit import service as audit
+from crm.config import settings
+from crm.customers.repository import ContactRepository, CustomerRepository, customer_scope
+from crm.kit.actor import Actor, DataScope
+from crm.kit.db import utcnow
+from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
+from crm.models import Customer, User
+from crm.models.enums import Role
+from crm.models.service_desk import ServiceRecord, TicketStatus
+from crm.service_desk import schemas
+from crm.service_desk.states import ACTIVE, Action, next_status
+
+AUDITED = (
+    "customer_id", "contact_id", "service_type", "priority", "status", "subject", "assigned_staff_id",
+    "escalated", "escalation_reason", "tags", "reopened_count",
+)  # fmt: skip
+SERVICE_ROLES = frozenset({Role.SERVICE_AGENT, Role.SERVICE_MANAGER})
+DESK_MANAGERS = frozenset({Role.SERVICE_MANAGER, Role.ADMIN})
+
+
+def _scope(actor: Actor) -> list[ColumnElement[bool]]:
+    """Tickets of live customers the actor sees, and those assigned to them (or their team)."""
+
+    def customer_alive(*scope: ColumnElement[bool]) -> ColumnElement[bool]:
+        return exists(
+            select(Customer.id).where(
+                Customer.id == ServiceRecord.customer_id,
+                Customer.tenant_id == actor.tenant_id,
+                Customer.deleted_at.is_(None),
+                *scope,
+            )
+        )
+
+    if actor.data_scope == DataScope.TENANT:
+        return [customer_alive()]
+    clauses = [customer_alive(*customer_scope(actor)), ServiceRecord.assigned_staff_id == actor.id]
+    if actor.data_scope == DataScope.TEAM and actor.team:
+        team = select(User.id).where(User.tenant_id == actor.tenant_id, User.team == actor.team)
+        clauses.append(ServiceRecord.assigned_staff_id.in_(team))
+    return [customer_alive(), or_(false(), *clauses)]
+
+
+def tickets(actor: Actor) -> Select[ServiceRecord]:
+    return select(ServiceRecord).where(ServiceRecord.tenant_id == actor.tenant_id, *_scope(actor))
+
+
+def get_ticket(session: Session, actor: Actor, ticket_id: int, *, for_update: bool = False) -> ServiceRecord:
+    stmt = tickets(actor).where(ServiceRecord.id == ticket_id)
+    found = session.scalars(stmt.with_for_update(of=ServiceRecord) if for_update else stmt).one_or_none()
+    if found is None:
+        raise NotFound("service_record")
+    return found
+
+
+def search(actor: Actor, filters: schemas.ServiceRecordFilters) -> Select[ServiceRecord]:
+    stmt = tickets(actor)
+    if filters.status:
+        stmt = stmt.where(ServiceRecord.status.in_(filters.status))
+    if filters.priority:
+        stmt = stmt.where(ServiceRecord.priority.in_(filters.priority))
+    if filters.service_type is not None:
+        stmt = stmt.where(ServiceRecord.service_type == filters.service_type)
+    if filters.assigned_staff_id is not None:
+        stmt = stmt.where(ServiceRecord.assigned_staff_id == filters.assigned_staff_id)
+    if filters.unassigned is True:
+        stmt = stmt.where(ServiceRecord.assigned_staff_id.is_(None))
+    if filters.customer_id is not None:
+        stmt = stmt.where(ServiceRecord.customer_id == filters.customer_id)
+    if filters.escalated is not None:
+        stmt = stmt.where(ServiceRecord.escalated.is_(filters.escalated))
+    if filters.created_from is not None:
+        stmt = stmt.where(ServiceRecord.created_date >= filters.created_from)
+    if filters.created_to is not None:
+        stmt = stmt.where(ServiceRecord.created_date < filters.created_to)
+    return stmt.order_by(ServiceRecord.id.desc())
+
+
+def _check_contact(session: Session, actor: Actor, customer_id: int, contact_id: int | None) -> None:
+    if contact_id is None:
+        return
+    contact = ContactRepository(session, actor).find(contact_id)
+    if contact is None or contact.customer_id != customer_id:
+        raise field_invalid("contact_id", "not_of_customer")
+
+
+def _check_assignee(session: Session, actor: Actor, staff_id: int) -> None:
+    found = session.scalar(
+        select(User.id).where(
+            User.id == staff_id,
+            User.tenant_id == actor.tenant_id,
+            User.is_active.is_(True),
+            User.role.in_(SERVICE_ROLES),
+        )
+    )
+    if found is None:
+        raise field_invalid("assigned_staff_id", "invalid_assignee")
+
+
+def _handle(actor: Actor, ticket: ServiceRecord) -> None:
+    """Only the assigned agent, service managers and admins work a ticket."""
+    if actor.role in DESK_MANAGERS:
+        return
+    if actor.role == Role.SERVICE_AGENT and ticket.assigned_staff_id in (None, actor.id):
+        return
+    raise PermissionDenied()
+
+
+def _check_version(ticket: ServiceRecord, version: int) -> None:
+    if ticket.version != version:
+        raise Conflict(ErrorCode.VERSION_CONFLICT)
+
+
+def _responded(actor: Actor, ticket: ServiceRecord) -> None:
+    if ticket.first_response_date is None and actor.role in SERVICE_ROLES | {Role.ADMIN}:
+        ticket.first_response_date = utcnow()
+
+
+def _audit(session: Session, actor: Actor, action: str, ticket: ServiceRecord, before: dict[str, Any]) -> None:
+    changes = audit.diff(before, audit.snapshot(ticket, AUDITED))
+    audit.record(
+        session,
+        action,
+        actor=actor,
+        object_type="service_record",
+        object_id=ticket.id,
+        changes=changes,
+        detail={"customer_id": ticket.customer_id},
+    )
+
+
+def create_ticket(session: Session, actor: Actor, data: schemas.ServiceRecordCreate) -> ServiceRecord:
+    customer = CustomerRepository(session, actor).find(data.customer_id)
+    if customer is None:
+        raise field_invalid("customer_id", "not_found")
+    _check_contact(session, actor, customer.id, data.contact_id)
+    if data.assigned_staff_id is not None:
+        if actor.role not in DESK_MANAGERS:
+            raise field_invalid("assigned_staff_id", "not_allowed")
+        _check_assignee(session, actor, data.assigned_staff_id)
+    ticket = ServiceRecord(
+        tenant_id=actor.tenant_id,
+        created_by=actor.id,
+        created_date=utcnow(),
+        status=TicketStatus.OPEN,
+        **data.model_dump(),
+    )
+    session.add(ticket)
+    session.flush()
+    audit.record(
+        session,
+        "service_record.create",
+        actor=actor,
+        object_type="service_record",
+        object_id=ticket.id,
+        changes=audit.created(audit.snapshot(ticket, AUDITED)),
+        detail={"customer_id": ticket.customer_id},
+    )
+    return ticket
+
+
+def update_ticket(session: Session, actor: Actor, ticket_id: int, data: schemas.ServiceRecordUpdate) -> ServiceRecord:
+    ticket = get_ticket(session, actor, ticket_id, for_update=True)
+    _handle(actor, ticket)
+    _check_version(ticket, data.version)
+    if ticket.status not in ACTIVE:
+        raise Conflict(ErrorCode.INVALID_TRANSITION, params={"action": "update", "status": ticket.status.value})
+    values = data.model_dump(exclude_unset=True, exclude={"version"})
+    if "contact_id" in values:
+        _check_contact(session, actor, ticket.customer_id, values["contact_id"])
+    before = audit.snapshot(ticket, AUDITED)
+    for field, value in values.items():
+        setattr(ticket, field, value)
+    _responded(actor, ticket)
+    session.flush()
+    _audit(session, actor, "service_record.update", ticket, before)
+    return ticket
+
+
+def assign_ticket(session: Session, actor: Actor, ticket_id: int, data: schemas.Assign) -> ServiceRecord:
+    ticket = get_ticket(session, actor, ticket_id, for_update=True)
+    if actor.role not in DESK_MANAGERS:
+        raise PermissionDenied()
+    _check_version(ticket, data.version)
+    if ticket.status not in ACTIVE:
+        raise Conflict(ErrorCode.INVALID_TRANSITION, params={"action": "assign", "status": ticket.status.value})
+    _check_assignee(session, actor, data.assigned_staff_id)
+    before = audit.snapshot(ticket, AUDITED)
+    ticket.assigned_staff_id = data.assigned_staff_id
+    session.flush()
+    _audit(session, actor, "service_record.assign", ticket, before)
+    return ticket
+
+
+def transition(
+    session: Session, actor: Actor, ticket_id: int, action: Action, version: int, *, text: str | None = None
+) -> ServiceRecord:
+    """Move a ticket by ``action`` (start, resolve, close, reopen, cancel); 409 if not allowed now."""
+    ticket = get_ticket(session, actor, ticket_id, for_update=True)
+    _handle(actor, ticket)
+    _check_version(ticket, version)
+    target = next_status(action, ticket.status)
+    now = utcnow()
+    if action == Action.REOPEN:
+        window = timedelta(days=settings.ticket_reopen_days)
+        if ticket.resolved_date is not None and now - ticket.resolved_date > window:
+            raise Conflict(ErrorCode.REOPEN_WINDOW_PASSED, params={"days": settings.ticket_reopen_days})
+        if not text:
+            raise field_invalid("reason", "missing")
+    if action == Action.CANCEL and not text:
+        raise field_invalid("reason", "missing")
+    before = audit.snapshot(ticket, AUDITED)
+    ticket.status = target
+    if action == Action.START and ticket.assigned_staff_id is None and actor.role == Role.SERVICE_AGENT:
+        ticket.assigned_staff_id = actor.id  # an agent who starts an unassigned ticket takes it
+    if action == Action.RESOLVE:
+        ticket.resolution, ticket.resolved_date = text, now
+    elif action == Action.CLOSE:
+        ticket.closed_date = now
+    elif action == Action.REOPEN:
+        ticket.resolved_date = None
+        ticket.reopened_count += 1
+    elif action == Action.CANCEL:
+        ticket.cancelled_date = now
+    _responded(actor, ticket)
+    session.flush()
+    _audit(session, actor, f"service_record.{action.value}", ticket, before)
+    if text and action in (Action.REOPEN, Action.CANCEL):
+        audit.record(
+            session,
+            f"service_record.{action.value}_reason",
+            actor=actor,
+            object_type="service_record",
+            object_id=ticket.id,
+            detail={"reason": text},
+        )
+    return ticket
+
+
+def escalate(session: Session, actor: Actor, ticket_id: int, data: schemas.Escalate) -> ServiceRecord:
+    ticket = get_ticket(session, actor, ticket_id, for_update=True)
+    _handle(actor, ticket)
+    _check_version(ticket, data.version)
+    if ticket.status not in ACTIVE:
+        raise Conflict(ErrorCode.INVALID_TRANSITION, params={"action": "escalate", "status": ticket.status.value})
+    if ticket.escalated:
+        raise Conflict(ErrorCode.ALREADY_ESCALATED)
+    before = audit.snapshot(ticket, AUDITED)
+    ticket.escalated, ticket.escalation_reason, ticket.escalated_at = True, data.reason, utcnow()
+    _responded(actor, ticket)
+    session.flush()
+    _audit(session, actor, "service_record.escalate", ticket, before)
+    return ticket
