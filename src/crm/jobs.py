@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.interactions.attachments import purge_deleted_files
 from crm.interactions.service import send_follow_up_reminders
 from crm.kit.db import unit_of_work
+from crm.service_desk.service import escalate_breached
 
 log = logging.getLogger(__name__)
 
 JOBS: dict[str, Callable[[Session], int]] = {
     "reminders": send_follow_up_reminders,  # notify owners of follow-ups fallen due
+    "escalations": escalate_breached,  # escalate urgent and high tickets past their SLA
     "purge_files": purge_deleted_files,  # delete attachment files let go by committed erasures
 }
 

@@ -75,6 +75,11 @@ class ServiceRecord(IdMixin, TimestampMixin, Base):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
+    # SLA clocks (working time of the tenant's service calendar; see crm.service_desk.sla).
+    first_response_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 

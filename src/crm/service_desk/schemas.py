@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from crm.config import settings
 from crm.kit.validation import MAX_ID, LocalDateTime, not_null, reject_unstorable_text
 from crm.models.service_desk import Priority, ServiceType, TicketStatus
+from crm.service_desk.sla import SlaState
 
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
@@ -40,6 +41,10 @@ class ServiceRecord(BaseModel):
     escalation_reason: str | None
     tags: list[str]
     reopened_count: int
+    first_response_due: datetime | None
+    resolution_due: datetime | None
+    first_response_sla: SlaState | None = Field(default=None, description="ok, at_risk, breached, or met")
+    resolution_sla: SlaState | None = None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -103,6 +108,7 @@ class ServiceRecordFilters(BaseModel):
     unassigned: bool | None = None
     customer_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     escalated: bool | None = None
+    sla_state: SlaState | None = Field(default=None, description="ok, at_risk or breached (active tickets)")
     created_from: LocalDateTime | None = None
     created_to: LocalDateTime | None = None
     page: int = Field(default=1, ge=1, le=100_000)

@@ -8,10 +8,10 @@ escalating or editing it) stamps ``first_response_date``; resolving and closing 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
@@ -20,11 +20,12 @@ from crm.customers.repository import ContactRepository, CustomerRepository, cust
 from crm.kit.actor import Actor, DataScope
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
-from crm.models import Customer, User
+from crm.models import Customer, Notification, Tenant, User
 from crm.models.enums import Role
-from crm.models.service_desk import ServiceRecord, TicketStatus
-from crm.service_desk import schemas
+from crm.models.service_desk import Priority, ServiceRecord, TicketStatus
+from crm.service_desk import schemas, sla
 from crm.service_desk.states import ACTIVE, Action, next_status
+from crm.tenants.service import service_calendar, sla_targets
 
 AUDITED = (
     "customer_id", "contact_id", "service_type", "priority", "status", "subject", "assigned_staff_id",
@@ -88,7 +89,113 @@ def search(actor: Actor, filters: schemas.ServiceRecordFilters) -> Select[Servic
         stmt = stmt.where(ServiceRecord.created_date >= filters.created_from)
     if filters.created_to is not None:
         stmt = stmt.where(ServiceRecord.created_date < filters.created_to)
+    if filters.sla_state is not None:
+        stmt = stmt.where(_sla_clause(filters.sla_state, utcnow()))
     return stmt.order_by(ServiceRecord.id.desc())
+
+
+def _late(due: Any, done: Any, now: datetime) -> ColumnElement[bool]:
+    return and_(done.is_(None), due.is_not(None), due < now)
+
+
+def breached_clause(now: datetime) -> ColumnElement[bool]:
+    """Active tickets past a target: no first response by its due time, or not resolved by its."""
+    return and_(
+        ServiceRecord.status.in_(ACTIVE),
+        or_(
+            _late(ServiceRecord.first_response_due, ServiceRecord.first_response_date, now),
+            _late(ServiceRecord.resolution_due, ServiceRecord.resolved_date, now),
+        ),
+    )
+
+
+def _sla_clause(wanted: sla.SlaState, now: datetime) -> ColumnElement[bool]:
+    breached = breached_clause(now)
+    at_risk = and_(
+        ServiceRecord.status.in_(ACTIVE),
+        or_(
+            _late(ServiceRecord.first_response_risk_at, ServiceRecord.first_response_date, now),
+            _late(ServiceRecord.resolution_risk_at, ServiceRecord.resolved_date, now),
+        ),
+    )
+    if wanted == sla.SlaState.BREACHED:
+        return breached
+    if wanted == sla.SlaState.AT_RISK:
+        return and_(at_risk, ~breached)
+    return and_(ServiceRecord.status.in_(ACTIVE), ~at_risk)
+
+
+def escalate_breached(session: Session, *, now: datetime | None = None) -> int:
+    """Escalate active urgent and high tickets past an SLA target, and tell the service managers.
+
+    The scheduled job; a ticket is escalated once, so reruns do nothing more.
+    """
+    now = now or utcnow()
+    late = list(
+        session.scalars(
+            select(ServiceRecord)
+            .where(
+                breached_clause(now),
+                ServiceRecord.priority.in_((Priority.URGENT, Priority.HIGH)),
+                ServiceRecord.escalated.is_(False),
+            )
+            .order_by(ServiceRecord.id)
+            .limit(1000)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for ticket in late:
+        missed = (
+            "首次响应"
+            if ticket.first_response_date is None and ticket.first_response_due and ticket.first_response_due < now
+            else "解决"
+        )
+        before = audit.snapshot(ticket, AUDITED)
+        ticket.escalated, ticket.escalated_at = True, now
+        ticket.escalation_reason = f"SLA 超时：{missed}"
+        session.flush()
+        audit.record(
+            session,
+            "service_record.escalate",
+            actor=None,
+            tenant_id=ticket.tenant_id,
+            object_type="service_record",
+            object_id=ticket.id,
+            changes=audit.diff(before, audit.snapshot(ticket, AUDITED)),
+            detail={"customer_id": ticket.customer_id, "by": "sla"},
+        )
+        for user_id in _managers_of(session, ticket):
+            session.add(
+                Notification(
+                    tenant_id=ticket.tenant_id,
+                    user_id=user_id,
+                    kind="ticket_escalated",
+                    title=f"工单升级：{ticket.subject}"[:200],
+                    body=ticket.escalation_reason,
+                    object_type="service_record",
+                    object_id=ticket.id,
+                    customer_id=ticket.customer_id,
+                    dedupe_key=f"escalated:{ticket.id}",
+                )
+            )
+    session.flush()
+    return len(late)
+
+
+def _managers_of(session: Session, ticket: ServiceRecord) -> list[int]:
+    """The service managers of the assignee's team (all of the tenant's without one), and the assignee."""
+    team = None
+    if ticket.assigned_staff_id is not None:
+        team = session.scalar(select(User.team).where(User.id == ticket.assigned_staff_id))
+    stmt = select(User.id).where(
+        User.tenant_id == ticket.tenant_id, User.role == Role.SERVICE_MANAGER, User.is_active.is_(True)
+    )
+    managers = list(session.scalars(stmt.where(User.team == team) if team else stmt))
+    if not managers and team:
+        managers = list(session.scalars(stmt))
+    if ticket.assigned_staff_id is not None and ticket.assigned_staff_id not in managers:
+        managers.append(ticket.assigned_staff_id)
+    return managers
 
 
 def _check_contact(session: Session, actor: Actor, customer_id: int, contact_id: int | None) -> None:
@@ -119,6 +226,12 @@ def _handle(actor: Actor, ticket: ServiceRecord) -> None:
     if actor.role == Role.SERVICE_AGENT and ticket.assigned_staff_id in (None, actor.id):
         return
     raise PermissionDenied()
+
+
+def _set_due_dates(session: Session, actor: Actor, ticket: ServiceRecord, *, since: datetime) -> None:
+    tenant = session.get(Tenant, actor.tenant_id)
+    if tenant is not None:
+        sla.set_due_dates(ticket, service_calendar(tenant), sla_targets(tenant), since=since)
 
 
 def _check_version(ticket: ServiceRecord, version: int) -> None:
@@ -160,6 +273,7 @@ def create_ticket(session: Session, actor: Actor, data: schemas.ServiceRecordCre
         status=TicketStatus.OPEN,
         **data.model_dump(),
     )
+    _set_due_dates(session, actor, ticket, since=ticket.created_date)
     session.add(ticket)
     session.flush()
     audit.record(
@@ -186,6 +300,8 @@ def update_ticket(session: Session, actor: Actor, ticket_id: int, data: schemas.
     before = audit.snapshot(ticket, AUDITED)
     for field, value in values.items():
         setattr(ticket, field, value)
+    if "priority" in values:  # new targets, counted from the ticket's creation
+        _set_due_dates(session, actor, ticket, since=ticket.created_date)
     _responded(actor, ticket)
     session.flush()
     _audit(session, actor, "service_record.update", ticket, before)
@@ -235,6 +351,7 @@ def transition(
     elif action == Action.REOPEN:
         ticket.resolved_date = None
         ticket.reopened_count += 1
+        _set_due_dates(session, actor, ticket, since=now)  # the resolution clock starts again
     elif action == Action.CANCEL:
         ticket.cancelled_date = now
     _responded(actor, ticket)
@@ -266,3 +383,19 @@ def escalate(session: Session, actor: Actor, ticket_id: int, data: schemas.Escal
     session.flush()
     _audit(session, actor, "service_record.escalate", ticket, before)
     return ticket
+
+
+def present(ticket: ServiceRecord) -> schemas.ServiceRecord:
+    """The ticket as the API shows it, with its SLA states as of now."""
+    now = utcnow()
+    shown = schemas.ServiceRecord.model_validate(ticket)
+    if ticket.status == TicketStatus.CANCELLED:
+        return shown
+    return shown.model_copy(
+        update={
+            "first_response_sla": sla.state(
+                ticket.first_response_due, ticket.first_response_risk_at, ticket.first_response_date, now
+            ),
+            "resolution_sla": sla.state(ticket.resolution_due, ticket.resolution_risk_at, ticket.resolved_date, now),
+        }
+    )

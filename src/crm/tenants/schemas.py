@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from crm.config import settings
 from crm.kit.validation import not_null, reject_unstorable_text
+from crm.models.service_desk import Priority
+from crm.service_desk.sla import DEFAULT_TARGETS
 
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 BrandName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
@@ -26,6 +31,40 @@ class MaskingRules(BaseModel):
     detailed_address: bool = True
 
 
+class ServiceCalendar(BaseModel):
+    """When the service desk works: SLA clocks run only then (in the tenant's time zone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekdays: Annotated[list[Annotated[int, Field(ge=0, le=6)]], Field(min_length=1, max_length=7)] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], description="0 = Monday"
+    )
+    # Local wall-clock times ("09:00"), not instants: no offset.
+    start: ClockTime = "09:00"
+    end: ClockTime = "18:00"
+    holidays: Annotated[list[date], Field(max_length=200)] = Field(default_factory=list, description="Days off")
+    workdays: Annotated[list[date], Field(max_length=100)] = Field(
+        default_factory=list, description="Weekend days worked in exchange for a holiday (调休)"
+    )
+
+    @model_validator(mode="after")
+    def _a_day_has_hours(self) -> ServiceCalendar:
+        if self.start >= self.end:
+            raise PydanticCustomError("value_error", "the working day must end after it starts")
+        return self
+
+
+class SlaTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    first_response_hours: float = Field(gt=0, le=2000, description="Working hours to the first response")
+    resolution_hours: float = Field(gt=0, le=5000, description="Working hours to resolution")
+
+
+def _default_sla() -> dict[Priority, SlaTarget]:
+    return {p: SlaTarget(first_response_hours=r, resolution_hours=s) for p, (r, s) in DEFAULT_TARGETS.items()}
+
+
 class TenantSettings(BaseModel):
     """The tenant's own rules; anything not set falls back to the installation's defaults."""
 
@@ -42,6 +81,13 @@ class TenantSettings(BaseModel):
     export_daily_limit: int = Field(
         default_factory=lambda: settings.export_daily_limit, ge=1, le=10_000, description="Exports per user per day"
     )
+    service_calendar: ServiceCalendar = Field(default_factory=ServiceCalendar)
+    sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla, description="Targets per ticket priority")
+
+    @model_validator(mode="after")
+    def _every_priority_has_targets(self) -> TenantSettings:
+        self.sla = {**_default_sla(), **self.sla}
+        return self
 
 
 class TenantSettingsUpdate(BaseModel):
@@ -52,6 +98,10 @@ class TenantSettingsUpdate(BaseModel):
     masking: Annotated[MaskingRules | None, AfterValidator(not_null)] = None
     export_approval_threshold: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=10_000_000)] = None
     export_daily_limit: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=10_000)] = None
+    service_calendar: Annotated[ServiceCalendar | None, AfterValidator(not_null)] = None
+    sla: Annotated[dict[Priority, SlaTarget] | None, AfterValidator(not_null)] = Field(
+        default=None, description="Only the priorities sent change"
+    )
 
 
 class TenantSettingsOut(TenantSettings):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
 from crm.kit.actor import Actor, TenantPolicy
 from crm.kit.errors import NotFound
 from crm.models import Tenant
+from crm.models.service_desk import Priority
+from crm.service_desk.calendar import WorkingCalendar
 from crm.tenants.schemas import TenantSettings, TenantSettingsUpdate
 
 
@@ -46,8 +50,10 @@ def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) 
     before = settings_of(tenant)
     merged = before.model_dump(mode="json")
     changes = data.model_dump(mode="json", exclude_unset=True)
-    # Masking rules merge field by field: unmasking e-mails leaves the phone rule as it was.
+    # Masking rules and SLA targets merge key by key: unmasking e-mails leaves the phone rule
+    # as it was, and new targets for urgent tickets leave the others.
     merged["masking"].update(changes.pop("masking", None) or {})
+    merged["sla"].update(changes.pop("sla", None) or {})
     merged.update(changes)
     after = TenantSettings.model_validate(merged)
     tenant.settings = after.model_dump(mode="json")
@@ -58,3 +64,19 @@ def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) 
             session, "tenant.settings", actor=actor, object_type="tenant", object_id=tenant.id, changes=changes
         )
     return tenant, after
+
+
+def service_calendar(tenant: Tenant) -> WorkingCalendar:
+    rules = settings_of(tenant).service_calendar
+    return WorkingCalendar(
+        timezone=tenant.timezone or "Asia/Shanghai",
+        weekdays=frozenset(rules.weekdays),
+        start=time.fromisoformat(rules.start),
+        end=time.fromisoformat(rules.end),
+        holidays=frozenset(rules.holidays),
+        workdays=frozenset(rules.workdays),
+    )
+
+
+def sla_targets(tenant: Tenant) -> dict[Priority, tuple[float, float]]:
+    return {p: (t.first_response_hours, t.resolution_hours) for p, t in settings_of(tenant).sla.items()}

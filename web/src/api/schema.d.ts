@@ -2266,6 +2266,37 @@ export interface components {
             role: components["schemas"]["Role"];
             region: components["schemas"]["Region"] | null;
         };
+        /**
+         * ServiceCalendar
+         * @description When the service desk works: SLA clocks run only then (in the tenant's time zone).
+         */
+        ServiceCalendar: {
+            /**
+             * Weekdays
+             * @description 0 = Monday
+             */
+            weekdays?: number[];
+            /**
+             * Start
+             * @default 09:00
+             */
+            start?: string;
+            /**
+             * End
+             * @default 18:00
+             */
+            end?: string;
+            /**
+             * Holidays
+             * @description Days off
+             */
+            holidays?: string[];
+            /**
+             * Workdays
+             * @description Weekend days worked in exchange for a holiday (调休)
+             */
+            workdays?: string[];
+        };
         /** ServiceRecord */
         ServiceRecord: {
             /** Id */
@@ -2310,6 +2341,13 @@ export interface components {
             tags: string[];
             /** Reopened Count */
             reopened_count: number;
+            /** First Response Due */
+            first_response_due: string | null;
+            /** Resolution Due */
+            resolution_due: string | null;
+            /** @description ok, at_risk, breached, or met */
+            first_response_sla?: components["schemas"]["SlaState"] | null;
+            resolution_sla?: components["schemas"]["SlaState"] | null;
             /** Version */
             version: number;
             /**
@@ -2371,6 +2409,24 @@ export interface components {
          */
         ServiceType: "consultation" | "complaint" | "technical_support" | "after_sales" | "other";
         /**
+         * SlaState
+         * @enum {string}
+         */
+        SlaState: "ok" | "at_risk" | "breached" | "met";
+        /** SlaTarget */
+        SlaTarget: {
+            /**
+             * First Response Hours
+             * @description Working hours to the first response
+             */
+            first_response_hours: number;
+            /**
+             * Resolution Hours
+             * @description Working hours to resolution
+             */
+            resolution_hours: number;
+        };
+        /**
          * SubjectData
          * @description Everything held about the person, and the record of this access request.
          */
@@ -2415,6 +2471,14 @@ export interface components {
              * @description Exports per user per day
              */
             export_daily_limit?: number;
+            service_calendar?: components["schemas"]["ServiceCalendar"];
+            /**
+             * Sla
+             * @description Targets per ticket priority
+             */
+            sla?: {
+                [key: string]: components["schemas"]["SlaTarget"];
+            };
             /** Tenant Code */
             tenant_code: string;
             /** Tenant Name */
@@ -2432,6 +2496,14 @@ export interface components {
             export_approval_threshold?: number | null;
             /** Export Daily Limit */
             export_daily_limit?: number | null;
+            service_calendar?: components["schemas"]["ServiceCalendar"] | null;
+            /**
+             * Sla
+             * @description Only the priorities sent change
+             */
+            sla?: {
+                [key: string]: components["schemas"]["SlaTarget"];
+            } | null;
         };
         /**
          * TicketStatus
@@ -4994,6 +5066,8 @@ export interface operations {
                 unassigned?: boolean | null;
                 customer_id?: number | null;
                 escalated?: boolean | null;
+                /** @description ok, at_risk or breached (active tickets) */
+                sla_state?: components["schemas"]["SlaState"] | null;
                 created_from?: string | null;
                 created_to?: string | null;
                 page?: number;
