@@ -9,6 +9,7 @@ the owner is reminded once when it falls due (see ``send_follow_up_reminders``).
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, literal, select, union_all, update
@@ -392,45 +393,28 @@ def mark_read(session: Session, actor: Actor, ids: list[int] | None) -> int:
 # ---------------------------------------------------------------- the customer timeline
 
 
+# What the timeline streams: each kind's table and the moment it happened.
+TIMELINE_SOURCES: dict[str, tuple[Any, Any]] = {
+    "interaction": (CustomerInteraction, CustomerInteraction.interaction_date),
+    "service_record": (ServiceRecord, ServiceRecord.created_date),
+    "level_change": (CustomerLevelChange, CustomerLevelChange.changed_at),
+    "assignment": (CustomerAssignment, CustomerAssignment.changed_at),
+}
+
+
 def timeline(
     session: Session, actor: Actor, customer_id: int, query: schemas.TimelineQuery
 ) -> list[schemas.TimelineEntry]:
-    """Interactions, level changes and assignments of one customer, newest first, one page."""
+    """Interactions, tickets, level changes and assignments of one customer, newest first, one page."""
     CustomerRepository(session, actor).get(customer_id)
-    kinds = set(query.kinds or ("interaction", "service_record", "level_change", "assignment"))
-    parts: list[Select[str, int, datetime]] = []
-    if "interaction" in kinds:
-        parts.append(
-            select(
-                literal("interaction").label("kind"),
-                CustomerInteraction.id.label("id"),
-                CustomerInteraction.interaction_date.label("occurred_at"),
-            ).where(CustomerInteraction.customer_id == customer_id, CustomerInteraction.tenant_id == actor.tenant_id)
+    kinds = set(query.kinds or TIMELINE_SOURCES)
+    parts: list[Select[str, int, datetime]] = [
+        select(literal(kind).label("kind"), model.id.label("id"), when.label("occurred_at")).where(
+            model.customer_id == customer_id, model.tenant_id == actor.tenant_id
         )
-    if "service_record" in kinds:
-        parts.append(
-            select(
-                literal("service_record").label("kind"),
-                ServiceRecord.id.label("id"),
-                ServiceRecord.created_date.label("occurred_at"),
-            ).where(ServiceRecord.customer_id == customer_id, ServiceRecord.tenant_id == actor.tenant_id)
-        )
-    if "level_change" in kinds:
-        parts.append(
-            select(
-                literal("level_change").label("kind"),
-                CustomerLevelChange.id.label("id"),
-                CustomerLevelChange.changed_at.label("occurred_at"),
-            ).where(CustomerLevelChange.customer_id == customer_id, CustomerLevelChange.tenant_id == actor.tenant_id)
-        )
-    if "assignment" in kinds:
-        parts.append(
-            select(
-                literal("assignment").label("kind"),
-                CustomerAssignment.id.label("id"),
-                CustomerAssignment.changed_at.label("occurred_at"),
-            ).where(CustomerAssignment.customer_id == customer_id, CustomerAssignment.tenant_id == actor.tenant_id)
-        )
+        for kind, (model, when) in TIMELINE_SOURCES.items()
+        if kind in kinds
+    ]
     if not parts:
         return []
     stream = union_all(*parts).subquery()
