@@ -11,6 +11,7 @@ from crm.customers.endpoints import router as customers_router
 from crm.interactions.endpoints import router as interactions_router
 from crm.privacy.endpoints import router as privacy_router
 from crm.service_desk.endpoints import router as service_desk_router
+from crm.service_desk.public import router as public_survey_router
 from crm.tenants.endpoints import router as tenants_router
 from crm.users.endpoints import router as users_router
 
@@ -24,3 +25,4 @@ api_router.include_router(approvals_router)
 api_router.include_router(privacy_router)
 api_router.include_router(users_router)
 api_router.include_router(tenants_router)
+api_router.include_router(public_survey_router)

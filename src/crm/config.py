@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     blind_index_key: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # The address customers reach the CRM at, for links sent to them (satisfaction surveys);
+    # left unset, http://HOST:PORT.
+    public_url: str | None = None
     access_token_minutes: int = 60 * 8
     default_timezone: str = "Asia/Shanghai"
     default_page_size: int = 20
@@ -81,6 +84,10 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

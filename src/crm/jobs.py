@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.interactions.attachments import purge_deleted_files
 from crm.interactions.service import send_follow_up_reminders
 from crm.kit.db import unit_of_work
+from crm.service_desk.assignment import assign_queue
 from crm.service_desk.service import escalate_breached
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 JOBS: dict[str, Callable[[Session], int]] = {
     "reminders": send_follow_up_reminders,  # notify owners of follow-ups fallen due
     "escalations": escalate_breached,  # escalate urgent and high tickets past their SLA
+    "assign_queue": assign_queue,  # give waiting tickets to agents who now have room
     "purge_files": purge_deleted_files,  # delete attachment files let go by committed erasures
 }
 

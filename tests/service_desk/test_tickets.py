@@ -33,6 +33,13 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.fixture(autouse=True)
+def manual_assignment(session: Session, tenant: Tenant) -> None:
+    """These tests assign by hand; automatic assignment has its own (test_assignment.py)."""
+    tenant.settings = {"assignment": {"enabled": False}}
+    session.commit()
+
+
 @pytest.fixture
 def desk(client: Any, session: Session, tenant: Tenant) -> dict[str, Api]:
     return {

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
+from itertools import groupby
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     SQLColumnExpression,
     String,
     cast,
@@ -56,3 +60,40 @@ def planner_methods(session: Session, **enabled: bool) -> Iterator[None]:
     finally:
         for name in switches:
             session.execute(text(f"SET LOCAL enable_{name} = on"))
+
+
+def local_month(column: SQLColumnExpression[Any], timezone: str, dialect: str) -> ColumnElement[str]:
+    """'YYYY-MM' of a UTC timestamp column in ``timezone`` (a business month).
+
+    SQLite has no time zones: the zone's current UTC offset is applied, which is exact for
+    zones without daylight saving time such as Asia/Shanghai.
+    """
+    if dialect == "postgresql":
+        return func.to_char(func.timezone(timezone, column), "YYYY-MM")
+    offset = datetime.now(ZoneInfo(timezone)).utcoffset() or timedelta(0)
+    return func.strftime("%Y-%m", column, f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
+def percentile_by(session: Session, rows: Select[Any], fraction: float) -> dict[Any, float]:
+    """The ``fraction`` percentile of ``value`` per ``key``, for a SELECT of (key, value) columns.
+
+    Interpolated between the closest ranks like PostgreSQL's ``percentile_cont``, which does it
+    there; SQLite has no percentile aggregate, so its values are read in order and interpolated
+    here, with the same definition.
+    """
+    sub = rows.subquery()
+    key, value = sub.c.key, sub.c.value
+    if session.get_bind().dialect.name == "postgresql":
+        found = session.execute(
+            select(key, func.percentile_cont(fraction).within_group(value)).where(value.is_not(None)).group_by(key)
+        )
+        return {k: float(v) for k, v in found}
+    result: dict[Any, float] = {}
+    ordered = session.execute(select(key, value).where(value.is_not(None)).order_by(key, value))
+    for k, group in groupby(ordered, key=lambda row: row[0]):
+        values = [float(row[1]) for row in group]
+        position = fraction * (len(values) - 1)
+        low = int(position)
+        high = min(low + 1, len(values) - 1)
+        result[k] = values[low] + (values[high] - values[low]) * (position - low)
+    return result

@@ -53,6 +53,8 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     REOPEN_WINDOW_PASSED = "reopen_window_passed"
     ALREADY_ESCALATED = "already_escalated"
+    SURVEY_ANSWERED = "survey_answered"
+    SURVEY_EXPIRED = "survey_expired"
 
 
 class FieldError(BaseModel):
@@ -119,6 +121,11 @@ class PermissionDenied(CRMError):
 class Conflict(CRMError):
     status_code = 409
     code = ErrorCode.CONFLICT
+
+
+class Gone(CRMError):
+    status_code = 410
+    code = ErrorCode.EXPIRED
 
 
 class RateLimited(CRMError):
@@ -270,6 +277,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Permission denied",
         404: "Not found (also for records outside the caller's data scope)",
         409: "Conflict: stale version or a broken business rule",
+        410: "Gone: the link has expired or was replaced",
         413: "Request body too large",
         422: "Invalid input; `errors` names each field",
         429: "Too many attempts; `Retry-After` says when to try again",

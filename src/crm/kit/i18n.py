@@ -59,6 +59,13 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The ticket was resolved more than {days} days ago; open a new one instead",
     },
     "already_escalated": {"zh": "该工单已升级", "en": "This ticket is already escalated"},
+    "survey_answered": {"zh": "您已提交过评价，感谢您的反馈", "en": "This survey has already been answered. Thank you"},
+    "survey_expired": {
+        "zh": "评价链接已失效（已过期或已有更新的链接）",
+        "en": "This survey link is no longer valid (it expired or a newer one was sent)",
+    },
+    "resource.survey": {"zh": "满意度调查", "en": "Survey"},
+    "resource.service_record": {"zh": "服务工单", "en": "Service ticket"},
     "own_account": {
         "zh": "不能停用自己的账号或修改自己的角色",
         "en": "You cannot disable your own account or change your own role",

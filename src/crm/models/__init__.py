@@ -21,7 +21,7 @@ from crm.models.interactions import (
 )
 from crm.models.privacy import DataSubjectRequest, RequestKind, RequestOutcome, SubjectType
 from crm.models.security import LoginFailure, RevokedToken
-from crm.models.service_desk import Priority, ServiceRecord, ServiceType, TicketStatus
+from crm.models.service_desk import Priority, SatisfactionSurvey, ServiceRecord, ServiceType, TicketStatus
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "RequestKind",
     "RequestOutcome",
     "RevokedToken",
+    "SatisfactionSurvey",
     "ServiceRecord",
     "ServiceType",
     "SubjectType",

@@ -80,7 +80,32 @@ class ServiceRecord(IdMixin, TimestampMixin, Base):
     first_response_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolution_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Wall-clock seconds from creation to the first response and to the (last) resolution,
+    # stamped by those actions so that statistics are plain averages and percentiles.
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_seconds: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read once by the declarative mapper
+
+
+class SatisfactionSurvey(IdMixin, Base):
+    """The one-time survey link sent when a ticket is resolved (see crm.service_desk.surveys).
+
+    The link carries a signed token naming this row; the row says whether it was answered and
+    until when it is valid. The rating and feedback are stored on the ticket itself.
+    """
+
+    __tablename__ = "satisfaction_surveys"
+    __table_args__ = (Index("ix_satisfaction_surveys_ticket", "service_record_id"),)
+
+    tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"))
+    service_record_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("customer_service_records.id"))
+    # The token's own random id (its "jti"): a token is valid only for the row holding it.
+    token_id: Mapped[str] = mapped_column(String(32), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A newer survey of the same ticket (resolved again after a reopening) replaces this one.
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

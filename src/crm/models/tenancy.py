@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.kit.db import Base, IdMixin, TimestampMixin
@@ -37,6 +37,9 @@ class User(IdMixin, TimestampMixin, Base):
     # Regions a user also covers beyond their own (a manager standing in for a colleague).
     extra_regions: Mapped[list[str]] = mapped_column(JSONType, default=list, server_default="[]")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # How much open ticket work (priority-weighted) a service agent takes on before automatic
+    # assignment passes them over; None means the tenant's default (settings.assignment.max_load).
+    service_capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

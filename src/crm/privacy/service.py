@@ -66,6 +66,7 @@ ERASURE_COVERAGE: dict[str, str] = {
     "notifications": "titles and bodies about the customer replaced",
     "file_deletions": "attachment ids queued for deletion, no personal data",
     "customer_service_records": "subject, description, resolution and feedback replaced (counts and times kept)",
+    "satisfaction_surveys": "no personal data: token ids, expiry and when answered (ratings live on the ticket)",
     "approval_requests": "payloads and decision notes cleared",
     "audit_logs": "personal values redacted once (redacted_at); who, what and when kept",
     "data_subject_requests": "no personal data: the request's reference, outcome and counts",

@@ -12,7 +12,7 @@ from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, PageParams, fetch_page, page_of
 from crm.kit.validation import IdPath
-from crm.service_desk import schemas, service
+from crm.service_desk import schemas, service, statistics
 from crm.service_desk.states import Action
 
 router = APIRouter(prefix="/crm", tags=["service desk"])
@@ -33,7 +33,21 @@ def list_tickets(
     """Tickets you can see, newest first; filter by status, priority, type, assignee, customer, dates."""
     params = PageParams(page=filters.page, page_size=filters.page_size)
     rows, total, exact = fetch_page(session, service.search(actor, filters), params)
-    return page_of(Ticket, [service.present(r) for r in rows], total, params, exact=exact)
+    return page_of(Ticket, service.present_many(session, list(rows)), total, params, exact=exact)
+
+
+@router.get("/service_records/statistics", response_model=schemas.ServiceStatistics, responses=READ)
+def ticket_statistics(
+    session: SessionDep, actor: Reader, filters: Annotated[schemas.StatisticsFilters, Query()]
+) -> schemas.ServiceStatistics:
+    """Response and resolution times (average, p90), SLA attainment and satisfaction of the tickets you see."""
+    return statistics.statistics(session, actor, filters)
+
+
+@router.get("/users/service_staff", response_model=list[schemas.ServiceStaff], responses=problem_responses(401, 403))
+def service_staff(session: SessionDep, actor: Assigner) -> list[schemas.ServiceStaff]:
+    """Active service agents and managers with their open work, to assign tickets to."""
+    return service.service_staff(session, actor)
 
 
 @router.post("/service_records", response_model=Ticket, status_code=status.HTTP_201_CREATED, responses=WRITE)
@@ -41,61 +55,61 @@ def create_ticket(session: SessionDep, actor: Opener, data: schemas.ServiceRecor
     """Open a ticket for a customer you can see."""
     ticket = service.create_ticket(session, actor, data)
     response.headers["Location"] = f"/api/v1/crm/service_records/{ticket.id}"
-    return service.present(ticket)
+    return service.present(session, ticket)
 
 
 @router.get("/service_records/{ticket_id}", response_model=Ticket, responses=READ)
 def get_ticket(session: SessionDep, actor: Reader, ticket_id: IdPath) -> Ticket:
     """One ticket."""
-    return service.present(service.get_ticket(session, actor, ticket_id))
+    return service.present(session, service.get_ticket(session, actor, ticket_id))
 
 
 @router.put("/service_records/{ticket_id}", response_model=Ticket, responses=WRITE)
 def update_ticket(session: SessionDep, actor: Handler, ticket_id: IdPath, data: schemas.ServiceRecordUpdate) -> Ticket:
     """Edit an open ticket (type, priority, subject, description, contact, tags)."""
-    return service.present(service.update_ticket(session, actor, ticket_id, data))
+    return service.present(session, service.update_ticket(session, actor, ticket_id, data))
 
 
 @router.put("/service_records/{ticket_id}/assign", response_model=Ticket, responses=WRITE)
 def assign_ticket(session: SessionDep, actor: Assigner, ticket_id: IdPath, data: schemas.Assign) -> Ticket:
     """Give an open ticket to a service agent (service managers, admins)."""
-    return service.present(service.assign_ticket(session, actor, ticket_id, data))
+    return service.present(session, service.assign_ticket(session, actor, ticket_id, data))
 
 
 @router.put("/service_records/{ticket_id}/start", response_model=Ticket, responses=WRITE)
 def start_ticket(session: SessionDep, actor: Handler, ticket_id: IdPath, data: schemas.Transition) -> Ticket:
     """open → in_progress (the first response)."""
-    return service.present(service.transition(session, actor, ticket_id, Action.START, data.version))
+    return service.present(session, service.transition(session, actor, ticket_id, Action.START, data.version))
 
 
 @router.put("/service_records/{ticket_id}/resolve", response_model=Ticket, responses=WRITE)
 def resolve_ticket(session: SessionDep, actor: Handler, ticket_id: IdPath, data: schemas.Resolve) -> Ticket:
     """in_progress → resolved, with the resolution."""
     ticket = service.transition(session, actor, ticket_id, Action.RESOLVE, data.version, text=data.resolution)
-    return service.present(ticket)
+    return service.present(session, ticket)
 
 
 @router.put("/service_records/{ticket_id}/close", response_model=Ticket, responses=WRITE)
 def close_ticket(session: SessionDep, actor: Handler, ticket_id: IdPath, data: schemas.Transition) -> Ticket:
     """resolved → closed."""
-    return service.present(service.transition(session, actor, ticket_id, Action.CLOSE, data.version))
+    return service.present(session, service.transition(session, actor, ticket_id, Action.CLOSE, data.version))
 
 
 @router.put("/service_records/{ticket_id}/reopen", response_model=Ticket, responses=WRITE)
 def reopen_ticket(session: SessionDep, actor: Handler, ticket_id: IdPath, data: schemas.Transition) -> Ticket:
     """resolved → in_progress, within the reopen window, with a reason."""
     ticket = service.transition(session, actor, ticket_id, Action.REOPEN, data.version, text=data.reason)
-    return service.present(ticket)
+    return service.present(session, ticket)
 
 
 @router.put("/service_records/{ticket_id}/cancel", response_model=Ticket, responses=WRITE)
 def cancel_ticket(session: SessionDep, actor: Handler, ticket_id: IdPath, data: schemas.Transition) -> Ticket:
     """open or in_progress → cancelled, with a reason."""
     ticket = service.transition(session, actor, ticket_id, Action.CANCEL, data.version, text=data.reason)
-    return service.present(ticket)
+    return service.present(session, ticket)
 
 
 @router.put("/service_records/{ticket_id}/escalate", response_model=Ticket, responses=WRITE)
 def escalate_ticket(session: SessionDep, actor: Handler, ticket_id: IdPath, data: schemas.Escalate) -> Ticket:
     """Escalate an open ticket, with the reason."""
-    return service.present(service.escalate(session, actor, ticket_id, data))
+    return service.present(session, service.escalate(session, actor, ticket_id, data))

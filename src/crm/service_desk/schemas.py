@@ -1,20 +1,31 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from crm.config import settings
+from crm.kit.regions import Region
 from crm.kit.validation import MAX_ID, LocalDateTime, not_null, reject_unstorable_text
+from crm.models.enums import Role
 from crm.models.service_desk import Priority, ServiceType, TicketStatus
 from crm.service_desk.sla import SlaState
+from crm.service_desk.surveys import SurveyStatus
 
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 Version = Annotated[int, Field(ge=1, le=2**31 - 1, description="The version you read; a stale one answers 409")]
+
+
+class TicketSurvey(BaseModel):
+    status: SurveyStatus = Field(description="pending, answered or expired (or replaced by a newer one)")
+    expires_at: datetime
+    answered_at: datetime | None
+    url: str = Field(description="The one-time link to send to the customer (no sign-in needed)")
 
 
 class ServiceRecord(BaseModel):
@@ -45,6 +56,9 @@ class ServiceRecord(BaseModel):
     resolution_due: datetime | None
     first_response_sla: SlaState | None = Field(default=None, description="ok, at_risk, breached, or met")
     resolution_sla: SlaState | None = None
+    first_response_seconds: int | None
+    resolution_seconds: int | None
+    survey: TicketSurvey | None = Field(default=None, description="The latest satisfaction survey, once resolved")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -113,3 +127,107 @@ class ServiceRecordFilters(BaseModel):
     created_to: LocalDateTime | None = None
     page: int = Field(default=1, ge=1, le=100_000)
     page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
+
+
+# ---------------------------------------------------------------- satisfaction surveys (public)
+
+
+class PublicSurvey(BaseModel):
+    """What the customer sees on the survey page: no personal data, nothing internal."""
+
+    status: SurveyStatus
+    brand_name: str
+    subject: str
+    resolved_date: datetime | None
+    expires_at: datetime
+    rating: int | None = Field(default=None, description="The rating given, once answered")
+
+
+class SurveyAnswer(_Write):
+    rating: int = Field(ge=1, le=5, description="1 (very unsatisfied) to 5 (very satisfied)")
+    feedback: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+
+
+# ---------------------------------------------------------------- statistics
+
+
+class StatsGroupBy(StrEnum):
+    AGENT = "agent"
+    TEAM = "team"
+    SERVICE_TYPE = "service_type"
+    PRIORITY = "priority"
+    MONTH = "month"
+
+
+class StatisticsFilters(BaseModel):
+    created_from: LocalDateTime | None = Field(default=None, description="Tickets created from (inclusive)")
+    created_to: LocalDateTime | None = Field(default=None, description="… to (exclusive)")
+    group_by: StatsGroupBy | None = None
+    service_type: ServiceType | None = None
+    priority: Priority | None = None
+    assigned_staff_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    team: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+
+
+class DurationFigures(BaseModel):
+    count: int = 0
+    average_minutes: float | None = None
+    p90_minutes: float | None = None
+
+
+class SlaFigures(BaseModel):
+    first_response_met: int = 0
+    first_response_measured: int = 0
+    first_response_rate: float | None = Field(default=None, description="met / measured, 0–1")
+    resolution_met: int = 0
+    resolution_measured: int = 0
+    resolution_rate: float | None = None
+
+
+class SatisfactionFigures(BaseModel):
+    count: int = 0
+    average: float | None = None
+    distribution: dict[str, int] = Field(
+        default_factory=lambda: {str(r): 0 for r in range(1, 6)}, description="Tickets per rating, 1–5"
+    )
+
+
+class TicketFigures(BaseModel):
+    tickets: int = 0
+    active: int = 0
+    resolved: int = 0
+    escalated: int = 0
+    complaints: int = 0
+    first_response: DurationFigures = Field(default_factory=DurationFigures)
+    resolution: DurationFigures = Field(default_factory=DurationFigures)
+    sla: SlaFigures = Field(default_factory=SlaFigures)
+    satisfaction: SatisfactionFigures = Field(default_factory=SatisfactionFigures)
+
+
+class StatisticsGroup(TicketFigures):
+    key: str = Field(description="The agent's id, team, type, priority or YYYY-MM; `none` for no value")
+    label: str
+
+
+class ServiceStatistics(BaseModel):
+    group_by: StatsGroupBy | None
+    created_from: datetime | None
+    created_to: datetime | None
+    overall: TicketFigures
+    groups: list[StatisticsGroup]
+
+
+# ---------------------------------------------------------------- who tickets can go to
+
+
+class ServiceStaff(BaseModel):
+    """A service agent or manager with their open work, for the assignee picker."""
+
+    id: int
+    display_name: str
+    role: Role
+    region: Region | None
+    team: str | None
+    open_tickets: int
+    load: int = Field(description="Priority-weighted open work")
+    capacity: int

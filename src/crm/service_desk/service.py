@@ -20,12 +20,13 @@ from crm.customers.repository import ContactRepository, CustomerRepository, cust
 from crm.kit.actor import Actor, DataScope
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
-from crm.models import Customer, Notification, Tenant, User
+from crm.models import Customer, Notification, SatisfactionSurvey, Tenant, User
 from crm.models.enums import Role
 from crm.models.service_desk import Priority, ServiceRecord, TicketStatus
-from crm.service_desk import schemas, sla
+from crm.service_desk import assignment, schemas, sla, surveys
 from crm.service_desk.states import ACTIVE, Action, next_status
-from crm.tenants.service import service_calendar, sla_targets
+from crm.tenants.schemas import AssignmentRules
+from crm.tenants.service import service_calendar, settings_of, sla_targets
 
 AUDITED = (
     "customer_id", "contact_id", "service_type", "priority", "status", "subject", "assigned_staff_id",
@@ -239,9 +240,14 @@ def _check_version(ticket: ServiceRecord, version: int) -> None:
         raise Conflict(ErrorCode.VERSION_CONFLICT)
 
 
+def _seconds_since_created(ticket: ServiceRecord, moment: datetime) -> int:
+    return max(0, round((moment - ticket.created_date).total_seconds()))
+
+
 def _responded(actor: Actor, ticket: ServiceRecord) -> None:
     if ticket.first_response_date is None and actor.role in SERVICE_ROLES | {Role.ADMIN}:
         ticket.first_response_date = utcnow()
+        ticket.first_response_seconds = _seconds_since_created(ticket, ticket.first_response_date)
 
 
 def _audit(session: Session, actor: Actor, action: str, ticket: ServiceRecord, before: dict[str, Any]) -> None:
@@ -285,6 +291,11 @@ def create_ticket(session: Session, actor: Actor, data: schemas.ServiceRecordCre
         changes=audit.created(audit.snapshot(ticket, AUDITED)),
         detail={"customer_id": ticket.customer_id},
     )
+    tenant = session.get(Tenant, actor.tenant_id)
+    if ticket.assigned_staff_id is None and tenant is not None:
+        assignment.auto_assign(session, tenant, ticket, customer)
+    else:
+        assignment.notify_assignee(session, ticket)
     return ticket
 
 
@@ -320,6 +331,7 @@ def assign_ticket(session: Session, actor: Actor, ticket_id: int, data: schemas.
     ticket.assigned_staff_id = data.assigned_staff_id
     session.flush()
     _audit(session, actor, "service_record.assign", ticket, before)
+    assignment.notify_assignee(session, ticket)
     return ticket
 
 
@@ -346,16 +358,20 @@ def transition(
         ticket.assigned_staff_id = actor.id  # an agent who starts an unassigned ticket takes it
     if action == Action.RESOLVE:
         ticket.resolution, ticket.resolved_date = text, now
+        ticket.resolution_seconds = _seconds_since_created(ticket, now)
     elif action == Action.CLOSE:
         ticket.closed_date = now
     elif action == Action.REOPEN:
-        ticket.resolved_date = None
+        ticket.resolved_date = ticket.resolution_seconds = None
         ticket.reopened_count += 1
         _set_due_dates(session, actor, ticket, since=now)  # the resolution clock starts again
+        surveys.supersede(session, ticket, now=now)  # the survey asks about a resolution undone
     elif action == Action.CANCEL:
         ticket.cancelled_date = now
     _responded(actor, ticket)
     session.flush()
+    if action == Action.RESOLVE:
+        surveys.issue(session, ticket, now=now)
     _audit(session, actor, f"service_record.{action.value}", ticket, before)
     if text and action in (Action.REOPEN, Action.CANCEL):
         audit.record(
@@ -385,17 +401,60 @@ def escalate(session: Session, actor: Actor, ticket_id: int, data: schemas.Escal
     return ticket
 
 
-def present(ticket: ServiceRecord) -> schemas.ServiceRecord:
-    """The ticket as the API shows it, with its SLA states as of now."""
+def present(session: Session, ticket: ServiceRecord) -> schemas.ServiceRecord:
+    """The ticket as the API shows it, with its SLA states as of now and its survey."""
+    return present_many(session, [ticket])[0]
+
+
+def present_many(session: Session, found: list[ServiceRecord]) -> list[schemas.ServiceRecord]:
+    """Tickets as the API shows them; their surveys are read in one query."""
     now = utcnow()
+    latest = surveys.latest_of(session, [t.id for t in found if t.resolved_date is not None or t.closed_date])
+    return [_shown(ticket, latest.get(ticket.id), now) for ticket in found]
+
+
+def _shown(ticket: ServiceRecord, survey: SatisfactionSurvey | None, now: datetime) -> schemas.ServiceRecord:
     shown = schemas.ServiceRecord.model_validate(ticket)
-    if ticket.status == TicketStatus.CANCELLED:
-        return shown
-    return shown.model_copy(
-        update={
-            "first_response_sla": sla.state(
-                ticket.first_response_due, ticket.first_response_risk_at, ticket.first_response_date, now
-            ),
-            "resolution_sla": sla.state(ticket.resolution_due, ticket.resolution_risk_at, ticket.resolved_date, now),
-        }
+    update: dict[str, Any] = {}
+    if survey is not None:
+        update["survey"] = schemas.TicketSurvey(
+            status=surveys.status_of(survey, now),
+            expires_at=survey.expires_at,
+            answered_at=survey.answered_at,
+            url=surveys.url_of(survey),
+        )
+    if ticket.status != TicketStatus.CANCELLED:
+        update["first_response_sla"] = sla.state(
+            ticket.first_response_due, ticket.first_response_risk_at, ticket.first_response_date, now
+        )
+        update["resolution_sla"] = sla.state(
+            ticket.resolution_due, ticket.resolution_risk_at, ticket.resolved_date, now
+        )
+    return shown.model_copy(update=update)
+
+
+def service_staff(session: Session, actor: Actor) -> list[schemas.ServiceStaff]:
+    """Active service agents and managers of the tenant with their open work (the assignee picker)."""
+    people = list(
+        session.scalars(
+            select(User)
+            .where(User.tenant_id == actor.tenant_id, User.is_active.is_(True), User.role.in_(SERVICE_ROLES))
+            .order_by(User.team, User.display_name, User.id)
+        )
     )
+    tenant = session.get(Tenant, actor.tenant_id)
+    rules = settings_of(tenant).assignment if tenant is not None else AssignmentRules()
+    loads = assignment.workloads(session, actor.tenant_id, people, rules)
+    return [
+        schemas.ServiceStaff(
+            id=u.id,
+            display_name=u.display_name,
+            role=u.role,
+            region=u.region,
+            team=u.team,
+            open_tickets=loads[u.id].open_tickets,
+            load=loads[u.id].load,
+            capacity=loads[u.id].capacity,
+        )
+        for u in people
+    ]

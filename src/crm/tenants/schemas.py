@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from crm.config import settings
+from crm.kit.regions import Region
 from crm.kit.validation import not_null, reject_unstorable_text
 from crm.models.service_desk import Priority
 from crm.service_desk.sla import DEFAULT_TARGETS
@@ -61,6 +62,38 @@ class SlaTarget(BaseModel):
     resolution_hours: float = Field(gt=0, le=5000, description="Working hours to resolution")
 
 
+Team = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+DEFAULT_WEIGHTS = {Priority.URGENT: 4, Priority.HIGH: 3, Priority.MEDIUM: 2, Priority.LOW: 1}
+
+
+class AssignmentRules(BaseModel):
+    """How new tickets find an agent (§5.3): by the customer's service team, priority and workload.
+
+    An agent's workload is the sum of the weights of their open and in-progress tickets; an
+    agent takes a ticket only while workload + its weight stays within their capacity (their
+    own `service_capacity`, else `max_load`). The customer's own service agent comes first when
+    they have room; customers of level A go to `vip_team` when one is set. A ticket nobody has
+    room for waits in the queue and is assigned by the scheduled job when someone has.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    weights: dict[Priority, Annotated[int, Field(ge=1, le=100)]] = Field(
+        default_factory=lambda: dict(DEFAULT_WEIGHTS), description="Workload points of a ticket per priority"
+    )
+    max_load: int = Field(default=24, ge=1, le=10_000, description="Default capacity of an agent, in points")
+    vip_team: Team | None = Field(default=None, description="The team that serves level-A customers")
+    region_teams: dict[Region, Team] = Field(
+        default_factory=dict, description="The service team of customers (by region) who have no service agent"
+    )
+
+    @model_validator(mode="after")
+    def _every_priority_has_a_weight(self) -> AssignmentRules:
+        self.weights = {**DEFAULT_WEIGHTS, **self.weights}
+        return self
+
+
 def _default_sla() -> dict[Priority, SlaTarget]:
     return {p: SlaTarget(first_response_hours=r, resolution_hours=s) for p, (r, s) in DEFAULT_TARGETS.items()}
 
@@ -83,6 +116,10 @@ class TenantSettings(BaseModel):
     )
     service_calendar: ServiceCalendar = Field(default_factory=ServiceCalendar)
     sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla, description="Targets per ticket priority")
+    assignment: AssignmentRules = Field(default_factory=AssignmentRules)
+    survey_valid_days: int = Field(
+        default=14, ge=1, le=365, description="How long a satisfaction survey link can be answered"
+    )
 
     @model_validator(mode="after")
     def _every_priority_has_targets(self) -> TenantSettings:
@@ -102,6 +139,8 @@ class TenantSettingsUpdate(BaseModel):
     sla: Annotated[dict[Priority, SlaTarget] | None, AfterValidator(not_null)] = Field(
         default=None, description="Only the priorities sent change"
     )
+    assignment: Annotated[AssignmentRules | None, AfterValidator(not_null)] = None
+    survey_valid_days: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=365)] = None
 
 
 class TenantSettingsOut(TenantSettings):

@@ -50,10 +50,11 @@ def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) 
     before = settings_of(tenant)
     merged = before.model_dump(mode="json")
     changes = data.model_dump(mode="json", exclude_unset=True)
-    # Masking rules and SLA targets merge key by key: unmasking e-mails leaves the phone rule
+    # Masking rules, SLA targets and assignment rules merge key by key: unmasking e-mails leaves the phone rule
     # as it was, and new targets for urgent tickets leave the others.
     merged["masking"].update(changes.pop("masking", None) or {})
     merged["sla"].update(changes.pop("sla", None) or {})
+    merged["assignment"].update(changes.pop("assignment", None) or {})
     merged.update(changes)
     after = TenantSettings.model_validate(merged)
     tenant.settings = after.model_dump(mode="json")

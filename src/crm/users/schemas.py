@@ -16,6 +16,9 @@ Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 Team = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
+CAPACITY = "Service agents: priority-weighted open tickets they take on (null: the tenant's default)"
+
+
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -26,6 +29,7 @@ class UserOut(BaseModel):
     region: Region | None
     extra_regions: list[Region]
     team: str | None
+    service_capacity: int | None
     is_active: bool
     last_login_at: datetime | None
     created_at: datetime
@@ -42,6 +46,7 @@ class UserCreate(BaseModel):
     region: Region | None = None
     extra_regions: list[Region] = Field(default_factory=list, max_length=7)
     team: Team | None = None
+    service_capacity: int | None = Field(default=None, ge=1, le=10_000, description=CAPACITY)
 
 
 class UserUpdate(BaseModel):
@@ -56,6 +61,7 @@ class UserUpdate(BaseModel):
     region: Region | None = Field(default=None, description="null clears it (not for managers)")
     extra_regions: Annotated[list[Region] | None, AfterValidator(not_null), Field(max_length=7)] = None
     team: Team | None = Field(default=None, description="null clears it")
+    service_capacity: int | None = Field(default=None, ge=1, le=10_000, description=CAPACITY)
     is_active: Annotated[bool | None, AfterValidator(not_null)] = None
 
 

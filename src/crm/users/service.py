@@ -124,7 +124,9 @@ find_user = repository.user_in_tenant
 
 # ---------------------------------------------------------------- administering users
 
-USER_AUDITED = ("username", "display_name", "role", "region", "extra_regions", "team", "is_active")
+USER_AUDITED = (
+    "username", "display_name", "role", "region", "extra_regions", "team", "service_capacity", "is_active",
+)  # fmt: skip
 
 
 def add_user(session: Session, actor: Actor, data: UserCreate) -> User:
@@ -142,6 +144,7 @@ def add_user(session: Session, actor: Actor, data: UserCreate) -> User:
         team=data.team,
     )
     user.extra_regions = [r.value for r in data.extra_regions]
+    user.service_capacity = data.service_capacity
     session.flush()
     changes = audit.created(audit.snapshot(user, USER_AUDITED))
     audit.record(session, "user.create", actor=actor, object_type="user", object_id=user.id, changes=changes)

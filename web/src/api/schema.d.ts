@@ -544,6 +544,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/service_records/statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ticket Statistics
+         * @description Response and resolution times (average, p90), SLA attainment and satisfaction of the tickets you see.
+         */
+        get: operations["ticket_statistics_api_v1_crm_service_records_statistics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/users/service_staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Service Staff
+         * @description Active service agents and managers with their open work, to assign tickets to.
+         */
+        get: operations["service_staff_api_v1_crm_users_service_staff_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crm/service_records/{ticket_id}": {
         parameters: {
             query?: never;
@@ -1036,6 +1076,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/surveys/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Survey
+         * @description The survey behind a link: what it asks about, and whether it can still be answered.
+         */
+        get: operations["read_survey_api_v1_public_surveys__token__get"];
+        put?: never;
+        /**
+         * Answer Survey
+         * @description Rate the service 1–5 with optional feedback; a link works once, until it expires.
+         */
+        post: operations["answer_survey_api_v1_public_surveys__token__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1202,6 +1266,48 @@ export interface components {
             version: number;
             /** Assigned Staff Id */
             assigned_staff_id: number;
+        };
+        /**
+         * AssignmentRules
+         * @description How new tickets find an agent (§5.3): by the customer's service team, priority and workload.
+         *
+         *     An agent's workload is the sum of the weights of their open and in-progress tickets; an
+         *     agent takes a ticket only while workload + its weight stays within their capacity (their
+         *     own `service_capacity`, else `max_load`). The customer's own service agent comes first when
+         *     they have room; customers of level A go to `vip_team` when one is set. A ticket nobody has
+         *     room for waits in the queue and is assigned by the scheduled job when someone has.
+         */
+        AssignmentRules: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Weights
+             * @description Workload points of a ticket per priority
+             */
+            weights?: {
+                [key: string]: number;
+            };
+            /**
+             * Max Load
+             * @description Default capacity of an agent, in points
+             * @default 24
+             */
+            max_load?: number;
+            /**
+             * Vip Team
+             * @description The team that serves level-A customers
+             */
+            vip_team?: string | null;
+            /**
+             * Region Teams
+             * @description The service team of customers (by region) who have no service agent
+             */
+            region_teams?: {
+                [key: string]: string;
+            };
         };
         /** Attachment */
         Attachment: {
@@ -1674,6 +1780,18 @@ export interface components {
         Decision: {
             /** Note */
             note?: string | null;
+        };
+        /** DurationFigures */
+        DurationFigures: {
+            /**
+             * Count
+             * @default 0
+             */
+            count?: number;
+            /** Average Minutes */
+            average_minutes?: number | null;
+            /** P90 Minutes */
+            p90_minutes?: number | null;
         };
         /** Escalate */
         Escalate: {
@@ -2208,6 +2326,29 @@ export interface components {
          */
         Priority: "low" | "medium" | "high" | "urgent";
         /**
+         * PublicSurvey
+         * @description What the customer sees on the survey page: no personal data, nothing internal.
+         */
+        PublicSurvey: {
+            status: components["schemas"]["SurveyStatus"];
+            /** Brand Name */
+            brand_name: string;
+            /** Subject */
+            subject: string;
+            /** Resolved Date */
+            resolved_date: string | null;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Rating
+             * @description The rating given, once answered
+             */
+            rating?: number | null;
+        };
+        /**
          * Region
          * @enum {string}
          */
@@ -2265,6 +2406,23 @@ export interface components {
             display_name: string;
             role: components["schemas"]["Role"];
             region: components["schemas"]["Region"] | null;
+        };
+        /** SatisfactionFigures */
+        SatisfactionFigures: {
+            /**
+             * Count
+             * @default 0
+             */
+            count?: number;
+            /** Average */
+            average?: number | null;
+            /**
+             * Distribution
+             * @description Tickets per rating, 1–5
+             */
+            distribution?: {
+                [key: string]: number;
+            };
         };
         /**
          * ServiceCalendar
@@ -2348,6 +2506,12 @@ export interface components {
             /** @description ok, at_risk, breached, or met */
             first_response_sla?: components["schemas"]["SlaState"] | null;
             resolution_sla?: components["schemas"]["SlaState"] | null;
+            /** First Response Seconds */
+            first_response_seconds: number | null;
+            /** Resolution Seconds */
+            resolution_seconds: number | null;
+            /** @description The latest satisfaction survey, once resolved */
+            survey?: components["schemas"]["TicketSurvey"] | null;
             /** Version */
             version: number;
             /**
@@ -2404,10 +2568,74 @@ export interface components {
             tags?: string[] | null;
         };
         /**
+         * ServiceStaff
+         * @description A service agent or manager with their open work, for the assignee picker.
+         */
+        ServiceStaff: {
+            /** Id */
+            id: number;
+            /** Display Name */
+            display_name: string;
+            role: components["schemas"]["Role"];
+            region: components["schemas"]["Region"] | null;
+            /** Team */
+            team: string | null;
+            /** Open Tickets */
+            open_tickets: number;
+            /**
+             * Load
+             * @description Priority-weighted open work
+             */
+            load: number;
+            /** Capacity */
+            capacity: number;
+        };
+        /** ServiceStatistics */
+        ServiceStatistics: {
+            group_by: components["schemas"]["StatsGroupBy"] | null;
+            /** Created From */
+            created_from: string | null;
+            /** Created To */
+            created_to: string | null;
+            overall: components["schemas"]["TicketFigures"];
+            /** Groups */
+            groups: components["schemas"]["StatisticsGroup"][];
+        };
+        /**
          * ServiceType
          * @enum {string}
          */
         ServiceType: "consultation" | "complaint" | "technical_support" | "after_sales" | "other";
+        /** SlaFigures */
+        SlaFigures: {
+            /**
+             * First Response Met
+             * @default 0
+             */
+            first_response_met?: number;
+            /**
+             * First Response Measured
+             * @default 0
+             */
+            first_response_measured?: number;
+            /**
+             * First Response Rate
+             * @description met / measured, 0–1
+             */
+            first_response_rate?: number | null;
+            /**
+             * Resolution Met
+             * @default 0
+             */
+            resolution_met?: number;
+            /**
+             * Resolution Measured
+             * @default 0
+             */
+            resolution_measured?: number;
+            /** Resolution Rate */
+            resolution_rate?: number | null;
+        };
         /**
          * SlaState
          * @enum {string}
@@ -2426,6 +2654,50 @@ export interface components {
              */
             resolution_hours: number;
         };
+        /** StatisticsGroup */
+        StatisticsGroup: {
+            /**
+             * Tickets
+             * @default 0
+             */
+            tickets?: number;
+            /**
+             * Active
+             * @default 0
+             */
+            active?: number;
+            /**
+             * Resolved
+             * @default 0
+             */
+            resolved?: number;
+            /**
+             * Escalated
+             * @default 0
+             */
+            escalated?: number;
+            /**
+             * Complaints
+             * @default 0
+             */
+            complaints?: number;
+            first_response?: components["schemas"]["DurationFigures"];
+            resolution?: components["schemas"]["DurationFigures"];
+            sla?: components["schemas"]["SlaFigures"];
+            satisfaction?: components["schemas"]["SatisfactionFigures"];
+            /**
+             * Key
+             * @description The agent's id, team, type, priority or YYYY-MM; `none` for no value
+             */
+            key: string;
+            /** Label */
+            label: string;
+        };
+        /**
+         * StatsGroupBy
+         * @enum {string}
+         */
+        StatsGroupBy: "agent" | "team" | "service_type" | "priority" | "month";
         /**
          * SubjectData
          * @description Everything held about the person, and the record of this access request.
@@ -2453,6 +2725,21 @@ export interface components {
          * @enum {string}
          */
         SubjectType: "customer" | "contact";
+        /** SurveyAnswer */
+        SurveyAnswer: {
+            /**
+             * Rating
+             * @description 1 (very unsatisfied) to 5 (very satisfied)
+             */
+            rating: number;
+            /** Feedback */
+            feedback?: string | null;
+        };
+        /**
+         * SurveyStatus
+         * @enum {string}
+         */
+        SurveyStatus: "pending" | "answered" | "expired";
         /** TenantSettingsOut */
         TenantSettingsOut: {
             /**
@@ -2479,6 +2766,13 @@ export interface components {
             sla?: {
                 [key: string]: components["schemas"]["SlaTarget"];
             };
+            assignment?: components["schemas"]["AssignmentRules"];
+            /**
+             * Survey Valid Days
+             * @description How long a satisfaction survey link can be answered
+             * @default 14
+             */
+            survey_valid_days?: number;
             /** Tenant Code */
             tenant_code: string;
             /** Tenant Name */
@@ -2504,12 +2798,64 @@ export interface components {
             sla?: {
                 [key: string]: components["schemas"]["SlaTarget"];
             } | null;
+            assignment?: components["schemas"]["AssignmentRules"] | null;
+            /** Survey Valid Days */
+            survey_valid_days?: number | null;
+        };
+        /** TicketFigures */
+        TicketFigures: {
+            /**
+             * Tickets
+             * @default 0
+             */
+            tickets?: number;
+            /**
+             * Active
+             * @default 0
+             */
+            active?: number;
+            /**
+             * Resolved
+             * @default 0
+             */
+            resolved?: number;
+            /**
+             * Escalated
+             * @default 0
+             */
+            escalated?: number;
+            /**
+             * Complaints
+             * @default 0
+             */
+            complaints?: number;
+            first_response?: components["schemas"]["DurationFigures"];
+            resolution?: components["schemas"]["DurationFigures"];
+            sla?: components["schemas"]["SlaFigures"];
+            satisfaction?: components["schemas"]["SatisfactionFigures"];
         };
         /**
          * TicketStatus
          * @enum {string}
          */
         TicketStatus: "open" | "in_progress" | "resolved" | "closed" | "cancelled";
+        /** TicketSurvey */
+        TicketSurvey: {
+            /** @description pending, answered or expired (or replaced by a newer one) */
+            status: components["schemas"]["SurveyStatus"];
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Answered At */
+            answered_at: string | null;
+            /**
+             * Url
+             * @description The one-time link to send to the customer (no sign-in needed)
+             */
+            url: string;
+        };
         /** TimelineEntry */
         TimelineEntry: {
             /**
@@ -2580,6 +2926,11 @@ export interface components {
             extra_regions?: components["schemas"]["Region"][];
             /** Team */
             team?: string | null;
+            /**
+             * Service Capacity
+             * @description Service agents: priority-weighted open tickets they take on (null: the tenant's default)
+             */
+            service_capacity?: number | null;
         };
         /** UserOut */
         UserOut: {
@@ -2595,6 +2946,8 @@ export interface components {
             extra_regions: components["schemas"]["Region"][];
             /** Team */
             team: string | null;
+            /** Service Capacity */
+            service_capacity: number | null;
             /** Is Active */
             is_active: boolean;
             /** Last Login At */
@@ -2624,6 +2977,11 @@ export interface components {
              * @description null clears it
              */
             team?: string | null;
+            /**
+             * Service Capacity
+             * @description Service agents: priority-weighted open tickets they take on (null: the tenant's default)
+             */
+            service_capacity?: number | null;
             /** Is Active */
             is_active?: boolean | null;
         };
@@ -5213,6 +5571,110 @@ export interface operations {
             };
         };
     };
+    ticket_statistics_api_v1_crm_service_records_statistics_get: {
+        parameters: {
+            query?: {
+                /** @description Tickets created from (inclusive) */
+                created_from?: string | null;
+                /** @description … to (exclusive) */
+                created_to?: string | null;
+                group_by?: components["schemas"]["StatsGroupBy"] | null;
+                service_type?: components["schemas"]["ServiceType"] | null;
+                priority?: components["schemas"]["Priority"] | null;
+                assigned_staff_id?: number | null;
+                team?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceStatistics"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    service_staff_api_v1_crm_users_service_staff_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceStaff"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_ticket_api_v1_crm_service_records__ticket_id__get: {
         parameters: {
             query?: never;
@@ -7171,6 +7633,144 @@ export interface operations {
             };
             /** @description Invalid input; `errors` names each field */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_survey_api_v1_public_surveys__token__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicSurvey"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    answer_survey_api_v1_public_surveys__token__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SurveyAnswer"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicSurvey"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gone: the link has expired or was replaced */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many attempts; `Retry-After` says when to try again */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
