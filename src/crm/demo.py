@@ -42,6 +42,7 @@ from crm.models.service_desk import Priority, ServiceRecord, ServiceType
 from crm.models.tenancy import Tenant, User
 from crm.service_desk import schemas as desk_schemas
 from crm.service_desk import service as desk
+from crm.service_desk import surveys
 from crm.service_desk.calendar import WorkingCalendar
 from crm.service_desk.states import Action
 from crm.tenants.service import service_calendar, sla_targets
@@ -423,7 +424,7 @@ RESOLUTIONS = [
 ]
 # Every status, and each SLA clock in every state: (what happens to the ticket, how far its clock ran).
 TICKET_PLAN: tuple[tuple[str, str], ...] = (
-    ("open", "ok"), ("open", "at_risk"), ("open", "breached"), ("unassigned", "ok"), ("unassigned", "breached"),
+    ("open", "ok"), ("open", "at_risk"), ("open", "breached"), ("auto", "ok"), ("auto", "breached"),
     ("in_progress", "ok"), ("in_progress", "at_risk"), ("in_progress", "breached"), ("escalated", "ok"),
     ("resolved", "met"), ("resolved", "late"), ("closed", "met"), ("closed", "late"), ("cancelled", "ok"),
     ("reopened", "ok"),
@@ -521,7 +522,7 @@ def _ticket(
     rng = work.rng
     response_h, resolution_h = work.targets[priority]
     share = {"ok": 0.3, "at_risk": 0.9, "breached": 1.6, "met": 2.0, "late": 2.0}[clock]
-    if fate in ("open", "unassigned", "cancelled"):
+    if fate in ("open", "auto", "cancelled"):
         created = work.ago(share * response_h)
     elif fate == "closed":
         created = work.ago(share * resolution_h + WORKING_DAY)
@@ -545,7 +546,7 @@ def _ticket(
                 tags=rng.sample(["重点客户", "回访", "加急", "续约期"], rng.randint(0, 2)),
             ),
         )
-    if fate == "unassigned":
+    if fate == "auto":  # left with the agent automatic assignment chose (or waiting in its queue)
         return
     # The team's manager gives most tickets to the customer's own agent.
     agent_id = customer.service_id if rng.random() < 0.8 else rng.choice(work.agents)
@@ -581,9 +582,30 @@ def _finish(
     with _desk_clock(resolved_at):
         text = work.rng.choice(RESOLUTIONS)
         ticket = desk.transition(session, agent, ticket.id, Action.RESOLVE, ticket.version, text=text)
+    if fate in ("resolved", "closed") and work.rng.random() < 0.75:
+        _answer_survey(session, work, ticket, late=hours > work.targets[ticket.priority][1])
     if fate == "closed":
         with _desk_clock(work.after(resolved_at, 0.5 * WORKING_DAY)):
             desk.transition(session, agent, ticket.id, Action.CLOSE, ticket.version)
     elif fate == "reopened":
         with _desk_clock(work.after(resolved_at, 1.0)):
             desk.transition(session, agent, ticket.id, Action.REOPEN, ticket.version, text="客户反馈问题再次出现")
+
+
+FEEDBACK = {
+    5: ["处理及时，非常满意", "工程师很专业，问题一次解决", ""],
+    4: ["整体满意，响应可以再快一点", "解决了问题，谢谢", ""],
+    3: ["问题解决了，但等待时间较长", ""],
+    2: ["处理太慢，影响了我们的业务", "沟通不够主动"],
+    1: ["等了很久才有人联系，非常不满意"],
+}
+
+
+def _answer_survey(session: Session, work: _Desk, ticket: ServiceRecord, *, late: bool) -> None:
+    """The customer answers the survey the resolution sent, from its link, as on the public page."""
+    survey = surveys.latest_of(session, [ticket.id]).get(ticket.id)
+    if survey is None:
+        return
+    rating = work.rng.choices([1, 2, 3, 4, 5], [2, 3, 3, 2, 1] if late else [0, 1, 2, 4, 6])[0]
+    feedback = work.rng.choice(FEEDBACK[rating]) or None
+    surveys.answer(session, surveys.token_of(survey), rating, feedback)

@@ -1,9 +1,9 @@
 // ECharts with only what the UI draws, loaded on demand (its own chunk) by the chart components.
-import { PieChart } from 'echarts/charts'
-import { AriaComponent, LegendComponent, TooltipComponent } from 'echarts/components'
+import { BarChart, LineChart, PieChart } from 'echarts/charts'
+import { AriaComponent, GridComponent, LegendComponent, TooltipComponent } from 'echarts/components'
 import * as echarts from 'echarts/core'
 import { CanvasRenderer } from 'echarts/renderers'
 
-echarts.use([PieChart, AriaComponent, LegendComponent, TooltipComponent, CanvasRenderer])
+echarts.use([PieChart, BarChart, LineChart, AriaComponent, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer])
 
 export { echarts }

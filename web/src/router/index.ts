@@ -17,6 +17,14 @@ export const router = createRouter({
   history: createWebHistory(),
   routes: [
     { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, titleKey: 'login.title' } },
+    // The satisfaction survey a customer opens from a link: no sign-in, no app shell.
+    {
+      path: '/survey/:token',
+      name: 'survey',
+      component: () => import('@/views/SurveyView.vue'),
+      props: (route) => ({ token: String(route.params.token) }),
+      meta: { public: true, titleKey: 'survey.title' },
+    },
     {
       path: '/',
       component: () => import('@/layouts/AppLayout.vue'),
@@ -48,6 +56,19 @@ export const router = createRouter({
           component: () => import('@/views/customers/CustomerFormView.vue'),
           props: (route) => ({ id: Number(route.params.id) }),
           meta: { permission: 'customer.update', titleKey: 'form.editTitle' },
+        },
+        {
+          path: 'service-desk',
+          name: 'service-desk',
+          component: () => import('@/views/service/ServiceDeskView.vue'),
+          meta: { permission: 'ticket.create', titleKey: 'menu.serviceDesk' },
+        },
+        {
+          path: 'service-desk/:id(\\d+)',
+          name: 'ticket',
+          component: () => import('@/views/service/TicketDetailView.vue'),
+          props: (route) => ({ id: Number(route.params.id) }),
+          meta: { permission: 'ticket.create', titleKey: 'menu.serviceDesk' },
         },
         { path: 'approvals', name: 'approvals', component: () => import('@/views/approvals/ApprovalsView.vue'), meta: { titleKey: 'menu.approvals' } },
         {

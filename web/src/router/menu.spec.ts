@@ -11,6 +11,7 @@ describe('visibleMenu', () => {
       'customers-group',
       'customers',
       'customer-new',
+      'service-desk',
       'approvals',
       'audit',
     ])
@@ -19,6 +20,11 @@ describe('visibleMenu', () => {
     const marketer = new Set(['customer.read', 'customer.export'])
     const can = (p?: string) => p === undefined || marketer.has(p)
     expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'approvals'])
+  })
+  it('shows the service desk to whoever opens tickets', () => {
+    const agent = new Set(['customer.read', 'ticket.create', 'ticket.handle'])
+    const can = (p?: string) => p === undefined || agent.has(p)
+    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'service-desk', 'approvals'])
   })
   it('drops a group left without entries', () => {
     const can = (p?: string) => p === undefined

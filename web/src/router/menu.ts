@@ -1,7 +1,7 @@
 // The sidebar: what each role sees is filtered by the permissions /auth/me returns.
-// Later modules (service desk, analytics, campaigns) add an entry here and a route in index.ts.
+// Later modules (analytics, campaigns) add an entry here and a route in index.ts.
 import type { Component } from 'vue'
-import { Document, Finished, House, User } from '@element-plus/icons-vue'
+import { Document, Finished, House, Service, User } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   /** Route name to open (leaves) or a unique key (groups). */
@@ -24,6 +24,7 @@ export const MENU: readonly MenuItem[] = [
       { key: 'customer-new', titleKey: 'menu.customerNew', permission: 'customer.create' },
     ],
   },
+  { key: 'service-desk', titleKey: 'menu.serviceDesk', icon: Service, permission: 'ticket.create' },
   { key: 'approvals', titleKey: 'menu.approvals', icon: Finished },
   { key: 'audit', titleKey: 'menu.audit', icon: Document, permission: 'audit.read' },
 ]
