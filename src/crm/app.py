@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm import __version__, jobs
 from crm.api import api_router
 from crm.config import settings
-from crm.kit.context import request_context_middleware
+from crm.kit.context import RequestContextMiddleware
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.errors import FieldError, Problem, install_error_handlers
 from crm.kit.http import HardeningMiddleware
@@ -67,7 +67,7 @@ def create_app(
     )
     app.state.session_factory = session_factory
     install_error_handlers(app)
-    app.middleware("http")(request_context_middleware)
+    app.add_middleware(RequestContextMiddleware)
     app.add_middleware(
         HardeningMiddleware,
         max_body_bytes=settings.max_body_bytes,
