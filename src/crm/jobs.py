@@ -9,12 +9,16 @@ so overlapping or repeated runs do no harm.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
+from typing import IO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.config import settings
 from crm.interactions.attachments import purge_deleted_files
 from crm.interactions.service import send_follow_up_reminders
 from crm.kit.db import unit_of_work
@@ -40,17 +44,55 @@ def run_job(factory: sessionmaker[Session], name: str) -> int:
     return done
 
 
+class RunnerLock:
+    """One runner of in-process jobs per machine: `crm serve --workers N` starts N processes, and
+    the first to take this file lock runs the jobs (the others try again each round, so another
+    takes over when it exits). Jobs are idempotent, so this saves work rather than guarding data.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: IO[bytes] | None = None
+
+    def held(self) -> bool:
+        if self._handle is not None:
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._handle = handle
+        return True
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the file releases the lock
+            self._handle = None
+
+
 async def run_periodically(factory: sessionmaker[Session], interval: float) -> None:
     """Every job, every ``interval`` seconds, until cancelled; a failing job is logged, not fatal."""
-    while True:
-        for name in JOBS:
-            try:
-                done = await asyncio.to_thread(run_job, factory, name)
-                if done:
-                    log.info("job %s: %d", name, done)
-            except Exception:
-                log.exception("job %s failed", name)
-        await asyncio.sleep(interval)
+    lock = RunnerLock(settings.var_dir / "jobs.lock")
+    try:
+        while True:
+            if lock.held():
+                await _run_all(factory)
+            await asyncio.sleep(interval)
+    finally:
+        lock.release()
+
+
+async def _run_all(factory: sessionmaker[Session]) -> None:
+    for name in JOBS:
+        try:
+            done = await asyncio.to_thread(run_job, factory, name)
+            if done:
+                log.info("job %s: %d", name, done)
+        except Exception:
+            log.exception("job %s failed", name)
 
 
 def start_in_process(factory: sessionmaker[Session], interval: float) -> asyncio.Task[None]:

@@ -352,13 +352,13 @@ def send_follow_up_reminders(session: Session, *, now: datetime | None = None, b
                     dedupe_key=f"follow_up:{interaction.id}:{due_at}",
                 )
             )
-            # A Core update: being reminded is not an edit of the interaction (no version bump).
-            session.execute(
-                update(CustomerInteraction)
-                .where(CustomerInteraction.id == interaction.id)
-                .values(reminded_at=now)
-                .execution_options(synchronize_session=False)
-            )
+        # One Core update per batch: being reminded is not an edit of the interaction (no version bump).
+        session.execute(
+            update(CustomerInteraction)
+            .where(CustomerInteraction.id.in_([interaction.id for interaction, _ in due]))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
         session.flush()
         session.expunge_all()
         sent += len(due)
