@@ -32,7 +32,7 @@ PASSWORD = "crm-demo-2026!"  # the published demo password (crm.demo)
 CLI = str(Path(sys.executable).parent / "crm")
 # The README shows these; they are refreshed by `make screenshots` (CRM_UPDATE_SCREENSHOTS=1),
 # not by every test run, so that `make test` leaves the working tree as it was.
-README_SCREENSHOTS = {"workbench", "customers", "customer-360"}
+README_SCREENSHOTS = {"workbench", "customers", "customer-360", "customer-timeline", "service-desk", "ticket"}
 
 
 def _missing(reason: str) -> None:

@@ -68,8 +68,9 @@ class TestWorkbench:
         expect(page.get_by_text("待处理审批")).to_be_visible()
         expect(page.get_by_text("客户等级分布")).to_be_visible()
         expect(page.locator("canvas")).to_be_visible()
-        # Follow-ups and tickets are announced, not faked.
-        expect(page.get_by_text("跟进提醒", exact=True)).to_be_visible()
+        # A manager's follow-ups are the team's, from the demo's interactions.
+        expect(page.get_by_text("团队跟进", exact=True)).to_be_visible()
+        expect(page.get_by_test_id("follow-ups").get_by_test_id("follow-up").first).to_be_visible()
         ui.screenshot("workbench")
 
 

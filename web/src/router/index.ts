@@ -18,11 +18,13 @@ export const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, titleKey: 'login.title' } },
     // The satisfaction survey a customer opens from a link: no sign-in, no app shell.
+    // The link's token is a JWT: its dots make `/survey/<token>` look like a file to the server
+    // (crm.webui answers 404 for those), so working links carry it as `?token=` (utils/survey.ts).
     {
-      path: '/survey/:token',
+      path: '/survey/:token?',
       name: 'survey',
       component: () => import('@/views/SurveyView.vue'),
-      props: (route) => ({ token: String(route.params.token) }),
+      props: (route) => ({ token: String(route.params.token || route.query.token || '') }),
       meta: { public: true, titleKey: 'survey.title' },
     },
     {
