@@ -82,6 +82,10 @@ def _file_in(root: Path, relative: str) -> Path | None:
     return candidate
 
 
+# Client-side routes whose last segment may contain dots (a token), so never a file.
+CLIENT_ROUTES_WITH_DOTS = ("survey/",)
+
+
 def install_web_ui(app: FastAPI, static_dir: Path = STATIC_DIR) -> None:
     """Serve the UI build from ``static_dir``; call it after the API routers are included."""
 
@@ -99,8 +103,9 @@ def install_web_ui(app: FastAPI, static_dir: Path = STATIC_DIR) -> None:
             return FileResponse(found, headers={"Cache-Control": cache})
         # A missing file (a script of an older build, a mistyped image) is a 404, not the app:
         # the browser would otherwise try to run index.html as JavaScript.
+        # Survey links end in a signed token, whose dots make them look like file names.
         last = path.rsplit("/", 1)[-1]
-        if path.startswith("assets/") or "." in last:
+        if path.startswith("assets/") or ("." in last and not path.startswith(CLIENT_ROUTES_WITH_DOTS)):
             raise StarletteHTTPException(status_code=404)
         # index.html names the current assets, so it is revalidated on every visit.
         return FileResponse(index, headers={"Cache-Control": "no-cache", "Content-Security-Policy": UI_CSP})
