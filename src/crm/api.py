@@ -9,6 +9,7 @@ from crm.audit.endpoints import router as audit_router
 from crm.auth.endpoints import router as auth_router
 from crm.customers.endpoints import router as customers_router
 from crm.interactions.endpoints import router as interactions_router
+from crm.orders.endpoints import router as orders_router
 from crm.privacy.endpoints import router as privacy_router
 from crm.service_desk.endpoints import router as service_desk_router
 from crm.service_desk.public import router as public_survey_router
@@ -20,6 +21,7 @@ api_router.include_router(auth_router)
 api_router.include_router(customers_router)
 api_router.include_router(interactions_router)
 api_router.include_router(service_desk_router)
+api_router.include_router(orders_router)
 api_router.include_router(audit_router)
 api_router.include_router(approvals_router)
 api_router.include_router(privacy_router)

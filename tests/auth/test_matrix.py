@@ -109,6 +109,17 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("GET", "/api/v1/crm/service_records/{ticket_id}"): Rule(Permission.CUSTOMER_READ),
     ("GET", "/api/v1/crm/service_records/statistics"): Rule(Permission.CUSTOMER_READ, record=False),
     ("GET", "/api/v1/crm/users/service_staff"): Rule(Permission.TICKET_ASSIGN, record=False),
+    # The order system's feed names the "own" record's customer.
+    ("POST", "/api/v1/crm/orders"): Rule(
+        Permission.ORDER_WRITE,
+        {"order_no": "SO-MATRIX", "status": "paid", "order_date": "2026-11-01T10:00:00", "amount": "100.00"},
+        record=False,
+    ),
+    ("GET", "/api/v1/crm/customers/{customer_id}/orders"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/customers/{customer_id}/receivables"): Rule(
+        Permission.ORDER_WRITE, {"reference": "INV-MATRIX", "amount_due": "100.00", "due_date": "2026-12-31"}
+    ),
+    ("GET", "/api/v1/crm/customers/{customer_id}/receivables"): Rule(Permission.FINANCE_READ),
     # The customer's survey link: no sign-in; tests/service_desk/test_surveys.py covers it.
     ("GET", "/api/v1/public/surveys/{token}"): None,
     ("POST", "/api/v1/public/surveys/{token}"): None,
@@ -239,7 +250,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
                 body = {"assigned_sales_id": owner_east.id}
             if path.endswith("/assign"):  # to a service agent of the tenant
                 body = {**(body or {}), "assigned_staff_id": agent.id}
-            if path.endswith("/service_records") and method == "POST":
+            if path.endswith(("/service_records", "/crm/orders")) and method == "POST":
                 body = {**(body or {}), "customer_id": records["own"]["id"]}
             token, _ = issue_token(user.id, tenant.id)  # a fresh token: logout revokes only its own
             nested = connection.begin_nested()  # every cell starts from the same data

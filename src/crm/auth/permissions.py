@@ -32,6 +32,7 @@ class Permission(StrEnum):
     TICKET_CREATE = "ticket.create"  # open a service ticket for a customer one can see
     TICKET_HANDLE = "ticket.handle"  # work tickets: start, edit, resolve, close, reopen, cancel, escalate
     TICKET_ASSIGN = "ticket.assign"  # give a ticket to a service agent
+    ORDER_WRITE = "order.write"  # the order and receivables feeds (the order system's and finance's account)
 
 
 _SALES_WORK = {

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from crm.config import settings
 from crm.kit.validation import MAX_ID, LocalDateTime, not_null, reject_unstorable_text
-from crm.models import FollowUpStatus, InteractionDirection, InteractionOutcome, InteractionType
+from crm.models import FollowUpStatus, InteractionDirection, InteractionOutcome, InteractionSource, InteractionType
 
 Subject = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Content = Annotated[str, StringConstraints(max_length=20_000)]
@@ -40,6 +40,7 @@ class Interaction(BaseModel):
     next_action: str | None
     next_action_date: datetime | None
     follow_up_status: FollowUpStatus
+    source: InteractionSource = Field(description="staff, or order (written by the order feed)")
     follow_up_done_at: datetime | None
     staff_id: int
     attachments: list[Attachment]

@@ -195,8 +195,9 @@ def _pydantic_errors(exc: RequestValidationError, lang: Lang) -> list[FieldError
         loc = [str(part) for part in err.get("loc", ())]
         location = loc[0] if loc else "body"
         path = loc[1:] if len(loc) > 1 else loc
-        # Function-wrapped validators add their own segment, e.g. "function-after[...]".
-        path = [p for p in path if not p.startswith(("function-", "constrained-"))]
+        # Function-wrapped validators add their own segment, e.g. "function-after[...]", and so do
+        # the branches of a tagged union (named "tagged-…", see crm.kit.validation.one_or_batch).
+        path = [p for p in path if not p.startswith(("function-", "constrained-", "tagged-"))]
         ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float)}
         if err["type"] == "value_error":
             ctx.setdefault("detail", str((err.get("ctx") or {}).get("error", err.get("msg", ""))))

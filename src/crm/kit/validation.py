@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -59,3 +60,19 @@ def _assume_business_zone(value: datetime) -> datetime:
 # A timestamp from a client: without an offset it is read in the business time zone
 # (Asia/Shanghai), as a person typing "2026-11-25 14:00" means it.
 LocalDateTime = Annotated[datetime, AfterValidator(_assume_business_zone)]
+
+
+def batch_shape(key: str) -> Callable[[Any], str]:
+    """The discriminator of a body that is either one item or ``{key: [...]}``.
+
+    Used in a RootModel of ``Annotated[Annotated[One, Tag("tagged-one")] | Annotated[Batch,
+    Tag("tagged-batch")], Discriminator(batch_shape("orders"))]`` (FastAPI drops a discriminator
+    given on a bare union body): a tagged union, so a mistake is reported once, against the shape
+    that was sent, and named as sent (``amount``, or ``orders.3.amount``), since the problem
+    handler drops the "tagged-" branch names from error locations.
+    """
+
+    def shape(value: Any) -> str:
+        return "tagged-batch" if isinstance(value, dict) and key in value else "tagged-one"
+
+    return shape

@@ -16,15 +16,18 @@ from crm.models.interactions import (
     FollowUpStatus,
     InteractionDirection,
     InteractionOutcome,
+    InteractionSource,
     InteractionType,
     Notification,
 )
+from crm.models.orders import NOT_SPENT, CustomerOrder, CustomerOrderItem, CustomerReceivable, OrderStatus
 from crm.models.privacy import DataSubjectRequest, RequestKind, RequestOutcome, SubjectType
 from crm.models.security import LoginFailure, RevokedToken
 from crm.models.service_desk import Priority, SatisfactionSurvey, ServiceRecord, ServiceType, TicketStatus
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
 __all__ = [
+    "NOT_SPENT",
     "ApprovalRequest",
     "ApprovalStatus",
     "AuditLog",
@@ -36,14 +39,19 @@ __all__ = [
     "CustomerContact",
     "CustomerInteraction",
     "CustomerLevelChange",
+    "CustomerOrder",
+    "CustomerOrderItem",
+    "CustomerReceivable",
     "DataSubjectRequest",
     "FileDeletion",
     "FollowUpStatus",
     "InteractionDirection",
     "InteractionOutcome",
+    "InteractionSource",
     "InteractionType",
     "LoginFailure",
     "Notification",
+    "OrderStatus",
     "Priority",
     "RegionMapping",
     "RequestKind",

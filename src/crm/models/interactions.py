@@ -34,6 +34,11 @@ class InteractionOutcome(StrEnum):
     FOLLOW_UP_NEEDED = "follow_up_needed"
 
 
+class InteractionSource(StrEnum):
+    STAFF = "staff"  # recorded by a person
+    ORDER = "order"  # an order's status changed in the order system (§6.2)
+
+
 class FollowUpStatus(StrEnum):
     NONE = "none"  # no next action planned
     PENDING = "pending"
@@ -52,6 +57,14 @@ class CustomerInteraction(IdMixin, TimestampMixin, Base):
             "ix_customer_interactions_pending",
             "tenant_id",
             "staff_id",
+            "next_action_date",
+            postgresql_where=text("follow_up_status = 'pending'"),
+            sqlite_where=text("follow_up_status = 'pending'"),
+        ),
+        # The pending follow-ups of a team (or tenant) by due date: a manager's pending_follow_up.
+        Index(
+            "ix_customer_interactions_pending_due",
+            "tenant_id",
             "next_action_date",
             postgresql_where=text("follow_up_status = 'pending'"),
             sqlite_where=text("follow_up_status = 'pending'"),
@@ -88,6 +101,11 @@ class CustomerInteraction(IdMixin, TimestampMixin, Base):
     follow_up_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the owner was reminded of this follow-up falling due (once per due date).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who recorded it: staff, or the order feed. Only staff contact moves last_contact_date and
+    # counts for the preferred channel and hour.
+    source: Mapped[InteractionSource] = mapped_column(
+        db_enum(InteractionSource, "interaction_source"), default=InteractionSource.STAFF, server_default="staff"
+    )
     created_by: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 

@@ -43,6 +43,8 @@ from crm.models import (
     CustomerContact,
     CustomerInteraction,
     CustomerLevelChange,
+    CustomerOrder,
+    CustomerReceivable,
     DataSubjectRequest,
     Notification,
     RequestKind,
@@ -67,6 +69,9 @@ ERASURE_COVERAGE: dict[str, str] = {
     "file_deletions": "attachment ids queued for deletion, no personal data",
     "customer_service_records": "subject, description, resolution and feedback replaced (counts and times kept)",
     "satisfaction_surveys": "no personal data: token ids, expiry and when answered (ratings live on the ticket)",
+    "customer_orders": "no personal data: order numbers, amounts and dates, kept for the aggregates",
+    "customer_order_items": "no personal data: products, quantities and amounts",
+    "customer_receivables": "no personal data: finance references, amounts and dates",
     "approval_requests": "payloads and decision notes cleared",
     "audit_logs": "personal values redacted once (redacted_at); who, what and when kept",
     "data_subject_requests": "no personal data: the request's reference, outcome and counts",
@@ -231,6 +236,20 @@ def access_customer(
             _row(t)
             for t in session.scalars(
                 select(ServiceRecord).where(ServiceRecord.customer_id == customer.id).order_by(ServiceRecord.id)
+            )
+        ],
+        "orders": [
+            _row(o)
+            for o in session.scalars(
+                select(CustomerOrder).where(CustomerOrder.customer_id == customer.id).order_by(CustomerOrder.id)
+            )
+        ],
+        "receivables": [
+            _row(r)
+            for r in session.scalars(
+                select(CustomerReceivable)
+                .where(CustomerReceivable.customer_id == customer.id)
+                .order_by(CustomerReceivable.id)
             )
         ],
         "approval_requests": [

@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 from crm.config import settings
 from crm.kit.regions import Region
 from crm.kit.validation import not_null, reject_unstorable_text
+from crm.models.enums import CreditRating
 from crm.models.service_desk import Priority
 from crm.service_desk.sla import DEFAULT_TARGETS
 
@@ -63,6 +64,10 @@ class SlaTarget(BaseModel):
 
 
 Team = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+DEFAULT_PAYMENT_TERMS = {
+    CreditRating.AAA: 90, CreditRating.AA: 60, CreditRating.A: 45, CreditRating.BBB: 30,
+    CreditRating.BB: 15, CreditRating.B: 0, CreditRating.C: 0,
+}  # fmt: skip
 DEFAULT_WEIGHTS = {Priority.URGENT: 4, Priority.HIGH: 3, Priority.MEDIUM: 2, Priority.LOW: 1}
 
 
@@ -120,10 +125,15 @@ class TenantSettings(BaseModel):
     survey_valid_days: int = Field(
         default=14, ge=1, le=365, description="How long a satisfaction survey link can be answered"
     )
+    payment_terms: dict[CreditRating, Annotated[int, Field(ge=0, le=365)]] = Field(
+        default_factory=lambda: dict(DEFAULT_PAYMENT_TERMS),
+        description="Days to pay each credit rating earns (0: payment before delivery)",
+    )
 
     @model_validator(mode="after")
     def _every_priority_has_targets(self) -> TenantSettings:
         self.sla = {**_default_sla(), **self.sla}
+        self.payment_terms = {**DEFAULT_PAYMENT_TERMS, **self.payment_terms}
         return self
 
 
@@ -141,6 +151,9 @@ class TenantSettingsUpdate(BaseModel):
     )
     assignment: Annotated[AssignmentRules | None, AfterValidator(not_null)] = None
     survey_valid_days: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=365)] = None
+    payment_terms: Annotated[
+        dict[CreditRating, Annotated[int, Field(ge=0, le=365)]] | None, AfterValidator(not_null)
+    ] = Field(default=None, description="Only the ratings sent change")
 
 
 class TenantSettingsOut(TenantSettings):

@@ -748,6 +748,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receive Orders
+         * @description One order or `{"orders": [...]}` (up to 1,000) from the order system; re-sent order numbers update.
+         */
+        post: operations["receive_orders_api_v1_crm_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/customers/{customer_id}/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Orders
+         * @description The customer's orders, newest first; cost and margin only with the finance permission.
+         */
+        get: operations["list_orders_api_v1_crm_customers__customer_id__orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/customers/{customer_id}/receivables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customer Receivables
+         * @description What the customer owes, what is overdue, and the payment terms of their credit rating.
+         */
+        get: operations["customer_receivables_api_v1_crm_customers__customer_id__receivables_get"];
+        put?: never;
+        /**
+         * Receive Receivables
+         * @description One receivable or `{"receivables": [...]}` from finance; a re-sent reference updates.
+         */
+        post: operations["receive_receivables_api_v1_crm_customers__customer_id__receivables_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crm/audit_logs": {
         parameters: {
             query?: never;
@@ -1365,6 +1429,19 @@ export interface components {
              */
             created_at: string;
         };
+        /** BatchResult */
+        BatchResult: {
+            /** Created */
+            created: number;
+            /** Updated */
+            updated: number;
+            /** Unchanged */
+            unchanged: number;
+            /** Stale */
+            stale: number;
+            /** Results */
+            results: components["schemas"]["OrderResult"][];
+        };
         /** Body_login_api_v1_auth_login_post */
         Body_login_api_v1_auth_login_post: {
             /** Grant Type */
@@ -1889,6 +1966,8 @@ export interface components {
             /** Next Action Date */
             next_action_date: string | null;
             follow_up_status: components["schemas"]["FollowUpStatus"];
+            /** @description staff, or order (written by the order feed) */
+            source: components["schemas"]["InteractionSource"];
             /** Follow Up Done At */
             follow_up_done_at: string | null;
             /** Staff Id */
@@ -1952,6 +2031,11 @@ export interface components {
          * @enum {string}
          */
         InteractionOutcome: "successful" | "failed" | "follow_up_needed";
+        /**
+         * InteractionSource
+         * @enum {string}
+         */
+        InteractionSource: "staff" | "order";
         /**
          * InteractionType
          * @enum {string}
@@ -2123,6 +2207,162 @@ export interface components {
              */
             created_at: string;
         };
+        /** Order */
+        Order: {
+            /** Id */
+            id: number;
+            /** Order No */
+            order_no: string;
+            /** Customer Id */
+            customer_id: number;
+            status: components["schemas"]["OrderStatus"];
+            /**
+             * Order Date
+             * Format: date-time
+             */
+            order_date: string;
+            /** Amount */
+            amount: string;
+            /**
+             * Cost
+             * @description Null without the finance permission
+             */
+            cost: string | null;
+            /**
+             * Margin
+             * @description amount − cost; null without the finance permission
+             */
+            margin: string | null;
+            /** Currency */
+            currency: string;
+            /**
+             * Counts As Spend
+             * @description False for cancelled and refunded orders
+             */
+            counts_as_spend: boolean;
+            /**
+             * Status Changed At
+             * Format: date-time
+             */
+            status_changed_at: string;
+            /** Items */
+            items: components["schemas"]["OrderItem"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** OrderBatch */
+        OrderBatch: {
+            /** Orders */
+            orders: components["schemas"]["OrderIn"][];
+        };
+        /**
+         * OrderIn
+         * @description One order as the order system has it now; re-sending the same `order_no` updates it.
+         */
+        OrderIn: {
+            /**
+             * Order No
+             * @description The order system's own order number: the key of the feed
+             */
+            order_no: string;
+            /**
+             * Customer Id
+             * @description Our id, or give customer_code
+             */
+            customer_id?: number | null;
+            /** Customer Code */
+            customer_code?: string | null;
+            status: components["schemas"]["OrderStatus"];
+            /**
+             * Order Date
+             * Format: date-time
+             * @description When the customer ordered; without an offset, Asia/Shanghai
+             */
+            order_date: string;
+            /** Amount */
+            amount: number | string;
+            /**
+             * Cost
+             * @description What the goods cost; or give margin
+             */
+            cost?: number | string | null;
+            /**
+             * Margin
+             * @description amount − cost, when the order system reports margin instead of cost
+             */
+            margin?: number | string | null;
+            /**
+             * Currency
+             * @default CNY
+             */
+            currency?: string;
+            /**
+             * Source Updated At
+             * @description When the order system last changed it: an older re-send is ignored
+             */
+            source_updated_at?: string | null;
+            /** Items */
+            items?: components["schemas"]["OrderItemIn"][];
+        };
+        /** OrderItem */
+        OrderItem: {
+            /** Product Code */
+            product_code: string;
+            /** Product Name */
+            product_name: string | null;
+            /** Category */
+            category: string | null;
+            /** Quantity */
+            quantity: number;
+            /** Amount */
+            amount: string;
+        };
+        /** OrderItemIn */
+        OrderItemIn: {
+            /** Product Code */
+            product_code: string;
+            /** Product Name */
+            product_name?: string | null;
+            /** Category */
+            category?: string | null;
+            /** Quantity */
+            quantity: number;
+            /** Amount */
+            amount: number | string;
+        };
+        /** OrderResult */
+        OrderResult: {
+            /** Order No */
+            order_no: string;
+            /** Id */
+            id: number;
+            /** Customer Id */
+            customer_id: number;
+            outcome: components["schemas"]["Outcome"];
+        };
+        /**
+         * OrderStatus
+         * @enum {string}
+         */
+        OrderStatus: "created" | "paid" | "shipped" | "completed" | "cancelled" | "refunded";
+        /**
+         * OrdersBody
+         * @description One order, or `{"orders": [...]}` (see crm.kit.validation.batch_shape).
+         */
+        OrdersBody: components["schemas"]["OrderIn"] | components["schemas"]["OrderBatch"];
+        /**
+         * Outcome
+         * @enum {string}
+         */
+        Outcome: "created" | "updated" | "unchanged" | "stale";
         /** Page[Approval] */
         Page_Approval_: {
             /** Items */
@@ -2263,6 +2503,26 @@ export interface components {
              */
             total_exact?: boolean;
         };
+        /** Page[Order] */
+        Page_Order_: {
+            /** Items */
+            items: components["schemas"]["Order"][];
+            /**
+             * Total
+             * @description Matching rows; a lower bound when total_exact is false
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total Exact
+             * @description False when there are more rows than were counted (show “10000+”)
+             * @default true
+             */
+            total_exact?: boolean;
+        };
         /** Page[ServiceRecord] */
         Page_ServiceRecord_: {
             /** Items */
@@ -2348,6 +2608,84 @@ export interface components {
              */
             rating?: number | null;
         };
+        /** Receivable */
+        Receivable: {
+            /** Id */
+            id: number;
+            /** Reference */
+            reference: string;
+            /** Amount Due */
+            amount_due: string;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Overdue Days */
+            overdue_days: number;
+            /**
+             * Reported At
+             * Format: date-time
+             */
+            reported_at: string;
+        };
+        /** ReceivableBatch */
+        ReceivableBatch: {
+            /** Receivables */
+            receivables: components["schemas"]["ReceivableIn"][];
+        };
+        /** ReceivableIn */
+        ReceivableIn: {
+            /**
+             * Reference
+             * @description Finance's own reference (invoice no.): re-sending it updates
+             */
+            reference: string;
+            /**
+             * Amount Due
+             * @description Still owed; 0 once settled
+             */
+            amount_due: number | string;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /**
+             * Overdue Days
+             * @description Days past due, as finance counts them
+             * @default 0
+             */
+            overdue_days?: number;
+        };
+        /**
+         * ReceivableSummary
+         * @description What the customer owes, and the payment terms their credit rating earns.
+         */
+        ReceivableSummary: {
+            /** Outstanding */
+            outstanding: string;
+            /** Overdue */
+            overdue: string;
+            /** Max Overdue Days */
+            max_overdue_days: number;
+            /** Credit Rating */
+            credit_rating: string | null;
+            /**
+             * Payment Terms Days
+             * @description Days to pay granted by the credit rating (0: pay first)
+             */
+            payment_terms_days: number | null;
+            /** Payment Terms */
+            payment_terms: string | null;
+            /** Receivables */
+            receivables: components["schemas"]["Receivable"][];
+        };
+        /**
+         * ReceivablesBody
+         * @description One receivable, or `{"receivables": [...]}`.
+         */
+        ReceivablesBody: components["schemas"]["ReceivableIn"] | components["schemas"]["ReceivableBatch"];
         /**
          * Region
          * @enum {string}
@@ -2773,6 +3111,13 @@ export interface components {
              * @default 14
              */
             survey_valid_days?: number;
+            /**
+             * Payment Terms
+             * @description Days to pay each credit rating earns (0: payment before delivery)
+             */
+            payment_terms?: {
+                [key: string]: number;
+            };
             /** Tenant Code */
             tenant_code: string;
             /** Tenant Name */
@@ -2801,6 +3146,13 @@ export interface components {
             assignment?: components["schemas"]["AssignmentRules"] | null;
             /** Survey Valid Days */
             survey_valid_days?: number | null;
+            /**
+             * Payment Terms
+             * @description Only the ratings sent change
+             */
+            payment_terms?: {
+                [key: string]: number;
+            } | null;
         };
         /** TicketFigures */
         TicketFigures: {
@@ -6378,6 +6730,304 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ServiceRecord"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_orders_api_v1_crm_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrdersBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_orders_api_v1_crm_customers__customer_id__orders_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["OrderStatus"][] | null;
+                ordered_from?: string | null;
+                ordered_to?: string | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Order_"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_receivables_api_v1_crm_customers__customer_id__receivables_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceivableSummary"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receive_receivables_api_v1_crm_customers__customer_id__receivables_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReceivablesBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceivableSummary"];
                 };
             };
             /** @description The request body could not be read (not UTF-8 or not parseable) */

@@ -1,0 +1,334 @@
+"""The order feed (§6.2) and the receivables feed (§6.3).
+
+Orders arrive from the order system, one or up to 1,000 at a time, keyed by the order
+system's own order number: a re-sent order updates the one held instead of duplicating it,
+and an older state than the one held (by ``source_updated_at``) is ignored. A new order and
+every status change write an interaction on the customer's timeline. A batch is one
+transaction: one invalid order refuses the batch with the field named, and nothing is stored.
+
+Cancelled and refunded orders stay on record but are not spend (``NOT_SPENT``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, delete, or_, select
+from sqlalchemy.orm import Session
+
+from crm.audit import service as audit
+from crm.auth.permissions import Permission
+from crm.config import settings
+from crm.customers.repository import CustomerRepository
+from crm.interactions.service import record_from_feed
+from crm.kit.actor import Actor
+from crm.kit.db import utcnow
+from crm.kit.errors import ValidationFailed
+from crm.models import NOT_SPENT, Customer, CustomerOrder, CustomerOrderItem, CustomerReceivable, OrderStatus, Tenant
+from crm.orders import schemas
+from crm.tenants.service import settings_of
+
+STATUS_NAMES = {
+    OrderStatus.CREATED: "已下单",
+    OrderStatus.PAID: "已付款",
+    OrderStatus.SHIPPED: "已发货",
+    OrderStatus.COMPLETED: "已完成",
+    OrderStatus.CANCELLED: "已取消",
+    OrderStatus.REFUNDED: "已退款",
+}
+ORDER_FIELDS = ("status", "order_date", "amount", "cost", "currency", "customer_id")
+
+
+def _field(prefix: str, index: int, name: str) -> str:
+    return f"{prefix}.{index}.{name}" if prefix else name
+
+
+def _customers(session: Session, actor: Actor, orders: Sequence[schemas.OrderIn], prefix: str) -> dict[int, Customer]:
+    """The customer of each order (by position); 422 naming the first order whose customer is unknown."""
+    ids = {o.customer_id for o in orders if o.customer_id is not None}
+    codes = {o.customer_code for o in orders if o.customer_code is not None}
+    found = list(
+        session.scalars(
+            select(Customer).where(
+                Customer.tenant_id == actor.tenant_id,
+                Customer.deleted_at.is_(None),
+                or_(Customer.id.in_(ids), Customer.customer_code.in_(codes)),
+            )
+        )
+    )
+    by_id = {c.id: c for c in found}
+    by_code = {c.customer_code: c for c in found}
+    result: dict[int, Customer] = {}
+    missing: list[tuple[str, str, dict[str, Any]]] = []
+    for index, order in enumerate(orders):
+        customer = (
+            by_id.get(order.customer_id) if order.customer_id is not None else by_code.get(order.customer_code or "")
+        )
+        if customer is None:
+            name = "customer_id" if order.customer_id is not None else "customer_code"
+            missing.append((_field(prefix, index, name), "not_found", {}))
+        else:
+            result[index] = customer
+    if missing:
+        raise ValidationFailed(fields=missing[:20])
+    return result
+
+
+def _note_status(session: Session, actor: Actor, order: CustomerOrder, customer: Customer, when: datetime) -> None:
+    amount = f"¥{order.amount:,.2f}" if order.currency == "CNY" else f"{order.amount:,.2f} {order.currency}"
+    record_from_feed(
+        session,
+        customer=customer,
+        staff_id=customer.assigned_sales_id or actor.id,
+        created_by=actor.id,
+        subject=f"订单 {order.order_no} {STATUS_NAMES[order.status]}",
+        content=f"订单金额 {amount}",
+        when=when,
+    )
+
+
+def _replace_items(session: Session, order: CustomerOrder, items: list[schemas.OrderItemIn]) -> list[CustomerOrderItem]:
+    session.execute(delete(CustomerOrderItem).where(CustomerOrderItem.order_id == order.id))
+    rows = [CustomerOrderItem(tenant_id=order.tenant_id, order_id=order.id, **i.model_dump()) for i in items]
+    session.add_all(rows)
+    return rows
+
+
+def _items_of(session: Session, order_ids: list[int]) -> dict[int, list[CustomerOrderItem]]:
+    items: dict[int, list[CustomerOrderItem]] = {}
+    for item in session.scalars(
+        select(CustomerOrderItem).where(CustomerOrderItem.order_id.in_(order_ids)).order_by(CustomerOrderItem.id)
+    ):
+        items.setdefault(item.order_id, []).append(item)
+    return items
+
+
+def _same_items(held: list[CustomerOrderItem], sent: list[schemas.OrderItemIn]) -> bool:
+    def key(values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(values[f] for f in ("product_code", "product_name", "category", "quantity", "amount"))
+
+    return [key(schemas.OrderItemIn.model_validate(i, from_attributes=True).model_dump()) for i in held] == [
+        key(i.model_dump()) for i in sent
+    ]
+
+
+def upsert_orders(
+    session: Session, actor: Actor, orders: Sequence[schemas.OrderIn], *, prefix: str = "orders"
+) -> schemas.BatchResult:
+    """Store what the order system sent; returns what happened to each order, in order."""
+    customers = _customers(session, actor, orders, prefix)
+    numbers = {o.order_no for o in orders}
+    held = {
+        o.order_no: o
+        for o in session.scalars(
+            select(CustomerOrder)
+            .where(CustomerOrder.tenant_id == actor.tenant_id, CustomerOrder.order_no.in_(numbers))
+            .with_for_update()
+        )
+    }
+    items = _items_of(session, [o.id for o in held.values()])
+    now = utcnow()
+    results: list[schemas.OrderResult] = []
+    for index, sent in enumerate(orders):
+        customer = customers[index]
+        values = {
+            "status": sent.status,
+            "order_date": sent.order_date,
+            "amount": sent.amount,
+            "cost": sent.effective_cost,
+            "currency": sent.currency,
+            "customer_id": customer.id,
+        }
+        order = held.get(sent.order_no)
+        if order is None:
+            order = CustomerOrder(
+                tenant_id=actor.tenant_id,
+                order_no=sent.order_no,
+                source_updated_at=sent.source_updated_at,
+                status_changed_at=sent.source_updated_at or now,
+                **values,
+            )
+            session.add(order)
+            session.flush()
+            items[order.id] = _replace_items(session, order, sent.items)
+            held[sent.order_no] = order
+            _note_status(session, actor, order, customer, sent.source_updated_at or sent.order_date)
+            results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=customer.id,
+                                               outcome=schemas.Outcome.CREATED))  # fmt: skip
+            continue
+        if (
+            sent.source_updated_at is not None
+            and order.source_updated_at is not None
+            and sent.source_updated_at < order.source_updated_at
+        ):
+            results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=order.customer_id,
+                                               outcome=schemas.Outcome.STALE))  # fmt: skip
+            continue
+        changed = {f: v for f, v in values.items() if getattr(order, f) != v}
+        items_changed = not _same_items(items.get(order.id, []), sent.items)
+        if not changed and not items_changed:
+            if sent.source_updated_at is not None:
+                order.source_updated_at = sent.source_updated_at
+            results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=order.customer_id,
+                                               outcome=schemas.Outcome.UNCHANGED))  # fmt: skip
+            continue
+        for field, value in changed.items():
+            setattr(order, field, value)
+        if sent.source_updated_at is not None:
+            order.source_updated_at = sent.source_updated_at
+        if "status" in changed:
+            order.status_changed_at = sent.source_updated_at or now
+            _note_status(session, actor, order, customer, order.status_changed_at)
+        if items_changed:
+            items[order.id] = _replace_items(session, order, sent.items)
+        session.flush()
+        results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=order.customer_id,
+                                           outcome=schemas.Outcome.UPDATED))  # fmt: skip
+    session.flush()
+    counts = {o: sum(1 for r in results if r.outcome == o) for o in schemas.Outcome}
+    audit.record(
+        session,
+        "order.feed",
+        actor=actor,
+        object_type="order",
+        detail={
+            "created": counts[schemas.Outcome.CREATED],
+            "updated": counts[schemas.Outcome.UPDATED],
+            "unchanged": counts[schemas.Outcome.UNCHANGED],
+            "stale": counts[schemas.Outcome.STALE],
+            "order_nos": [r.order_no for r in results if r.outcome != schemas.Outcome.UNCHANGED][:100],
+        },
+    )
+    return schemas.BatchResult(
+        created=counts[schemas.Outcome.CREATED],
+        updated=counts[schemas.Outcome.UPDATED],
+        unchanged=counts[schemas.Outcome.UNCHANGED],
+        stale=counts[schemas.Outcome.STALE],
+        results=results,
+    )
+
+
+def orders_of(actor: Actor, customer_id: int, filters: schemas.OrderFilters) -> Select[CustomerOrder]:
+    stmt = select(CustomerOrder).where(
+        CustomerOrder.tenant_id == actor.tenant_id, CustomerOrder.customer_id == customer_id
+    )
+    if filters.status:
+        stmt = stmt.where(CustomerOrder.status.in_(filters.status))
+    if filters.ordered_from is not None:
+        stmt = stmt.where(CustomerOrder.order_date >= _day_start(filters.ordered_from))
+    if filters.ordered_to is not None:
+        stmt = stmt.where(CustomerOrder.order_date < _day_start(filters.ordered_to, next_day=True))
+    return stmt.order_by(CustomerOrder.order_date.desc(), CustomerOrder.id.desc())
+
+
+def _day_start(day: date, *, next_day: bool = False) -> datetime:
+    """The first moment of a business day (Asia/Shanghai)."""
+    start = datetime.combine(day, time(0), ZoneInfo(settings.default_timezone))
+    return start + timedelta(days=1) if next_day else start
+
+
+def visible_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
+    return CustomerRepository(session, actor).get(customer_id)
+
+
+def present(session: Session, actor: Actor, orders: list[CustomerOrder]) -> list[schemas.Order]:
+    finance = actor.can(Permission.FINANCE_READ)
+    items = _items_of(session, [o.id for o in orders])
+    return [
+        schemas.Order(
+            id=o.id,
+            order_no=o.order_no,
+            customer_id=o.customer_id,
+            status=o.status,
+            order_date=o.order_date,
+            amount=o.amount,
+            cost=o.cost if finance else None,
+            margin=(o.amount - o.cost) if finance and o.cost is not None else None,
+            currency=o.currency,
+            counts_as_spend=o.status not in NOT_SPENT,
+            status_changed_at=o.status_changed_at,
+            items=[schemas.OrderItem.model_validate(i) for i in items.get(o.id, [])],
+            created_at=o.created_at,
+            updated_at=o.updated_at,
+        )
+        for o in orders
+    ]
+
+
+# ---------------------------------------------------------------- receivables and payment terms
+
+
+def upsert_receivables(
+    session: Session, actor: Actor, customer_id: int, sent: Sequence[schemas.ReceivableIn]
+) -> schemas.ReceivableSummary:
+    customer = visible_customer(session, actor, customer_id)
+    references = {r.reference for r in sent}
+    held = {
+        r.reference: r
+        for r in session.scalars(
+            select(CustomerReceivable)
+            .where(CustomerReceivable.tenant_id == actor.tenant_id, CustomerReceivable.reference.in_(references))
+            .with_for_update()
+        )
+    }
+    now = utcnow()
+    for index, receivable in enumerate(sent):
+        row = held.get(receivable.reference)
+        if row is not None and row.customer_id != customer.id:
+            field = f"receivables.{index}.reference" if len(sent) > 1 else "reference"
+            raise ValidationFailed(fields=[(field, "not_of_customer", {})])
+        if row is None:
+            row = CustomerReceivable(tenant_id=actor.tenant_id, customer_id=customer.id, reference=receivable.reference)
+            session.add(row)
+            held[receivable.reference] = row
+        row.amount_due, row.due_date, row.overdue_days = (
+            receivable.amount_due,
+            receivable.due_date,
+            receivable.overdue_days,
+        )
+        row.reported_at = now
+    session.flush()
+    audit.record(
+        session,
+        "receivable.feed",
+        actor=actor,
+        object_type="customer",
+        object_id=customer.id,
+        detail={"references": sorted(references)[:100], "count": len(sent)},
+    )
+    return receivable_summary(session, actor, customer)
+
+
+def payment_terms(session: Session, actor: Actor, customer: Customer) -> tuple[int | None, str | None]:
+    """Days to pay that the customer's credit rating earns, from the tenant's table (§6.3)."""
+    if customer.credit_rating is None:
+        return None, None
+    tenant = session.get(Tenant, actor.tenant_id)
+    days = settings_of(tenant).payment_terms.get(customer.credit_rating) if tenant is not None else None
+    if days is None:
+        return None, None
+    return days, (f"月结 {days} 天" if days > 0 else "款到发货")
+
+
+def receivable_summary(session: Session, actor: Actor, customer: Customer) -> schemas.ReceivableSummary:
+    rows = list(
+        session.scalars(
+            select(CustomerReceivable)
+            .where(CustomerReceivable.customer_id == customer.id, CustomerReceivable.amount_due > 0)
+            .order_by(CustomerReceivable.due_date, CustomerReceivable.id)
+        )
+    )
+    days, label = payment_terms(session, actor, customer)
+    return schemas.ReceivableSummary(
+        outstanding=sum((r.amount_due for r in rows), Decimal("0.00")),
+        overdue=sum((r.amount_due for r in rows if r.overdue_days > 0), Decimal("0.00")),
+        max_overdue_days=max((r.overdue_days for r in rows), default=0),
+        credit_rating=customer.credit_rating.value if customer.credit_rating else None,
+        payment_terms_days=days,
+        payment_terms=label,
+        receivables=[schemas.Receivable.model_validate(r) for r in rows],
+    )
