@@ -40,7 +40,8 @@ def _count(url: str, model: type) -> int:
 def test_every_command_has_help() -> None:
     for args in (["--help"], ["serve", "--help"], ["db", "upgrade", "--help"], ["user", "create", "--help"],
                  ["demo", "load", "--help"], ["tenant", "create", "--help"], ["keys", "rotate", "--help"],
-                 ["keys", "status", "--help"], ["keys", "generate", "--help"]):  # fmt: skip
+                 ["keys", "status", "--help"], ["keys", "generate", "--help"], ["orders", "import", "--help"],
+                 ["jobs", "run", "--help"]):  # fmt: skip
         result = runner.invoke(app, args)
         assert result.exit_code == 0, args
         assert "Usage" in result.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,12 +19,14 @@ demo_app = typer.Typer(help="Demo data", no_args_is_help=True)
 tenant_app = typer.Typer(help="Tenants (brands or companies whose data is kept apart)", no_args_is_help=True)
 keys_app = typer.Typer(help="Keys that encrypt personal data at rest", no_args_is_help=True)
 jobs_app = typer.Typer(help="Scheduled jobs", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders and receivables from the order system and finance", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(orders_app, name="orders")
 
 
 def _fail(message: str) -> None:
@@ -235,3 +238,44 @@ def demo_load(
 
 if __name__ == "__main__":
     app()
+
+
+@orders_app.command("import")
+def orders_import(
+    file: Annotated[Path, typer.Argument(help="A CSV of orders (one row per item) or of receivables")],
+    tenant: Annotated[str, typer.Option(help="Tenant code")] = "default",
+    as_user: Annotated[
+        str | None, typer.Option("--as", help="The admin account the feed runs as (default: the first admin)")
+    ] = None,
+) -> None:
+    """Back-fill orders or receivables from CSV, through the same rules as the API (safe to re-run)."""
+    from crm.kit.db import make_engine, make_session_factory
+    from crm.models import Tenant, User
+    from crm.orders.importer import ImportRefused, import_file
+    from crm.users.service import actor_for
+
+    if not file.is_file():
+        _fail(f"no such file: {file}")
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    try:
+        with factory() as session:
+            stmt = (
+                select(User)
+                .join(Tenant, Tenant.id == User.tenant_id)
+                .where(Tenant.code == tenant, User.role == Role.ADMIN, User.is_active.is_(True))
+            )
+            user = session.scalars(
+                stmt.where(User.username == as_user) if as_user else stmt.order_by(User.id).limit(1)
+            ).first()
+            if user is None:
+                _fail(f"no active admin {as_user or ''} in tenant {tenant!r}")
+                return
+            actor = actor_for(user)
+        report = import_file(factory, actor, file)
+        counts = ", ".join(f"{name} {count}" for name, count in report.counts.items())
+        typer.echo(f"imported {report.rows} {report.kind}: {counts}")
+    except ImportRefused as refused:
+        _fail(f"not imported: {refused}")
+    finally:
+        engine.dispose()
