@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from crm.analytics.endpoints import router as analytics_router
 from crm.approvals.endpoints import router as approvals_router
 from crm.audit.endpoints import router as audit_router
 from crm.auth.endpoints import router as auth_router
@@ -22,6 +23,7 @@ api_router.include_router(customers_router)
 api_router.include_router(interactions_router)
 api_router.include_router(service_desk_router)
 api_router.include_router(orders_router)
+api_router.include_router(analytics_router)
 api_router.include_router(audit_router)
 api_router.include_router(approvals_router)
 api_router.include_router(privacy_router)

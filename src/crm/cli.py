@@ -192,15 +192,17 @@ def keys_rotate(
 
 
 @jobs_app.command("run")
-def jobs_run(name: Annotated[str, typer.Argument(help="A job name, or `all`")] = "all") -> None:
-    """Run scheduled jobs now, exactly as the scheduler would (reminders, …)."""
-    from crm.jobs import JOBS, run_job
+def jobs_run(
+    name: Annotated[str, typer.Argument(help="A job name, `all` (the frequent ones) or `nightly`")] = "all",
+) -> None:
+    """Run scheduled jobs now, exactly as the scheduler would (reminders, …; nightly: value refresh, …)."""
+    from crm.jobs import JOBS, NIGHTLY, run_job
     from crm.kit.db import make_engine, make_session_factory
 
-    names = list(JOBS) if name == "all" else [name]
-    unknown = [n for n in names if n not in JOBS]
+    names = list(JOBS) if name == "all" else list(NIGHTLY) if name == "nightly" else [name]
+    unknown = [n for n in names if n not in JOBS and n not in NIGHTLY]
     if unknown:
-        _fail(f"unknown job {unknown[0]!r}; jobs: {', '.join(JOBS)}")
+        _fail(f"unknown job {unknown[0]!r}; jobs: {', '.join([*JOBS, *NIGHTLY])}, all, nightly")
     engine = make_engine(settings.database_url)
     try:
         factory = make_session_factory(engine)

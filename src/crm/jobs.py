@@ -1,7 +1,9 @@
 """Scheduled jobs: what they are, running one now, and running them in process.
 
-In the embedded mode (no Celery worker) the API process runs every job on its interval
-(`CRM_JOBS_INTERVAL_SECONDS`, 300 s); `crm jobs run NAME` runs one at once, exactly as the
+Frequent jobs run every few minutes; nightly jobs once per business day, after
+`NIGHTLY_AFTER` in the tenant time zone (Asia/Shanghai by default). In the embedded mode (no
+Celery worker) the API process runs them (`CRM_JOBS_INTERVAL_SECONDS`, 300 s); `crm jobs run
+NAME` runs one at once, and `crm jobs run nightly` every nightly job in order, exactly as the
 scheduler would, for operators and tests. Each run is one transaction; jobs are idempotent,
 so overlapping or repeated runs do no harm.
 """
@@ -13,11 +15,14 @@ import fcntl
 import logging
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.analytics.value import refresh_all
 from crm.config import settings
 from crm.interactions.attachments import purge_deleted_files
 from crm.interactions.service import send_follow_up_reminders
@@ -33,11 +38,16 @@ JOBS: dict[str, Callable[[Session], int]] = {
     "assign_queue": assign_queue,  # give waiting tickets to agents who now have room
     "purge_files": purge_deleted_files,  # delete attachment files let go by committed erasures
 }
+# In this order: later ones read what earlier ones wrote.
+NIGHTLY: dict[str, Callable[[Session], int]] = {
+    "value_refresh": refresh_all,  # today's value analysis of every customer, set-based
+}
+NIGHTLY_AFTER = time(1, 0)
 
 
 def run_job(factory: sessionmaker[Session], name: str) -> int:
     """Run one job in its own transaction; returns how many things it did."""
-    job = JOBS[name]
+    job = JOBS.get(name) or NIGHTLY[name]
     done = 0
     for session in unit_of_work(factory):
         done = job(session)
@@ -76,17 +86,22 @@ class RunnerLock:
 async def run_periodically(factory: sessionmaker[Session], interval: float) -> None:
     """Every job, every ``interval`` seconds, until cancelled; a failing job is logged, not fatal."""
     lock = RunnerLock(settings.var_dir / "jobs.lock")
+    last_night: date | None = None
     try:
         while True:
             if lock.held():
-                await _run_all(factory)
+                await _run_each(factory, JOBS)
+                now = datetime.now(ZoneInfo(settings.default_timezone))
+                if now.time() >= NIGHTLY_AFTER and now.date() != last_night:
+                    await _run_each(factory, NIGHTLY)
+                    last_night = now.date()
             await asyncio.sleep(interval)
     finally:
         lock.release()
 
 
-async def _run_all(factory: sessionmaker[Session]) -> None:
-    for name in JOBS:
+async def _run_each(factory: sessionmaker[Session], jobs: dict[str, Callable[[Session], int]]) -> None:
+    for name in jobs:
         try:
             done = await asyncio.to_thread(run_job, factory, name)
             if done:

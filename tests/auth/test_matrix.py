@@ -120,6 +120,8 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
         Permission.ORDER_WRITE, {"reference": "INV-MATRIX", "amount_due": "100.00", "due_date": "2026-12-31"}
     ),
     ("GET", "/api/v1/crm/customers/{customer_id}/receivables"): Rule(Permission.FINANCE_READ),
+    ("GET", "/api/v1/crm/customers/{customer_id}/value_analysis"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/customers/{customer_id}/value_analysis/refresh"): Rule(Permission.CUSTOMER_READ),
     # The customer's survey link: no sign-in; tests/service_desk/test_surveys.py covers it.
     ("GET", "/api/v1/public/surveys/{token}"): None,
     ("POST", "/api/v1/public/surveys/{token}"): None,

@@ -253,6 +253,7 @@ class CustomerCreate(WriteModel):
     acquisition_date: date | None = None
     assigned_sales_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     assigned_service_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    referred_by: int | None = Field(default=None, ge=1, le=MAX_ID, description="The customer who referred this one")
     tags: Tags = Field(default_factory=list)
     remarks: Remarks = None
     province: Province = None
@@ -274,6 +275,7 @@ class CustomerUpdate(WriteModel):
     source: Optional50 = None
     acquisition_date: date | None = None
     assigned_service_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    referred_by: int | None = Field(default=None, ge=1, le=MAX_ID, description="The customer who referred this one")
     tags: Annotated[Tags | None, AfterValidator(_not_null)] = None
     remarks: Remarks = None
     province: Province = None
@@ -297,6 +299,7 @@ class Customer(ReadModel):
     last_contact_date: datetime | None
     assigned_sales_id: int | None
     assigned_service_id: int | None
+    referred_by: int | None
     tags: list[str]
     remarks: str | None
     province: str | None

@@ -109,6 +109,14 @@ def _check_service_owner(session: Session, actor: Actor, user_id: int | None) ->
         raise field_invalid("assigned_service_id", "invalid_assignee", user_id=user_id)
 
 
+def _check_referrer(repo: CustomerRepository, referrer_id: int | None, customer_id: int | None = None) -> None:
+    """A referrer is another live customer of the tenant (one the actor can see)."""
+    if referrer_id is None:
+        return
+    if referrer_id == customer_id or repo.find(referrer_id) is None:
+        raise field_invalid("referred_by", "not_found")
+
+
 def _sales_owner_for_new_customer(session: Session, actor: Actor, requested: int | None) -> int | None:
     if actor.role == Role.SALES:
         # A sales rep's new customer is theirs; giving it away is a manager's assignment.
@@ -136,6 +144,7 @@ def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate
     else:
         code = _generate_code(repo)
     _check_service_owner(session, actor, data.assigned_service_id)
+    _check_referrer(repo, data.referred_by)
     fields = data.model_dump(exclude={"customer_code", "contacts", "addresses", "region", "assigned_sales_id"})
     customer = Customer(
         **fields,
@@ -212,6 +221,8 @@ def update_customer(
     before = audit.snapshot(customer, CUSTOMER_AUDITED)
     if "assigned_service_id" in changes:
         _check_service_owner(session, actor, changes["assigned_service_id"])
+    if "referred_by" in changes:
+        _check_referrer(repo, changes["referred_by"], customer.id)
     if "region" in changes:
         customer.region_locked = changes["region"] is not None
     for field, value in changes.items():

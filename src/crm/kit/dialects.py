@@ -11,6 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Date,
+    Float,
+    Integer,
+    Numeric,
     Select,
     SQLColumnExpression,
     String,
@@ -97,3 +101,49 @@ def percentile_by(session: Session, rows: Select[Any], fraction: float) -> dict[
         high = min(low + 1, len(values) - 1)
         result[k] = values[low] + (values[high] - values[low]) * (position - low)
     return result
+
+
+def money_unit(dialect: str) -> int:
+    """How many stored units make one yuan: Money is integer fen on SQLite, NUMERIC yuan elsewhere.
+
+    SQL that computes money inside the database (set-based jobs) works in stored units, so it
+    multiplies constants by this and writes results with ``money_result``.
+    """
+    return 100 if dialect == "sqlite" else 1
+
+
+def money_result(expression: ColumnElement[Any], dialect: str) -> ColumnElement[Any]:
+    """A computed amount in stored units, rounded as the Money column stores it."""
+    if dialect == "sqlite":
+        return cast(func.round(expression), Integer)
+    return func.round(cast(expression, Numeric(20, 6)), 2)
+
+
+def as_real(expression: ColumnElement[Any]) -> ColumnElement[float]:
+    """A number divided without integer truncation (SQLite divides integers as integers)."""
+    return cast(expression, Float)
+
+
+def days_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
+    """Days (fractional) from ``earlier`` to ``later``, two UTC timestamps."""
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400.0
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def local_date(column: Any, timezone: str, dialect: str) -> ColumnElement[Any]:
+    """The business date of a UTC timestamp in ``timezone`` (see local_month for SQLite's offset)."""
+    if dialect == "postgresql":
+        return cast(func.timezone(timezone, column), Date)
+    offset = datetime.now(ZoneInfo(timezone)).utcoffset() or timedelta(0)
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
+def greatest(first: Any, second: Any, dialect: str) -> ColumnElement[Any]:
+    """The larger of two values (SQLite's two-argument max() is scalar)."""
+    return func.greatest(first, second) if dialect == "postgresql" else func.max(first, second)
+
+
+def rounded(expression: Any, places: int) -> ColumnElement[Any]:
+    """ROUND to ``places`` decimals; PostgreSQL rounds to places only NUMERIC, not floats."""
+    return func.round(cast(expression, Numeric(30, 10)), places)

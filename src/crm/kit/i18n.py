@@ -132,6 +132,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "用户 {user_id} 不是本租户在职的相应岗位人员",
         "en": "User {user_id} is not an active user of this tenant in a suitable role",
     },
+    "v.not_of_customer": {"zh": "不属于该客户", "en": "Does not belong to this customer"},
+    "v.not_found": {"zh": "不存在或无权访问", "en": "Not found, or not yours to see"},
     "v.string_pattern_mismatch": {"zh": "格式不正确", "en": "Wrong format"},
     "v.too_long": {"zh": "最多 {max_length} 项", "en": "At most {max_length} items"},
     "v.json_invalid": {"zh": "JSON 格式错误", "en": "Malformed JSON"},

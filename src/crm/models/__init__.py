@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, importable from one place (Alembic's import point)."""
 
 from crm.kit.db import Base
+from crm.models.analytics import CustomerValueAnalysis
 from crm.models.approvals import ApprovalRequest, ApprovalStatus
 from crm.models.audit import AuditLog
 from crm.models.customers import (
@@ -42,6 +43,7 @@ __all__ = [
     "CustomerOrder",
     "CustomerOrderItem",
     "CustomerReceivable",
+    "CustomerValueAnalysis",
     "DataSubjectRequest",
     "FileDeletion",
     "FollowUpStatus",

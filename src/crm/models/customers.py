@@ -47,6 +47,7 @@ class Customer(IdMixin, TimestampMixin, Base):
         Index("ix_customers_acquisition_date", "acquisition_date"),
         Index("ix_customers_tenant_region", "tenant_id", "region"),
         Index("ix_customers_tenant_status", "tenant_id", "customer_status"),
+        Index("ix_customers_referred_by", "referred_by", postgresql_where=text("referred_by IS NOT NULL")),
     )
 
     tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"))
@@ -73,6 +74,8 @@ class Customer(IdMixin, TimestampMixin, Base):
     province: Mapped[str | None] = mapped_column(String(20))
     city: Mapped[str | None] = mapped_column(String(20))
     region: Mapped[Region | None] = mapped_column(db_enum(Region, "customer_region"))
+    # The customer who recommended this one (转介绍): value analysis counts referrals.
+    referred_by: Mapped[int | None] = mapped_column(BigIntId, ForeignKey("customers.id"))
     # The region was set by a person rather than derived from the province.
     region_locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[int] = mapped_column(BigIntId, ForeignKey("users.id"))

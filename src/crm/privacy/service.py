@@ -72,6 +72,7 @@ ERASURE_COVERAGE: dict[str, str] = {
     "customer_orders": "no personal data: order numbers, amounts and dates, kept for the aggregates",
     "customer_order_items": "no personal data: products, quantities and amounts",
     "customer_receivables": "no personal data: finance references, amounts and dates",
+    "customer_value_analysis": "no personal data: figures per day, kept for the aggregates",
     "approval_requests": "payloads and decision notes cleared",
     "audit_logs": "personal values redacted once (redacted_at); who, what and when kept",
     "data_subject_requests": "no personal data: the request's reference, outcome and counts",

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
@@ -99,6 +100,19 @@ class AssignmentRules(BaseModel):
         return self
 
 
+class ValueRules(BaseModel):
+    """What value analysis assumes where the data says nothing (see crm.analytics.value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cost_per_ticket: Decimal = Field(default=Decimal("50.00"), ge=0, le=1_000_000, decimal_places=2)
+    cost_per_interaction_minute: Decimal = Field(default=Decimal("2.00"), ge=0, le=100_000, decimal_places=2)
+    default_margin: Decimal = Field(
+        default=Decimal("0.30"), ge=-1, le=1, decimal_places=4, description="Margin of orders without a cost"
+    )
+    lifetime_cap_months: int = Field(default=60, ge=1, le=600, description="Longest expected remaining lifetime")
+
+
 def _default_sla() -> dict[Priority, SlaTarget]:
     return {p: SlaTarget(first_response_hours=r, resolution_hours=s) for p, (r, s) in DEFAULT_TARGETS.items()}
 
@@ -122,6 +136,7 @@ class TenantSettings(BaseModel):
     service_calendar: ServiceCalendar = Field(default_factory=ServiceCalendar)
     sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla, description="Targets per ticket priority")
     assignment: AssignmentRules = Field(default_factory=AssignmentRules)
+    value: ValueRules = Field(default_factory=ValueRules)
     survey_valid_days: int = Field(
         default=14, ge=1, le=365, description="How long a satisfaction survey link can be answered"
     )
@@ -150,6 +165,7 @@ class TenantSettingsUpdate(BaseModel):
         default=None, description="Only the priorities sent change"
     )
     assignment: Annotated[AssignmentRules | None, AfterValidator(not_null)] = None
+    value: Annotated[ValueRules | None, AfterValidator(not_null)] = None
     survey_valid_days: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=365)] = None
     payment_terms: Annotated[
         dict[CreditRating, Annotated[int, Field(ge=0, le=365)]] | None, AfterValidator(not_null)

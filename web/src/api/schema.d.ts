@@ -812,6 +812,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/customers/{customer_id}/value_analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Value Analysis
+         * @description The latest snapshot and the history; money figures only with the finance permission.
+         */
+        get: operations["get_value_analysis_api_v1_crm_customers__customer_id__value_analysis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/customers/{customer_id}/value_analysis/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refresh Value Analysis
+         * @description Recompute today's snapshot of this customer now (the nightly job does every customer).
+         */
+        post: operations["refresh_value_analysis_api_v1_crm_customers__customer_id__value_analysis_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crm/audit_logs": {
         parameters: {
             query?: never;
@@ -1636,6 +1676,8 @@ export interface components {
             assigned_sales_id: number | null;
             /** Assigned Service Id */
             assigned_service_id: number | null;
+            /** Referred By */
+            referred_by: number | null;
             /** Tags */
             tags: string[];
             /** Remarks */
@@ -1690,6 +1732,11 @@ export interface components {
             assigned_sales_id?: number | null;
             /** Assigned Service Id */
             assigned_service_id?: number | null;
+            /**
+             * Referred By
+             * @description The customer who referred this one
+             */
+            referred_by?: number | null;
             /** Tags */
             tags?: string[];
             /** Remarks */
@@ -1735,6 +1782,8 @@ export interface components {
             assigned_sales_id: number | null;
             /** Assigned Service Id */
             assigned_service_id: number | null;
+            /** Referred By */
+            referred_by: number | null;
             /** Tags */
             tags: string[];
             /** Remarks */
@@ -1803,6 +1852,11 @@ export interface components {
             acquisition_date?: string | null;
             /** Assigned Service Id */
             assigned_service_id?: number | null;
+            /**
+             * Referred By
+             * @description The customer who referred this one
+             */
+            referred_by?: number | null;
             /** Tags */
             tags?: string[] | null;
             /** Remarks */
@@ -3105,6 +3159,7 @@ export interface components {
                 [key: string]: components["schemas"]["SlaTarget"];
             };
             assignment?: components["schemas"]["AssignmentRules"];
+            value?: components["schemas"]["ValueRules-Output"];
             /**
              * Survey Valid Days
              * @description How long a satisfaction survey link can be answered
@@ -3144,6 +3199,7 @@ export interface components {
                 [key: string]: components["schemas"]["SlaTarget"];
             } | null;
             assignment?: components["schemas"]["AssignmentRules"] | null;
+            value?: components["schemas"]["ValueRules-Input"] | null;
             /** Survey Valid Days */
             survey_valid_days?: number | null;
             /**
@@ -3336,6 +3392,122 @@ export interface components {
             service_capacity?: number | null;
             /** Is Active */
             is_active?: boolean | null;
+        };
+        /** ValueAnalysis */
+        ValueAnalysis: {
+            /** Customer Id */
+            customer_id: number;
+            /** @description Null until the first analysis ran */
+            latest: components["schemas"]["ValueSnapshot"] | null;
+            /**
+             * History
+             * @description Earlier snapshots, newest first (at most 400)
+             */
+            history: components["schemas"]["ValueSnapshot"][];
+        };
+        /**
+         * ValueRules
+         * @description What value analysis assumes where the data says nothing (see crm.analytics.value).
+         */
+        "ValueRules-Input": {
+            /**
+             * Cost Per Ticket
+             * @default 50.00
+             */
+            cost_per_ticket?: number | string;
+            /**
+             * Cost Per Interaction Minute
+             * @default 2.00
+             */
+            cost_per_interaction_minute?: number | string;
+            /**
+             * Default Margin
+             * @description Margin of orders without a cost
+             * @default 0.30
+             */
+            default_margin?: number | string;
+            /**
+             * Lifetime Cap Months
+             * @description Longest expected remaining lifetime
+             * @default 60
+             */
+            lifetime_cap_months?: number;
+        };
+        /**
+         * ValueRules
+         * @description What value analysis assumes where the data says nothing (see crm.analytics.value).
+         */
+        "ValueRules-Output": {
+            /**
+             * Cost Per Ticket
+             * @default 50.00
+             */
+            cost_per_ticket?: string;
+            /**
+             * Cost Per Interaction Minute
+             * @default 2.00
+             */
+            cost_per_interaction_minute?: string;
+            /**
+             * Default Margin
+             * @description Margin of orders without a cost
+             * @default 0.30
+             */
+            default_margin?: string;
+            /**
+             * Lifetime Cap Months
+             * @description Longest expected remaining lifetime
+             * @default 60
+             */
+            lifetime_cap_months?: number;
+        };
+        /**
+         * ValueSnapshot
+         * @description One day's figures (see crm.analytics.value for each definition); money needs finance.read.
+         */
+        ValueSnapshot: {
+            /**
+             * Analysis Date
+             * Format: date
+             */
+            analysis_date: string;
+            /** Total Orders */
+            total_orders: number;
+            /** Total Amount */
+            total_amount: string | null;
+            /** Avg Order Amount */
+            avg_order_amount: string | null;
+            /** Last Order Date */
+            last_order_date: string | null;
+            /**
+             * Order Frequency
+             * @description Orders per month
+             */
+            order_frequency: string | null;
+            /** Customer Lifetime Value */
+            customer_lifetime_value: string | null;
+            /** Churn Probability */
+            churn_probability: string | null;
+            /** Satisfaction Score */
+            satisfaction_score: string | null;
+            /** Referral Count */
+            referral_count: number;
+            /** Complaint Count */
+            complaint_count: number;
+            /** Service Cost */
+            service_cost: string | null;
+            /** Profit Margin */
+            profit_margin: string | null;
+            /**
+             * Annual Spend
+             * @description Spend of the last 365 days
+             */
+            annual_spend: string | null;
+            /**
+             * Potential Value
+             * @description Predicted spend of the next 12 months
+             */
+            potential_value: string | null;
         };
         /** FieldError */
         FieldError: {
@@ -7077,6 +7249,122 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_value_analysis_api_v1_crm_customers__customer_id__value_analysis_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueAnalysis"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refresh_value_analysis_api_v1_crm_customers__customer_id__value_analysis_refresh_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueAnalysis"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

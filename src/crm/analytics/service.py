@@ -1,0 +1,49 @@
+"""Reading and refreshing a customer's value analysis, within the reader's scope and rights."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm.analytics import schemas, value
+from crm.auth.permissions import Permission
+from crm.customers.repository import CustomerRepository
+from crm.kit.actor import Actor
+from crm.kit.errors import NotFound
+from crm.models import CustomerValueAnalysis, Tenant
+
+HISTORY = 400
+MONEY = ("total_amount", "avg_order_amount", "customer_lifetime_value", "service_cost", "profit_margin",
+         "annual_spend", "potential_value")  # fmt: skip
+
+
+def _shown(actor: Actor, row: CustomerValueAnalysis) -> schemas.ValueSnapshot:
+    snapshot = schemas.ValueSnapshot.model_validate(row)
+    if actor.can(Permission.FINANCE_READ):
+        return snapshot
+    return snapshot.model_copy(update=dict.fromkeys(MONEY))
+
+
+def value_analysis(session: Session, actor: Actor, customer_id: int) -> schemas.ValueAnalysis:
+    customer = CustomerRepository(session, actor).get(customer_id)
+    rows = list(
+        session.scalars(
+            select(CustomerValueAnalysis)
+            .where(CustomerValueAnalysis.customer_id == customer.id)
+            .order_by(CustomerValueAnalysis.analysis_date.desc())
+            .limit(HISTORY + 1)
+        )
+    )
+    shown = [_shown(actor, r) for r in rows]
+    return schemas.ValueAnalysis(customer_id=customer.id, latest=shown[0] if shown else None, history=shown[1:])
+
+
+def refresh_one(session: Session, actor: Actor, customer_id: int) -> schemas.ValueAnalysis:
+    customer = CustomerRepository(session, actor).get(customer_id)
+    tenant = session.get(Tenant, actor.tenant_id)
+    if tenant is None:
+        raise NotFound("tenant")
+    value.refresh(session, tenant, customer_id=customer.id)
+    session.flush()
+    session.expire_all()
+    return value_analysis(session, actor, customer.id)

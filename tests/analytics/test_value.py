@@ -1,0 +1,212 @@
+"""Value analysis with figures computed by hand on a small fixture, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from crm.analytics.value import refresh
+from crm.cli import app
+from crm.config import settings
+from crm.customers.schemas import CustomerCreate
+from crm.customers.service import create_customer
+from crm.kit.clock import business_today
+from crm.kit.db import make_engine, make_session_factory
+from crm.kit.migrate import upgrade
+from crm.models import CustomerValueAnalysis, ServiceRecord, Tenant
+from crm.models.enums import Role
+from crm.orders.schemas import OrderIn
+from crm.orders.service import upsert_orders
+from crm.users.service import actor_for
+from tests.factories import Api, make_tenant, make_user
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+TODAY = business_today()
+
+
+def noon(days_ago: int) -> str:
+    """Noon, Shanghai time, ``days_ago`` business days before today."""
+    return datetime.combine(TODAY - timedelta(days=days_ago), time(12), SHANGHAI).isoformat()
+
+
+def _order(customer: dict, number: str, status: str, days_ago: int, amount: str, cost: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "order_no": number, "customer_id": customer["id"], "status": status,
+        "order_date": noon(days_ago), "amount": amount,
+    }  # fmt: skip
+    if cost is not None:
+        body["cost"] = cost
+    return body
+
+
+@pytest.fixture
+def customer(admin: Api, session: Session, tenant: Tenant) -> dict:
+    """Orders, tickets, interactions and referrals with known figures (see the test below)."""
+    tenant.settings = {"assignment": {"enabled": False}}
+    session.commit()
+    made = admin.create_customer(customer_name="宁波海天精工", province="浙江")
+    orders = [
+        _order(made, "SO-1", "completed", 400, "10000.00", "6000.00"),  # outside the last 365 days
+        _order(made, "SO-2", "paid", 100, "20000.00", "12000.00"),
+        _order(made, "SO-3", "cancelled", 50, "5000.00", "1000.00"),  # not spend
+        _order(made, "SO-4", "refunded", 40, "3000.00", None),  # not spend
+        _order(made, "SO-5", "created", 10, "2000.00", None),  # no cost known
+    ]
+    assert admin.post("/crm/orders", {"orders": orders}).status_code == 200
+    agent = make_user(session, tenant, Role.SERVICE_AGENT)
+    ratings = {}
+    for service_type, rating in (("complaint", 4), ("consultation", 2), ("other", None)):
+        ticket = admin.post(
+            "/crm/service_records",
+            {"customer_id": made["id"], "service_type": service_type, "subject": "咨询", "description": "x",
+             "assigned_staff_id": agent.id},
+        ).json()  # fmt: skip
+        ratings[ticket["id"]] = rating
+    cancelled = list(ratings)[2]
+    admin.put(f"/crm/service_records/{cancelled}/cancel", {"version": 1, "reason": "重复"})
+    for ticket_id, rating in ratings.items():
+        if rating is not None:
+            session.execute(
+                update(ServiceRecord).where(ServiceRecord.id == ticket_id).values(satisfaction_rating=rating)
+            )
+    session.commit()
+    for minutes in (30, 15):
+        logged = admin.post(
+            f"/crm/customers/{made['id']}/interactions",
+            {"interaction_type": "call", "interaction_direction": "outbound", "subject": "回访",
+             "duration_minutes": minutes},
+        )  # fmt: skip
+        assert logged.status_code == 201, logged.text
+    for name in ("转介绍一", "转介绍二"):
+        admin.create_customer(customer_name=name, referred_by=made["id"])
+    gone = admin.create_customer(customer_name="已删除的转介绍", referred_by=made["id"])
+    admin.delete(f"/crm/customers/{gone['id']}")
+    return made
+
+
+class TestFigures:
+    def test_every_figure_matches_its_definition(self, admin: Api, customer: dict) -> None:
+        answer = admin.post(f"/crm/customers/{customer['id']}/value_analysis/refresh")
+        assert answer.status_code == 200, answer.text
+        latest = answer.json()["latest"]
+        # Spend: SO-1, SO-2, SO-5 (cancelled and refunded are not spend).
+        assert (latest["total_orders"], latest["total_amount"], latest["avg_order_amount"]) == (
+            3, "32000.00", "10666.67",
+        )  # fmt: skip
+        assert latest["last_order_date"] == (TODAY - timedelta(days=10)).isoformat()
+        # Months active: 400.5 days (noon 400 days ago → end of today) / 30.4375 = 13.158; 3 / 13.158 = 0.23.
+        assert latest["order_frequency"] == "0.23"
+        assert latest["annual_spend"] == "22000.00"  # SO-2 + SO-5
+        assert latest["potential_value"] == "44000.00"  # 2 × the last 182 days (SO-2 + SO-5)
+        assert (latest["satisfaction_score"], latest["complaint_count"], latest["referral_count"]) == ("3.00", 1, 2)
+        # 2 tickets (the cancelled one does not count) × ¥50 + 45 minutes × ¥2.
+        assert latest["service_cost"] == "190.00"
+        # Orders with a cost: (30000 − 18000) / 30000 = 0.4, less 190 / 32000 = 0.0059375 → 0.3940625.
+        assert latest["profit_margin"] == "0.3941"
+        # 13.16 months < 60: CLV = 32000 × 0.3940625 / 13.16 × 13.16 = 12610.00.
+        assert latest["customer_lifetime_value"] == "12610.00"
+        assert latest["churn_probability"] is None
+
+    def test_money_needs_the_finance_permission(
+        self, admin: Api, customer: dict, sales_a: Api, session: Session
+    ) -> None:
+        admin.post(f"/crm/customers/{customer['id']}/value_analysis/refresh")
+        analyst = Api(admin.client, make_user(session, session.get(Tenant, admin.user.tenant_id), Role.MARKETER))
+        shown = analyst.get(f"/crm/customers/{customer['id']}/value_analysis").json()["latest"]
+        assert shown["total_orders"] == 3
+        assert (shown["total_amount"], shown["customer_lifetime_value"], shown["profit_margin"]) == (None, None, None)
+        assert sales_a.get(f"/crm/customers/{customer['id']}/value_analysis").status_code == 404  # not theirs
+
+    def test_a_customer_without_orders_has_zeros_and_no_lifetime_value(self, admin: Api) -> None:
+        quiet = admin.create_customer(customer_name="新客户")
+        latest = admin.post(f"/crm/customers/{quiet['id']}/value_analysis/refresh").json()["latest"]
+        assert (latest["total_orders"], latest["total_amount"], latest["avg_order_amount"]) == (0, "0.00", "0.00")
+        assert (latest["customer_lifetime_value"], latest["order_frequency"], latest["profit_margin"]) == (
+            None, None, None,
+        )  # fmt: skip
+
+
+class TestSnapshots:
+    def test_one_snapshot_per_day_replaced_on_rerun_and_history_newest_first(
+        self, admin: Api, customer: dict, session: Session
+    ) -> None:
+        tenant = session.get(Tenant, admin.user.tenant_id)
+        assert tenant is not None
+        yesterday = TODAY - timedelta(days=1)
+        refresh(session, tenant, day=yesterday)
+        refresh(session, tenant)
+        refresh(session, tenant)  # the same day again: replaced, not added
+        session.commit()
+        rows = list(
+            session.scalars(
+                select(CustomerValueAnalysis.analysis_date).where(CustomerValueAnalysis.customer_id == customer["id"])
+            )
+        )
+        assert sorted(rows) == [yesterday, TODAY]
+        shown = admin.get(f"/crm/customers/{customer['id']}/value_analysis").json()
+        assert shown["latest"]["analysis_date"] == TODAY.isoformat()
+        assert [h["analysis_date"] for h in shown["history"]] == [yesterday.isoformat()]
+
+    def test_the_nightly_refresh_covers_every_customer_of_the_tenant(
+        self, admin: Api, customer: dict, session: Session
+    ) -> None:
+        tenant = session.get(Tenant, admin.user.tenant_id)
+        assert tenant is not None
+        written = refresh(session, tenant)
+        session.commit()
+        assert written == 3  # the customer and its two live referrals (the deleted one is left out)
+        amounts = {
+            row[0]: row[1]
+            for row in session.execute(
+                select(CustomerValueAnalysis.customer_id, CustomerValueAnalysis.total_amount).where(
+                    CustomerValueAnalysis.tenant_id == tenant.id
+                )
+            )
+        }
+        assert amounts[customer["id"]] == Decimal("32000.00")
+
+    def test_a_snapshot_as_of_an_earlier_day_ignores_what_came_later(
+        self, admin: Api, customer: dict, session: Session
+    ) -> None:
+        tenant = session.get(Tenant, admin.user.tenant_id)
+        assert tenant is not None
+        refresh(session, tenant, day=TODAY - timedelta(days=200), customer_id=customer["id"])
+        row = session.scalars(
+            select(CustomerValueAnalysis).where(
+                CustomerValueAnalysis.customer_id == customer["id"],
+                CustomerValueAnalysis.analysis_date == TODAY - timedelta(days=200),
+            )
+        ).one()
+        assert (row.total_orders, row.total_amount) == (1, Decimal("10000.00"))  # only SO-1 existed
+        assert date.fromisoformat(str(row.last_order_date)) == TODAY - timedelta(days=400)
+
+
+def test_crm_jobs_run_nightly_writes_todays_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'nightly.db'}"
+    monkeypatch.setattr(settings, "database_url", url)
+    upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        tenant = make_tenant(session)
+        actor = actor_for(make_user(session, tenant, Role.ADMIN))
+        made = create_customer(session, actor, CustomerCreate(customer_name="夜间任务客户", customer_type="individual"))
+        upsert_orders(
+            session, actor, [OrderIn.model_validate(_order({"id": made.id}, "N-1", "paid", 3, "880.00", None))]
+        )
+        session.commit()
+    result = CliRunner().invoke(app, ["jobs", "run", "nightly"])
+    assert result.exit_code == 0, result.output
+    assert "value_refresh: 1" in result.output
+    with make_session_factory(engine)() as session:
+        row = session.scalars(select(CustomerValueAnalysis)).one()
+        assert (row.analysis_date, row.total_amount) == (TODAY, Decimal("880.00"))
+    engine.dispose()
+    assert CliRunner().invoke(app, ["jobs", "run", "tomorrow"]).exit_code == 1
