@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.analytics.grading import regrade_all
 from crm.analytics.value import refresh_all
 from crm.config import settings
 from crm.interactions.attachments import purge_deleted_files
@@ -41,6 +42,7 @@ JOBS: dict[str, Callable[[Session], int]] = {
 # In this order: later ones read what earlier ones wrote.
 NIGHTLY: dict[str, Callable[[Session], int]] = {
     "value_refresh": refresh_all,  # today's value analysis of every customer, set-based
+    "regrade": regrade_all,  # levels by the rules from today's analysis; manual levels kept
 }
 NIGHTLY_AFTER = time(1, 0)
 

@@ -56,6 +56,7 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
         Permission.CUSTOMER_LEVEL, {"level": "B", "reason": "矩阵"}
     ),
     ("GET", "/api/v1/crm/customers/{customer_id}/level_history"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/customers/{customer_id}/level/release"): Rule(Permission.CUSTOMER_LEVEL, {"reason": "矩阵"}),
     ("PUT", "/api/v1/crm/customers/{customer_id}/assign_sales"): Rule(Permission.CUSTOMER_ASSIGN, {}),
     ("GET", "/api/v1/crm/customers/{customer_id}/contacts"): Rule(Permission.CUSTOMER_READ),
     ("POST", "/api/v1/crm/customers/{customer_id}/contacts"): Rule(Permission.CONTACT_WRITE, {"contact_name": "新"}),

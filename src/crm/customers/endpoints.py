@@ -141,6 +141,14 @@ def change_level(
     return _asked(result) if isinstance(result, ApprovalRequest) else present.customer_detail(result, actor)
 
 
+@router.post("/customers/{customer_id}/level/release", response_model=schemas.CustomerDetail, responses=WRITE)
+def release_level(
+    session: SessionDep, actor: Grader, customer_id: IdPath, data: schemas.LevelRelease
+) -> schemas.CustomerDetail:
+    """Hand a manually set level back to the grading rules (the nightly regrade may change it)."""
+    return present.customer_detail(service.release_level(session, actor, customer_id, data), actor)
+
+
 @router.get(
     "/customers/{customer_id}/level_history",
     response_model=Page[schemas.LevelHistoryEntry],

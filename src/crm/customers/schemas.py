@@ -323,6 +323,10 @@ class LevelChange(WriteModel):
     version: Version | None = None
 
 
+class LevelRelease(WriteModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
 class SalesAssignment(WriteModel):
     assigned_sales_id: int = Field(ge=1, le=MAX_ID)
     version: Version | None = None

@@ -286,6 +286,8 @@ def change_level(
     if customer.customer_level == CustomerLevel.A != data.level and must_ask(actor):
         return open_request(session, actor, "customer.level", customer, data.model_dump(mode="json"))
     if customer.customer_level != data.level:
+        # A level set by a person is kept: the nightly regrade leaves customers whose latest
+        # level change is manual, until a person releases it (release_level).
         session.add(
             CustomerLevelChange(
                 tenant_id=actor.tenant_id,
@@ -309,6 +311,29 @@ def change_level(
         customer.customer_level = CustomerLevel(data.level)
         customer.updated_by = actor.id
         session.flush()
+    return repo.get_profile(customer.id)
+
+
+def release_level(session: Session, actor: Actor, customer_id: int, data: schemas.LevelRelease) -> Customer:
+    """Hand a manually set level back to the rules: the next regrade may change it."""
+    repo = CustomerRepository(session, actor)
+    customer = repo.get(customer_id, for_update=True)
+    session.add(
+        CustomerLevelChange(
+            tenant_id=actor.tenant_id,
+            customer_id=customer.id,
+            old_level=customer.customer_level,
+            new_level=customer.customer_level,
+            reason=data.reason,
+            source="release",
+            changed_by=actor.id,
+        )
+    )
+    audit.record(
+        session, "customer.level_release", actor=actor, object_type="customer", object_id=customer.id,
+        detail={"reason": data.reason, "level": customer.customer_level.value},
+    )  # fmt: skip
+    session.flush()
     return repo.get_profile(customer.id)
 
 

@@ -147,3 +147,10 @@ def greatest(first: Any, second: Any, dialect: str) -> ColumnElement[Any]:
 def rounded(expression: Any, places: int) -> ColumnElement[Any]:
     """ROUND to ``places`` decimals; PostgreSQL rounds to places only NUMERIC, not floats."""
     return func.round(cast(expression, Numeric(30, 10)), places)
+
+
+def money_text(expression: Any, dialect: str) -> ColumnElement[str]:
+    """A stored amount as text with two decimals, for messages written by SQL ("523000.00")."""
+    if dialect == "sqlite":
+        return func.printf("%.2f", cast(expression, Float) / 100.0)
+    return cast(cast(expression, Numeric(15, 2)), String)

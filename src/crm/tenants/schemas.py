@@ -113,6 +113,30 @@ class ValueRules(BaseModel):
     lifetime_cap_months: int = Field(default=60, ge=1, le=600, description="Longest expected remaining lifetime")
 
 
+Threshold = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=2)]
+
+
+class GradingRules(BaseModel):
+    """§5.1: a level is reached by annual spend (last 365 days) or potential value (next 12 months)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    a_spend: Threshold = Decimal("500000")
+    a_potential: Threshold = Decimal("1000000")
+    b_spend: Threshold = Decimal("200000")
+    b_potential: Threshold = Decimal("500000")
+    c_spend: Threshold = Decimal("50000")
+    c_potential: Threshold = Decimal("200000")
+
+    @model_validator(mode="after")
+    def _levels_in_order(self) -> GradingRules:
+        if not (
+            self.a_spend >= self.b_spend >= self.c_spend and self.a_potential >= self.b_potential >= self.c_potential
+        ):
+            raise PydanticCustomError("value_error", "thresholds must not rise from A to C")
+        return self
+
+
 def _default_sla() -> dict[Priority, SlaTarget]:
     return {p: SlaTarget(first_response_hours=r, resolution_hours=s) for p, (r, s) in DEFAULT_TARGETS.items()}
 
@@ -137,6 +161,7 @@ class TenantSettings(BaseModel):
     sla: dict[Priority, SlaTarget] = Field(default_factory=_default_sla, description="Targets per ticket priority")
     assignment: AssignmentRules = Field(default_factory=AssignmentRules)
     value: ValueRules = Field(default_factory=ValueRules)
+    grading: GradingRules = Field(default_factory=GradingRules)
     survey_valid_days: int = Field(
         default=14, ge=1, le=365, description="How long a satisfaction survey link can be answered"
     )
@@ -166,6 +191,7 @@ class TenantSettingsUpdate(BaseModel):
     )
     assignment: Annotated[AssignmentRules | None, AfterValidator(not_null)] = None
     value: Annotated[ValueRules | None, AfterValidator(not_null)] = None
+    grading: Annotated[GradingRules | None, AfterValidator(not_null)] = None
     survey_valid_days: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=365)] = None
     payment_terms: Annotated[
         dict[CreditRating, Annotated[int, Field(ge=0, le=365)]] | None, AfterValidator(not_null)

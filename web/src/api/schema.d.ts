@@ -180,6 +180,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/customers/{customer_id}/level/release": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Release Level
+         * @description Hand a manually set level back to the grading rules (the nightly regrade may change it).
+         */
+        post: operations["release_level_api_v1_crm_customers__customer_id__level_release_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crm/customers/{customer_id}/level_history": {
         parameters: {
             query?: never;
@@ -1982,6 +2002,78 @@ export interface components {
          * @enum {string}
          */
         FollowUpStatus: "none" | "pending" | "done" | "cancelled";
+        /**
+         * GradingRules
+         * @description §5.1: a level is reached by annual spend (last 365 days) or potential value (next 12 months).
+         */
+        "GradingRules-Input": {
+            /**
+             * A Spend
+             * @default 500000
+             */
+            a_spend?: number | string;
+            /**
+             * A Potential
+             * @default 1000000
+             */
+            a_potential?: number | string;
+            /**
+             * B Spend
+             * @default 200000
+             */
+            b_spend?: number | string;
+            /**
+             * B Potential
+             * @default 500000
+             */
+            b_potential?: number | string;
+            /**
+             * C Spend
+             * @default 50000
+             */
+            c_spend?: number | string;
+            /**
+             * C Potential
+             * @default 200000
+             */
+            c_potential?: number | string;
+        };
+        /**
+         * GradingRules
+         * @description §5.1: a level is reached by annual spend (last 365 days) or potential value (next 12 months).
+         */
+        "GradingRules-Output": {
+            /**
+             * A Spend
+             * @default 500000
+             */
+            a_spend?: string;
+            /**
+             * A Potential
+             * @default 1000000
+             */
+            a_potential?: string;
+            /**
+             * B Spend
+             * @default 200000
+             */
+            b_spend?: string;
+            /**
+             * B Potential
+             * @default 500000
+             */
+            b_potential?: string;
+            /**
+             * C Spend
+             * @default 50000
+             */
+            c_spend?: string;
+            /**
+             * C Potential
+             * @default 200000
+             */
+            c_potential?: string;
+        };
         /** HoldState */
         HoldState: {
             /** Id */
@@ -2164,6 +2256,11 @@ export interface components {
              * Format: date-time
              */
             changed_at: string;
+        };
+        /** LevelRelease */
+        LevelRelease: {
+            /** Reason */
+            reason: string;
         };
         /** MarkRead */
         MarkRead: {
@@ -3160,6 +3257,7 @@ export interface components {
             };
             assignment?: components["schemas"]["AssignmentRules"];
             value?: components["schemas"]["ValueRules-Output"];
+            grading?: components["schemas"]["GradingRules-Output"];
             /**
              * Survey Valid Days
              * @description How long a satisfaction survey link can be answered
@@ -3200,6 +3298,7 @@ export interface components {
             } | null;
             assignment?: components["schemas"]["AssignmentRules"] | null;
             value?: components["schemas"]["ValueRules-Input"] | null;
+            grading?: components["schemas"]["GradingRules-Input"] | null;
             /** Survey Valid Days */
             survey_valid_days?: number | null;
             /**
@@ -4292,6 +4391,95 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Approval"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    release_level_api_v1_crm_customers__customer_id__level_release_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LevelRelease"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerDetail"];
                 };
             };
             /** @description The request body could not be read (not UTF-8 or not parseable) */
