@@ -117,7 +117,11 @@ class TestOpening:
         assert sales_b.get(f"/crm/service_records/{ticket['id']}").status_code == 404
         assert desk["agent"].get(f"/crm/service_records/{ticket['id']}").status_code == 404
         _act(desk["manager"], ticket, "assign", assigned_staff_id=desk["agent"].user.id)
-        assert desk["agent"].get(f"/crm/service_records/{ticket['id']}").status_code == 200
+        seen = desk["agent"].get(f"/crm/service_records/{ticket['id']}")
+        assert seen.status_code == 200
+        # The agent works it without seeing the customer's profile, but knows whom they help.
+        assert (seen.json()["customer_name"], seen.json()["assigned_staff_name"]) == ("宁波港机械", "测试service_agent")
+        assert desk["agent"].get(f"/crm/customers/{customer['id']}").status_code == 404
         listed = desk["agent"].get("/crm/service_records").json()["items"]
         assert [t["id"] for t in listed] == [ticket["id"]]
 

@@ -33,6 +33,8 @@ class ServiceRecord(BaseModel):
 
     id: int
     customer_id: int
+    customer_code: str | None = None
+    customer_name: str | None = Field(default=None, description="Shown to whoever works the ticket")
     contact_id: int | None
     service_type: ServiceType
     priority: Priority
@@ -41,6 +43,7 @@ class ServiceRecord(BaseModel):
     description: str
     resolution: str | None
     assigned_staff_id: int | None
+    assigned_staff_name: str | None = None
     created_date: datetime
     first_response_date: datetime | None
     resolved_date: datetime | None

@@ -407,10 +407,34 @@ def present(session: Session, ticket: ServiceRecord) -> schemas.ServiceRecord:
 
 
 def present_many(session: Session, found: list[ServiceRecord]) -> list[schemas.ServiceRecord]:
-    """Tickets as the API shows them; their surveys are read in one query."""
+    """Tickets as the API shows them, with their customer's and assignee's names; one query each.
+
+    The customer's name is shown even to an agent who works the ticket without seeing the
+    customer's profile: it is what they need to recognise whom they are helping.
+    """
     now = utcnow()
     latest = surveys.latest_of(session, [t.id for t in found if t.resolved_date is not None or t.closed_date])
-    return [_shown(ticket, latest.get(ticket.id), now) for ticket in found]
+    customer_ids = {t.customer_id for t in found}
+    customers = {
+        row[0]: (row[1], row[2])
+        for row in session.execute(
+            select(Customer.id, Customer.customer_code, Customer.customer_name).where(Customer.id.in_(customer_ids))
+        )
+    }
+    staff_ids = {t.assigned_staff_id for t in found if t.assigned_staff_id is not None}
+    names = {
+        row[0]: row[1] for row in session.execute(select(User.id, User.display_name).where(User.id.in_(staff_ids)))
+    }
+    return [
+        _shown(ticket, latest.get(ticket.id), now).model_copy(
+            update={
+                "customer_code": customers.get(ticket.customer_id, (None, None))[0],
+                "customer_name": customers.get(ticket.customer_id, (None, None))[1],
+                "assigned_staff_name": names.get(ticket.assigned_staff_id) if ticket.assigned_staff_id else None,
+            }
+        )
+        for ticket in found
+    ]
 
 
 def _shown(ticket: ServiceRecord, survey: SatisfactionSurvey | None, now: datetime) -> schemas.ServiceRecord:

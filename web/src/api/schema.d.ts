@@ -2950,6 +2950,13 @@ export interface components {
             id: number;
             /** Customer Id */
             customer_id: number;
+            /** Customer Code */
+            customer_code?: string | null;
+            /**
+             * Customer Name
+             * @description Shown to whoever works the ticket
+             */
+            customer_name?: string | null;
             /** Contact Id */
             contact_id: number | null;
             service_type: components["schemas"]["ServiceType"];
@@ -2963,6 +2970,8 @@ export interface components {
             resolution: string | null;
             /** Assigned Staff Id */
             assigned_staff_id: number | null;
+            /** Assigned Staff Name */
+            assigned_staff_name?: string | null;
             /**
              * Created Date
              * Format: date-time
