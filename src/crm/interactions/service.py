@@ -24,6 +24,7 @@ from crm.interactions import schemas
 from crm.kit.actor import Actor, DataScope
 from crm.kit.clock import business_today
 from crm.kit.db import utcnow
+from crm.kit.dialects import planner_methods
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
 from crm.kit.types import UTCDateTime
 from crm.models import (
@@ -310,12 +311,19 @@ def pending_follow_ups(session: Session, actor: Actor, query: schemas.FollowUpQu
     groups: dict[str, list[CustomerInteraction]] = {}
     customers: dict[int, Any] = {}
     truncated = False
-    for name, window in (
+    # Each group is read in due order and cut at the limit. PostgreSQL underestimates how many of a
+    # team's follow-ups fall in a window (the dates of all interactions skew its statistics) and
+    # would rather sort every one of them (40 ms for a region at 5M interactions) than walk an
+    # index in due order (1 ms): forbidding a full sort leaves it the walk.
+    windows = (
         ("overdue", due < today),
         ("today", (due >= today) & (due < tomorrow)),
         ("upcoming", (due >= tomorrow) & (due < horizon)),
-    ):
-        rows = list(session.execute(base.where(window).order_by(due, CustomerInteraction.id).limit(query.limit + 1)))
+    )
+    ordered = base.order_by(due, CustomerInteraction.id).limit(query.limit + 1)
+    with planner_methods(session, sort=False):
+        pages = [(name, list(session.execute(ordered.where(window)))) for name, window in windows]
+    for name, rows in pages:
         truncated = truncated or len(rows) > query.limit
         groups[name] = [row[0] for row in rows[: query.limit]]
         customers.update({row[0].customer_id: row[1:] for row in rows})
