@@ -1,5 +1,6 @@
 """Realistic zh-CN demo data: users across regions, ~300 customers with contacts and addresses,
-six months of interactions with follow-ups, and service tickets in every status.
+six months of interactions with follow-ups, service tickets in every status, two years of orders
+(seasonal, with churners) and receivables, then today's value analysis and rule-based levels.
 
 Everything goes through the services, so demo rows obey the same rules as real ones.
 """
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from faker import Faker
 from sqlalchemy.orm import Session
 
+from crm.analytics import grading, value
 from crm.auth.passwords import hash_password
 from crm.config import settings
 from crm.customers import schemas, service
@@ -38,8 +40,11 @@ from crm.models.enums import (
     Role,
 )
 from crm.models.interactions import FollowUpStatus, InteractionDirection, InteractionOutcome, InteractionType
+from crm.models.orders import OrderStatus
 from crm.models.service_desk import Priority, ServiceRecord, ServiceType
 from crm.models.tenancy import Tenant, User
+from crm.orders import schemas as order_schemas
+from crm.orders import service as orders_service
 from crm.service_desk import schemas as desk_schemas
 from crm.service_desk import service as desk
 from crm.service_desk import surveys
@@ -138,9 +143,18 @@ def load_demo(session: Session, *, customers: int = 300, seed: int = 20261125) -
         contacts_made += len(made[-1].contact_ids)
         addresses_made += made[-1].addresses
     engagement = _engagement(session, tenant, users, made, rng)
+    sales = _orders(session, actor, made, rng, today)
+    # A year of month-end value analyses as the nightly job would have written them (the history
+    # the 360 page draws), then the nightly jobs once now: today's value analysis of every
+    # customer and the levels the grading rules give them.
+    for month in _month_starts(today)[-HISTORY_SNAPSHOTS:]:
+        value.refresh(session, tenant, day=month - timedelta(days=1))
+    analysed = value.refresh_all(session)
+    regraded = grading.regrade_all(session)
     return (
         f"loaded tenant {tenant.code}: {customers} customers, {contacts_made} contacts, "
-        f"{addresses_made} addresses, {engagement}, users for 7 regions"
+        f"{addresses_made} addresses, {engagement}, {sales}, {analysed} value analyses, "
+        f"{regraded} levels changed by the rules, users for 7 regions"
     )
 
 
@@ -164,6 +178,9 @@ class _DemoUsers:
 @dataclass
 class _DemoCustomer:
     id: int
+    level: CustomerLevel
+    enterprise: bool
+    acquired: date
     sales_id: int | None
     service_id: int | None
     contact_ids: list[int]
@@ -275,6 +292,9 @@ def _customer(  # noqa: PLR0917 - the loop's context, passed on as it was when t
     customer = service.create_customer(session, actor, data)
     return _DemoCustomer(
         id=customer.id,
+        level=level,
+        enterprise=enterprise,
+        acquired=data.acquisition_date or today,
         sales_id=customer.assigned_sales_id,
         service_id=customer.assigned_service_id,
         contact_ids=[c.id for c in customer.contacts],
@@ -609,3 +629,143 @@ def _answer_survey(session: Session, work: _Desk, ticket: ServiceRecord, *, late
     rating = work.rng.choices([1, 2, 3, 4, 5], [2, 3, 3, 2, 1] if late else [0, 1, 2, 4, 6])[0]
     feedback = work.rng.choice(FEEDBACK[rating]) or None
     surveys.answer(session, surveys.token_of(survey), rating, feedback)
+
+
+# ---------------------------------------------------------------- orders and receivables
+
+# (product code, name, category, unit price range in yuan)
+PRODUCTS: list[tuple[str, str, str, tuple[int, int]]] = [
+    ("HV-AC100", "中央空调主机", "暖通设备", (38_000, 160_000)),
+    ("HV-FC220", "风机盘管", "暖通设备", (1_800, 4_500)),
+    ("HV-HP300", "空气源热泵机组", "暖通设备", (22_000, 85_000)),
+    ("HV-VRF40", "多联机室外机", "暖通设备", (16_000, 60_000)),
+    ("PT-VL010", "电动调节阀", "配件", (600, 2_400)),
+    ("PT-TH020", "智能温控器", "配件", (280, 900)),
+    ("PT-FL030", "高效过滤网", "配件", (90, 400)),
+    ("PT-PU040", "循环水泵", "配件", (2_500, 9_000)),
+    ("SV-IN100", "安装调试服务", "服务", (3_000, 20_000)),
+    ("SV-MA200", "年度维保合同", "服务", (8_000, 60_000)),
+    ("SV-TR300", "操作培训", "服务", (1_500, 6_000)),
+]
+# What a customer of each level spends in a year (yuan) and how many orders a month they place:
+# the grading rules (A ≥ 500k a year, B ≥ 200k, C ≥ 50k) mostly give them back their level.
+SPEND = {"A": (550_000, 1_400_000), "B": (220_000, 480_000), "C": (60_000, 190_000), "D": (5_000, 45_000)}
+RATE = {"A": 1.6, "B": 1.0, "C": 0.6, "D": 0.25}
+# Orders by month: more before 春节 (January) and in Q4, few in February (the holiday).
+SEASON = {1: 1.5, 2: 0.45, 3: 0.9, 4: 1.0, 5: 1.0, 6: 1.05, 7: 0.9, 8: 0.85, 9: 1.1, 10: 1.2, 11: 1.3, 12: 1.45}
+HISTORY_MONTHS = 24
+ORDER_BATCH = 25  # the feed takes up to 1,000
+HISTORY_SNAPSHOTS = 12  # month-end value analyses before today's
+
+
+def _month_starts(today: date) -> list[date]:
+    first = today.replace(day=1)
+    months = []
+    for back in range(HISTORY_MONTHS, -1, -1):
+        year, month = divmod(first.year * 12 + first.month - 1 - back, 12)
+        months.append(date(year, month + 1, 1))
+    return months
+
+
+def _split(total: Decimal, parts: int, rng: random.Random) -> list[Decimal]:
+    """``total`` in ``parts`` positive amounts (to the fen) that add up to it exactly."""
+    weights = [rng.uniform(0.5, 2.0) for _ in range(parts)]
+    cents = int(total * 100)
+    shares = [max(1, int(cents * w / sum(weights))) for w in weights[:-1]]
+    shares.append(cents - sum(shares))
+    return [Decimal(c) / 100 for c in shares]
+
+
+def _status(age_days: int, rng: random.Random) -> OrderStatus:
+    roll = rng.random()
+    if roll < 0.05:
+        return OrderStatus.CANCELLED
+    if roll < 0.08 and age_days > 14:
+        return OrderStatus.REFUNDED
+    if age_days < 7:
+        return rng.choice([OrderStatus.CREATED, OrderStatus.PAID, OrderStatus.SHIPPED])
+    if age_days < 30:
+        return rng.choice([OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.COMPLETED])
+    return OrderStatus.COMPLETED
+
+
+def _order(customer_id: int, number: str, when: datetime, amount: Decimal, status: OrderStatus, *,
+           rng: random.Random) -> order_schemas.OrderIn:  # fmt: skip
+    lines = rng.sample(PRODUCTS, rng.choices([1, 2, 3], [5, 3, 2])[0])
+    items = []
+    for (code, name, category, (low, high)), share in zip(lines, _split(amount, len(lines), rng), strict=True):
+        quantity = max(1, min(500, int(share // ((low + high) // 2)) or 1))
+        items.append(order_schemas.OrderItemIn(product_code=code, product_name=name, category=category,
+                                               quantity=quantity, amount=share))  # fmt: skip
+    cost = margin = None
+    roll = rng.random()
+    if roll < 0.85:
+        cost = (amount * Decimal(str(round(rng.uniform(0.55, 0.8), 3)))).quantize(Decimal("0.01"))
+    elif roll < 0.95:
+        margin = (amount * Decimal(str(round(rng.uniform(0.15, 0.4), 3)))).quantize(Decimal("0.01"))
+    return order_schemas.OrderIn(
+        order_no=number, customer_id=customer_id, status=status, order_date=when, amount=amount,
+        cost=cost, margin=margin, source_updated_at=when, items=items,
+    )  # fmt: skip
+
+
+def _orders(session: Session, actor: Actor, customers: list[_DemoCustomer], rng: random.Random, today: date) -> str:
+    """Two years of orders through the order feed (1,000 a batch) and receivables through theirs."""
+    now = utcnow()
+    months = _month_starts(today)
+    start = months[0]
+    sent: list[order_schemas.OrderIn] = []
+    churned = 0
+    last_order: dict[int, date] = {}
+    for customer in customers:
+        if rng.random() < 0.08:
+            continue  # no orders yet
+        level = customer.level.value
+        yearly = rng.uniform(*SPEND[level])
+        rate = RATE[level] * rng.uniform(0.7, 1.3)
+        average = yearly / 12 / rate
+        since = max(customer.acquired, start)
+        until = today
+        # A few steady B and C buyers stopped ordering 4–6 months ago: the churners.
+        if level in ("B", "C") and since < start + timedelta(days=120) and rng.random() < 0.12:
+            until = today - timedelta(days=rng.randint(120, 185))
+            churned += 1
+        for month in months:
+            expected = rate * SEASON[month.month]
+            count = int(expected) + (rng.random() < expected - int(expected))
+            for _ in range(count):
+                day = month + timedelta(days=rng.randint(0, 27))
+                if day < since or day >= until:
+                    continue
+                when = _at_local(day, rng)
+                if when >= now:
+                    continue
+                amount = Decimal(str(round(max(200.0, average * rng.lognormvariate(0, 0.35)), 2)))
+                number = f"SO{day:%Y%m%d}{len(sent) + 1:05d}"
+                sent.append(_order(customer.id, number, when, amount, _status((today - day).days, rng), rng=rng))
+                last_order[customer.id] = max(last_order.get(customer.id, day), day)
+    sent.sort(key=lambda o: o.order_date)
+    # Each new order's items are replaced by an ORM DELETE that checks every object the session
+    # holds: feeding small batches into an emptied session keeps that check short.
+    for begin in range(0, len(sent), ORDER_BATCH):
+        session.flush()
+        session.expunge_all()
+        orders_service.upsert_orders(session, actor, sent[begin : begin + ORDER_BATCH])
+    receivables = overdue = 0
+    for customer in customers:
+        bought = last_order.get(customer.id)
+        if bought is None or not customer.enterprise or (today - bought).days > 150 or rng.random() < 0.55:
+            continue
+        owed = []
+        for n in range(rng.randint(1, 3)):
+            due = bought + timedelta(days=rng.randint(15, 90) - 30 * n)
+            late = max(0, (today - due).days) if rng.random() < 0.35 else 0
+            overdue += late > 0
+            owed.append(order_schemas.ReceivableIn(
+                reference=f"AR{customer.id:06d}{n + 1:02d}",
+                amount_due=Decimal(str(round(rng.uniform(2_000, 120_000), 2))) if late or due > today else Decimal(0),
+                due_date=due, overdue_days=late,
+            ))  # fmt: skip
+        orders_service.upsert_receivables(session, actor, customer.id, owed)
+        receivables += len(owed)
+    return f"{len(sent)} orders ({churned} customers stopped buying), {receivables} receivables ({overdue} overdue)"
