@@ -276,6 +276,22 @@ def delete_customer(session: Session, actor: Actor, customer_id: int) -> Approva
     return None
 
 
+def _record_level(
+    session: Session, actor: Actor, customer: Customer, level: CustomerLevel, reason: str, *, source: str
+) -> None:
+    session.add(
+        CustomerLevelChange(
+            tenant_id=actor.tenant_id,
+            customer_id=customer.id,
+            old_level=customer.customer_level,
+            new_level=level,
+            reason=reason,
+            source=source,
+            changed_by=actor.id,
+        )
+    )
+
+
 def change_level(
     session: Session, actor: Actor, customer_id: int, data: schemas.LevelChange
 ) -> Customer | ApprovalRequest:
@@ -288,17 +304,7 @@ def change_level(
     if customer.customer_level != data.level:
         # A level set by a person is kept: the nightly regrade leaves customers whose latest
         # level change is manual, until a person releases it (release_level).
-        session.add(
-            CustomerLevelChange(
-                tenant_id=actor.tenant_id,
-                customer_id=customer.id,
-                old_level=customer.customer_level,
-                new_level=data.level,
-                reason=data.reason,
-                source="manual",
-                changed_by=actor.id,
-            )
-        )
+        _record_level(session, actor, customer, data.level, data.reason, source="manual")
         audit.record(
             session,
             "customer.level",
@@ -318,17 +324,7 @@ def release_level(session: Session, actor: Actor, customer_id: int, data: schema
     """Hand a manually set level back to the rules: the next regrade may change it."""
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
-    session.add(
-        CustomerLevelChange(
-            tenant_id=actor.tenant_id,
-            customer_id=customer.id,
-            old_level=customer.customer_level,
-            new_level=customer.customer_level,
-            reason=data.reason,
-            source="release",
-            changed_by=actor.id,
-        )
-    )
+    _record_level(session, actor, customer, customer.customer_level, data.reason, source="release")
     audit.record(
         session, "customer.level_release", actor=actor, object_type="customer", object_id=customer.id,
         detail={"reason": data.reason, "level": customer.customer_level.value},

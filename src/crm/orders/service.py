@@ -116,6 +116,10 @@ def _same_items(held: list[CustomerOrderItem], sent: list[schemas.OrderItemIn]) 
     ]
 
 
+def _result(order: CustomerOrder, outcome: schemas.Outcome) -> schemas.OrderResult:
+    return schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=order.customer_id, outcome=outcome)
+
+
 def upsert_orders(
     session: Session, actor: Actor, orders: Sequence[schemas.OrderIn], *, prefix: str = "orders"
 ) -> schemas.BatchResult:
@@ -157,24 +161,21 @@ def upsert_orders(
             items[order.id] = _replace_items(session, order, sent.items)
             held[sent.order_no] = order
             _note_status(session, actor, order, customer, sent.source_updated_at or sent.order_date)
-            results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=customer.id,
-                                               outcome=schemas.Outcome.CREATED))  # fmt: skip
+            results.append(_result(order, schemas.Outcome.CREATED))
             continue
         if (
             sent.source_updated_at is not None
             and order.source_updated_at is not None
             and sent.source_updated_at < order.source_updated_at
         ):
-            results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=order.customer_id,
-                                               outcome=schemas.Outcome.STALE))  # fmt: skip
+            results.append(_result(order, schemas.Outcome.STALE))
             continue
         changed = {f: v for f, v in values.items() if getattr(order, f) != v}
         items_changed = not _same_items(items.get(order.id, []), sent.items)
         if not changed and not items_changed:
             if sent.source_updated_at is not None:
                 order.source_updated_at = sent.source_updated_at
-            results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=order.customer_id,
-                                               outcome=schemas.Outcome.UNCHANGED))  # fmt: skip
+            results.append(_result(order, schemas.Outcome.UNCHANGED))
             continue
         for field, value in changed.items():
             setattr(order, field, value)
@@ -186,8 +187,7 @@ def upsert_orders(
         if items_changed:
             items[order.id] = _replace_items(session, order, sent.items)
         session.flush()
-        results.append(schemas.OrderResult(order_no=order.order_no, id=order.id, customer_id=order.customer_id,
-                                           outcome=schemas.Outcome.UPDATED))  # fmt: skip
+        results.append(_result(order, schemas.Outcome.UPDATED))
     session.flush()
     counts = {o: sum(1 for r in results if r.outcome == o) for o in schemas.Outcome}
     audit.record(
