@@ -208,9 +208,9 @@ class TestSurvey:
         with server.api("admin") as admin:
             resolved = admin.get("/crm/service_records", params={"status": ["resolved"], "page_size": 100}).json()
         ticket = next(t for t in resolved["items"] if t["survey"] and t["survey"]["status"] == "pending")
-        # The link staff copy from the ticket page (the API's /survey/<token> is 404'd by the
-        # web UI route, see utils/survey.ts): the token in the query.
-        path = "/survey?token=" + ticket["survey"]["url"].rsplit("/survey/", 1)[1]
+        # The link staff copy from the ticket page: the API's /survey/<token> as it is.
+        token = ticket["survey"]["url"].rsplit("/survey/", 1)[1]
+        path = f"/survey/{token}"
         page.set_viewport_size({"width": 390, "height": 844})  # a phone
         ui.open(path)
         survey = page.get_by_test_id("survey")
@@ -222,7 +222,8 @@ class TestSurvey:
         ui.screenshot("survey")
         survey.get_by_role("button", name="提交评价").click()
         expect(page.get_by_test_id("survey-thanks")).to_contain_text("感谢您的评价")
-        ui.open(path)
+        # Links sent earlier carried the token in the query: they still open the same survey.
+        ui.open(f"/survey?token={token}")
         expect(page.get_by_test_id("survey-answered")).to_contain_text("您已提交过评价")
         with server.api("admin") as admin:
             rated = admin.get(f"/crm/service_records/{ticket['id']}").json()

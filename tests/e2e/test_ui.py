@@ -135,7 +135,7 @@ class TestCustomer360:
         expect(contacts.get_by_test_id("masked-value").first).to_have_text(MASKED_PHONE)
         ui.screenshot("customer-360")
         page.get_by_role("tab", name="等级历史").click()
-        expect(page.get_by_test_id("level-history").get_by_text("建档")).to_be_visible()
+        expect(page.get_by_test_id("level-history").get_by_text("创建", exact=True)).to_be_visible()
 
     def test_change_the_level_with_a_reason_and_see_it_in_the_history(self, ui: Pages, page: Page, demo: Demo) -> None:
         customer = demo.other_customer

@@ -78,8 +78,10 @@ declare module 'vue' {
     MaskedValue: typeof import('./components/MaskedValue.vue')['default']
     MyTicketsCard: typeof import('./components/workbench/MyTicketsCard.vue')['default']
     NotificationBell: typeof import('./components/NotificationBell.vue')['default']
+    OrdersTab: typeof import('./components/customer/OrdersTab.vue')['default']
     OwnerName: typeof import('./components/OwnerName.vue')['default']
     ProvinceCityCascader: typeof import('./components/ProvinceCityCascader.vue')['default']
+    ReleaseLevelDialog: typeof import('./components/ReleaseLevelDialog.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     ServiceStatsPanel: typeof import('./components/service/ServiceStatsPanel.vue')['default']
@@ -90,6 +92,8 @@ declare module 'vue' {
     TicketTags: typeof import('./components/service/TicketTags.vue')['default']
     TimelineTab: typeof import('./components/customer/TimelineTab.vue')['default']
     UserName: typeof import('./components/UserName.vue')['default']
+    ValueAnalysisTab: typeof import('./components/customer/ValueAnalysisTab.vue')['default']
+    ValueChart: typeof import('./components/ValueChart.vue')['default']
   }
   export interface GlobalDirectives {
     vLoading: typeof import('element-plus/es')['ElLoadingDirective']

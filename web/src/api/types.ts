@@ -85,3 +85,10 @@ export const PRIORITIES: readonly Priority[] = ['urgent', 'high', 'medium', 'low
 export const SERVICE_TYPES: readonly ServiceType[] = ['consultation', 'complaint', 'technical_support', 'after_sales', 'other']
 export const SLA_STATES: readonly SlaState[] = ['ok', 'at_risk', 'breached', 'met']
 export const STATS_GROUPS: readonly StatsGroupBy[] = ['agent', 'team', 'service_type', 'priority', 'month']
+
+// Orders and customer intelligence.
+export type Order = S['Order']
+export type OrderItem = S['OrderItem']
+export type OrderStatus = S['OrderStatus']
+export type ValueAnalysis = S['ValueAnalysis']
+export type ValueSnapshot = S['ValueSnapshot']

@@ -18,8 +18,8 @@ export const router = createRouter({
   routes: [
     { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, titleKey: 'login.title' } },
     // The satisfaction survey a customer opens from a link: no sign-in, no app shell.
-    // The link's token is a JWT: its dots make `/survey/<token>` look like a file to the server
-    // (crm.webui answers 404 for those), so working links carry it as `?token=` (utils/survey.ts).
+    // The API's links are `/survey/<token>` (served although the JWT has dots); links sent
+    // earlier carried the token as `?token=`, and those still open.
     {
       path: '/survey/:token?',
       name: 'survey',

@@ -1,15 +1,10 @@
-// Survey links as the API issues them (`<base>/survey/<token>`) and as the served UI can open them.
+// Survey links as the API issues them (`<base>/survey/<token>`).
 
 /**
- * The link to send a customer. The API's token is a signed JWT with dots in it; the server's
- * web UI route answers 404 for a last path segment with a dot (it takes it for a missing
- * file), so the token goes in the query instead: `<base>/survey?token=<token>`.
+ * The link to send a customer: the API's `survey.url` as it is (the server serves
+ * `/survey/<token>` although the signed token has dots in it), made absolute against the
+ * UI's origin when the API gave a relative one. Older links with `?token=` still open.
  */
 export function surveyLink(url: string, origin: string = location.origin): string {
-  const parsed = new URL(url, origin)
-  const match = /^(.*)\/survey\/([^/]+)$/.exec(parsed.pathname)
-  if (!match) return parsed.toString()
-  parsed.pathname = `${match[1]}/survey`
-  parsed.search = new URLSearchParams({ token: decodeURIComponent(match[2] ?? '') }).toString()
-  return parsed.toString()
+  return new URL(url, origin).toString()
 }
