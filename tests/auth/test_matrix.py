@@ -122,6 +122,7 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ),
     ("GET", "/api/v1/crm/customers/{customer_id}/receivables"): Rule(Permission.FINANCE_READ),
     ("GET", "/api/v1/crm/customers/{customer_id}/value_analysis"): Rule(Permission.CUSTOMER_READ),
+    ("GET", "/api/v1/crm/customers/{customer_id}/behavior_analysis"): Rule(Permission.CUSTOMER_READ),
     ("POST", "/api/v1/crm/customers/{customer_id}/value_analysis/refresh"): Rule(Permission.CUSTOMER_READ),
     # The customer's survey link: no sign-in; tests/service_desk/test_surveys.py covers it.
     ("GET", "/api/v1/public/surveys/{token}"): None,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from crm.analytics import schemas, service
+from crm.analytics import behavior, schemas, service
 from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
@@ -36,3 +36,13 @@ def get_value_analysis(session: SessionDep, actor: Reader, customer_id: IdPath) 
 def refresh_value_analysis(session: SessionDep, actor: Reader, customer_id: IdPath) -> schemas.ValueAnalysis:
     """Recompute today's snapshot of this customer now (the nightly job does every customer)."""
     return service.refresh_one(session, actor, customer_id)
+
+
+@router.get(
+    "/customers/{customer_id}/behavior_analysis",
+    response_model=schemas.BehaviorAnalysis,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_behavior_analysis(session: SessionDep, actor: Reader, customer_id: IdPath) -> schemas.BehaviorAnalysis:
+    """RFM scores, monthly spend, favourite categories and products, preferred channel and hour, trends."""
+    return behavior.behavior_analysis(session, actor, customer_id)

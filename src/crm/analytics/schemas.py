@@ -32,3 +32,52 @@ class ValueAnalysis(BaseModel):
     customer_id: int
     latest: ValueSnapshot | None = Field(description="Null until the first analysis ran")
     history: list[ValueSnapshot] = Field(description="Earlier snapshots, newest first (at most 400)")
+
+
+class Rfm(BaseModel):
+    analysis_date: date
+    recency_days: int | None = Field(description="Days since the last order")
+    frequency: int = Field(description="Orders of the last 365 days")
+    monetary: Decimal | None = Field(description="Spend of the last 365 days (finance permission)")
+    r_score: int | None = Field(description="1–5 among the tenant's customers, 5 most recent")
+    f_score: int | None
+    m_score: int | None
+    segment: str | None = Field(description="e.g. 重要价值客户 (each score above 3 counts as high)")
+
+
+class MonthlySpend(BaseModel):
+    month: str = Field(description="YYYY-MM, Asia/Shanghai")
+    orders: int
+    amount: Decimal | None
+
+
+class Favourite(BaseModel):
+    name: str
+    quantity: int
+    amount: Decimal | None
+
+
+class Count(BaseModel):
+    name: str
+    count: int
+
+
+class PeriodFigures(BaseModel):
+    orders: int
+    spend: Decimal | None
+    interactions: int
+    complaints: int
+
+
+class BehaviorAnalysis(BaseModel):
+    customer_id: int
+    rfm: Rfm | None = Field(description="Null until the first value analysis ran")
+    monthly_spend: list[MonthlySpend] = Field(description="The last 24 months with orders")
+    favourite_categories: list[Favourite]
+    favourite_products: list[Favourite]
+    preferred_channel: str | None = Field(description="The most frequent interaction type, last 365 days")
+    preferred_hour: int | None = Field(description="The most frequent local hour of interactions")
+    channels: list[Count]
+    hours: list[Count]
+    last_90_days: PeriodFigures
+    previous_90_days: PeriodFigures

@@ -29,6 +29,9 @@ over orders that count as spend (not cancelled or refunded) placed before then:
   ``lifetime_cap_months``, × (1 − churn_probability). Null without orders.
 - churn_probability: from the churn model once it is trained; until then null, and the
   lifetime above is not discounted.
+- recency_days: whole days from the latest order to now; orders_12m: orders of the last 365
+  days; r_score, f_score, m_score: their quintiles (and annual_spend's) 1–5 among the tenant's
+  customers with orders that day, placed by the whole-tenant run (see score_rfm).
 """
 
 from __future__ import annotations
@@ -37,13 +40,22 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select, true
+from sqlalchemy import Integer, and_, case, cast, func, literal, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm.kit.clock import business_today
 from crm.kit.db import utcnow
-from crm.kit.dialects import as_real, days_between, greatest, local_date, money_result, money_unit, rounded
+from crm.kit.dialects import (
+    as_real,
+    days_between,
+    floor_int,
+    greatest,
+    local_date,
+    money_result,
+    money_unit,
+    rounded,
+)
 from crm.kit.types import UTCDateTime
 from crm.models import (
     NOT_SPENT,
@@ -94,6 +106,7 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
             func.sum(CustomerOrder.cost).label("costed_cost"),
             func.sum(case((CustomerOrder.order_date >= year_ago, CustomerOrder.amount), else_=0)).label("annual"),
             func.sum(case((CustomerOrder.order_date >= half_year_ago, CustomerOrder.amount), else_=0)).label("recent"),
+            func.sum(case((CustomerOrder.order_date >= year_ago, 1), else_=0)).label("orders_12m"),
         )
         .where(spent)
         .group_by(CustomerOrder.customer_id)
@@ -171,6 +184,8 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         "annual_spend": money_result(func.coalesce(orders.c.annual, 0), dialect),
         # (Multiplied as a float: a literal beside a Money expression would be taken as money.)
         "potential_value": money_result(as_real(func.coalesce(orders.c.recent, 0)) * 2, dialect),
+        "recency_days": floor_int(days_between(as_of, orders.c.last, dialect), dialect),
+        "orders_12m": cast(func.coalesce(orders.c.orders_12m, 0), Integer),
         "created_at": literal(now, UTCDateTime()),
         "updated_at": literal(now, UTCDateTime()),
     }
@@ -193,6 +208,8 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         index_elements=["customer_id", "analysis_date"], set_={name: insert.excluded[name] for name in keep}
     )
     result = session.execute(statement)
+    if customer_id is None:
+        score_rfm(session, tenant, day)
     written = int(getattr(result, "rowcount", -1))
     if written < 0:  # psycopg reports no row count for INSERT … SELECT … ON CONFLICT: count who was covered
         covered = select(func.count()).where(Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
@@ -200,6 +217,38 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
             covered = covered.where(Customer.id == customer_id)
         written = int(session.scalar(covered) or 0)
     return written
+
+
+def score_rfm(session: Session, tenant: Tenant, day: date) -> None:
+    """RFM scores 1–5 of the day's snapshots, by percent rank among the tenant's customers with
+    orders (ties share a score; 5 is the most recent, most frequent, highest spending).
+
+    Only the whole-tenant refresh places customers; a one-customer refresh during the day keeps
+    the scores that night's run gave (they rank the customer among all others).
+    """
+    snapshot = CustomerValueAnalysis
+    dialect = session.get_bind().dialect.name
+
+    def score(order: Any) -> Any:
+        placed = 1 + floor_int(5 * func.percent_rank().over(order_by=order), dialect)
+        return case((placed > 5, 5), else_=placed)
+
+    ranked = (
+        select(
+            snapshot.id.label("id"),
+            score(snapshot.recency_days.desc()).label("r"),
+            score(snapshot.orders_12m).label("f"),
+            score(snapshot.annual_spend).label("m"),
+        )
+        .where(snapshot.tenant_id == tenant.id, snapshot.analysis_date == day, snapshot.total_orders > 0)
+        .subquery("ranked")
+    )
+    session.execute(
+        update(snapshot)
+        .where(snapshot.id == ranked.c.id)
+        .values(r_score=ranked.c.r, f_score=ranked.c.f, m_score=ranked.c.m)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def refresh_all(session: Session) -> int:

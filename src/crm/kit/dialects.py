@@ -154,3 +154,19 @@ def money_text(expression: Any, dialect: str) -> ColumnElement[str]:
     if dialect == "sqlite":
         return func.printf("%.2f", cast(expression, Float) / 100.0)
     return cast(cast(expression, Numeric(15, 2)), String)
+
+
+def floor_int(expression: Any, dialect: str) -> ColumnElement[int]:
+    """A non-negative number rounded down to an integer (SQLite may lack floor(), but its CAST
+    truncates; PostgreSQL's CAST rounds, so floor() first)."""
+    if dialect == "postgresql":
+        return cast(func.floor(expression), Integer)
+    return cast(expression, Integer)
+
+
+def local_hour(column: Any, timezone: str, dialect: str) -> ColumnElement[int]:
+    """The hour (0–23) of a UTC timestamp in ``timezone`` (see local_month for SQLite's offset)."""
+    if dialect == "postgresql":
+        return cast(func.extract("hour", func.timezone(timezone, column)), Integer)
+    offset = datetime.now(ZoneInfo(timezone)).utcoffset() or timedelta(0)
+    return cast(func.strftime("%H", column, f"{int(offset.total_seconds() // 60):+d} minutes"), Integer)

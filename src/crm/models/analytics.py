@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, SmallInteger, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.kit.db import Base, IdMixin, utcnow
@@ -41,5 +41,12 @@ class CustomerValueAnalysis(IdMixin, Base):
     # Beyond the seed: what grading reads. Spend of the last 12 months and its prediction.
     annual_spend: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     potential_value: Mapped[Decimal | None] = mapped_column(Money)
+    # RFM (behaviour analysis): days since the last order, orders of the last 365 days, and each
+    # one's quintile (1–5, 5 best) among the tenant's customers with orders that day.
+    recency_days: Mapped[int | None] = mapped_column(Integer)
+    orders_12m: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    r_score: Mapped[int | None] = mapped_column(SmallInteger)
+    f_score: Mapped[int | None] = mapped_column(SmallInteger)
+    m_score: Mapped[int | None] = mapped_column(SmallInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -872,6 +872,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/customers/{customer_id}/behavior_analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Behavior Analysis
+         * @description RFM scores, monthly spend, favourite categories and products, preferred channel and hour, trends.
+         */
+        get: operations["get_behavior_analysis_api_v1_crm_customers__customer_id__behavior_analysis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crm/audit_logs": {
         parameters: {
             query?: never;
@@ -1502,6 +1522,38 @@ export interface components {
             /** Results */
             results: components["schemas"]["OrderResult"][];
         };
+        /** BehaviorAnalysis */
+        BehaviorAnalysis: {
+            /** Customer Id */
+            customer_id: number;
+            /** @description Null until the first value analysis ran */
+            rfm: components["schemas"]["Rfm"] | null;
+            /**
+             * Monthly Spend
+             * @description The last 24 months with orders
+             */
+            monthly_spend: components["schemas"]["MonthlySpend"][];
+            /** Favourite Categories */
+            favourite_categories: components["schemas"]["Favourite"][];
+            /** Favourite Products */
+            favourite_products: components["schemas"]["Favourite"][];
+            /**
+             * Preferred Channel
+             * @description The most frequent interaction type, last 365 days
+             */
+            preferred_channel: string | null;
+            /**
+             * Preferred Hour
+             * @description The most frequent local hour of interactions
+             */
+            preferred_hour: number | null;
+            /** Channels */
+            channels: components["schemas"]["Count"][];
+            /** Hours */
+            hours: components["schemas"]["Count"][];
+            last_90_days: components["schemas"]["PeriodFigures"];
+            previous_90_days: components["schemas"]["PeriodFigures"];
+        };
         /** Body_login_api_v1_auth_login_post */
         Body_login_api_v1_auth_login_post: {
             /** Grant Type */
@@ -1663,6 +1715,13 @@ export interface components {
             } | null;
             /** Remarks */
             remarks?: string | null;
+        };
+        /** Count */
+        Count: {
+            /** Name */
+            name: string;
+            /** Count */
+            count: number;
         };
         /**
          * CreditRating
@@ -1953,6 +2012,15 @@ export interface components {
             version: number;
             /** Reason */
             reason: string;
+        };
+        /** Favourite */
+        Favourite: {
+            /** Name */
+            name: string;
+            /** Quantity */
+            quantity: number;
+            /** Amount */
+            amount: string | null;
         };
         /** FollowUp */
         FollowUp: {
@@ -2333,6 +2401,18 @@ export interface components {
             permissions: string[];
             /** Data Scope */
             data_scope: string;
+        };
+        /** MonthlySpend */
+        MonthlySpend: {
+            /**
+             * Month
+             * @description YYYY-MM, Asia/Shanghai
+             */
+            month: string;
+            /** Orders */
+            orders: number;
+            /** Amount */
+            amount: string | null;
         };
         /** Notification */
         Notification: {
@@ -2731,6 +2811,17 @@ export interface components {
              */
             truncated: boolean;
         };
+        /** PeriodFigures */
+        PeriodFigures: {
+            /** Orders */
+            orders: number;
+            /** Spend */
+            spend: string | null;
+            /** Interactions */
+            interactions: number;
+            /** Complaints */
+            complaints: number;
+        };
         /**
          * Priority
          * @enum {string}
@@ -2871,6 +2962,43 @@ export interface components {
             field: string;
             /** Value */
             value: string | null;
+        };
+        /** Rfm */
+        Rfm: {
+            /**
+             * Analysis Date
+             * Format: date
+             */
+            analysis_date: string;
+            /**
+             * Recency Days
+             * @description Days since the last order
+             */
+            recency_days: number | null;
+            /**
+             * Frequency
+             * @description Orders of the last 365 days
+             */
+            frequency: number;
+            /**
+             * Monetary
+             * @description Spend of the last 365 days (finance permission)
+             */
+            monetary: string | null;
+            /**
+             * R Score
+             * @description 1–5 among the tenant's customers, 5 most recent
+             */
+            r_score: number | null;
+            /** F Score */
+            f_score: number | null;
+            /** M Score */
+            m_score: number | null;
+            /**
+             * Segment
+             * @description e.g. 重要价值客户 (each score above 3 counts as high)
+             */
+            segment: string | null;
         };
         /**
          * Role
@@ -7540,6 +7668,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValueAnalysis"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_behavior_analysis_api_v1_crm_customers__customer_id__behavior_analysis_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BehaviorAnalysis"];
                 };
             };
             /** @description Not authenticated */
