@@ -208,6 +208,10 @@ class TestLegalHold:
 
 class TestAccess:
     def test_access_returns_everything_held_in_clear_and_is_recorded(self, admin: Api, subject: dict) -> None:
+        order = {"order_no": "SAR-O1", "customer_id": subject["id"], "status": "paid",
+                 "order_date": "2026-11-20T10:00:00", "amount": "990.00"}  # fmt: skip
+        assert admin.post("/crm/orders", order).status_code == 200
+        assert admin.post(f"/crm/customers/{subject['id']}/value_analysis/refresh").status_code == 200
         response = admin.post(f"/crm/privacy/customers/{subject['id']}/access", {"reference": "SAR-1"})
         assert response.status_code == 200, response.text
         body = response.json()
@@ -218,6 +222,8 @@ class TestAccess:
         assert data["addresses"][0]["detailed_address"] == "西湖区文三路100号"
         assert [h["reason"] for h in data["level_history"]][-1] == f"{NAME}追加订单"
         assert "customer.update" in [a["action"] for a in data["activity"]]
+        assert [o["order_no"] for o in data["orders"]] == ["SAR-O1"]
+        assert data["value_analysis"][0]["total_amount"] == "990.00"  # profiling results are theirs too
         assert body["request"]["kind"] == "access"
         listed = admin.get("/crm/privacy/requests", params={"kind": "access"}).json()["items"]
         assert [r["id"] for r in listed] == [body["request"]["id"]]

@@ -45,6 +45,7 @@ from crm.models import (
     CustomerLevelChange,
     CustomerOrder,
     CustomerReceivable,
+    CustomerValueAnalysis,
     DataSubjectRequest,
     Notification,
     RequestKind,
@@ -251,6 +252,15 @@ def access_customer(
                 select(CustomerReceivable)
                 .where(CustomerReceivable.customer_id == customer.id)
                 .order_by(CustomerReceivable.id)
+            )
+        ],
+        # Profiling results are personal information too (PIPL art. 24): the value analysis.
+        "value_analysis": [
+            _row(v)
+            for v in session.scalars(
+                select(CustomerValueAnalysis)
+                .where(CustomerValueAnalysis.customer_id == customer.id)
+                .order_by(CustomerValueAnalysis.analysis_date)
             )
         ],
         "approval_requests": [
