@@ -650,7 +650,7 @@ PRODUCTS: list[tuple[str, str, str, tuple[int, int]]] = [
 # What a customer of each level spends in a year (yuan) and how many orders a month they place:
 # the grading rules (A ≥ 500k a year, B ≥ 200k, C ≥ 50k) mostly give them back their level.
 SPEND = {"A": (550_000, 1_400_000), "B": (220_000, 480_000), "C": (60_000, 190_000), "D": (5_000, 45_000)}
-RATE = {"A": 1.6, "B": 1.0, "C": 0.6, "D": 0.25}
+RATE = {"A": 1.3, "B": 0.8, "C": 0.5, "D": 0.2}
 # Orders by month: more before 春节 (January) and in Q4, few in February (the holiday).
 SEASON = {1: 1.5, 2: 0.45, 3: 0.9, 4: 1.0, 5: 1.0, 6: 1.05, 7: 0.9, 8: 0.85, 9: 1.1, 10: 1.2, 11: 1.3, 12: 1.45}
 HISTORY_MONTHS = 24

@@ -190,6 +190,20 @@ class TestServiceDesk:
         expect(page.get_by_test_id("service-stats").locator("canvas")).to_be_visible()
         ui.screenshot("service-stats")
 
+    def test_the_queue_names_customers_and_assignees_from_the_tickets(
+        self, ui: Pages, page: Page, server: Server
+    ) -> None:
+        with server.api("service.agent1") as agent:
+            tickets = agent.get("/crm/service_records", params={"page_size": 100}).json()["items"]
+        assigned = next(t for t in tickets if t["assigned_staff_name"])
+        ui.signed_in("service.agent1", "/service-desk?size=100")
+        table = page.get_by_test_id("ticket-table")
+        expect(table.get_by_test_id("ticket-customer").first).to_be_visible()
+        for name in {t["customer_name"] for t in tickets}:
+            expect(table.get_by_test_id("ticket-customer").filter(has_text=name).first).to_be_visible()
+        expect(table).to_contain_text(assigned["customer_code"])
+        expect(table).not_to_contain_text("用户 #")
+
 
 class TestNotifications:
     def test_the_bell_lists_notifications_and_marks_them_read(self, ui: Pages, page: Page) -> None:
