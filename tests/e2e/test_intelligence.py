@@ -112,6 +112,7 @@ class TestValueAnalysis:
         expect(cards).not_to_contain_text("无权限查看")
         chart = page.get_by_test_id("value-chart")
         expect(chart.locator("canvas")).to_be_visible()
+        chart.scroll_into_view_if_needed()
         ui.screenshot("value-analysis")
         page.get_by_test_id("value-refresh").click()
         expect(page.get_by_text("价值分析已更新")).to_be_visible()
