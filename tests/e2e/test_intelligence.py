@@ -118,6 +118,36 @@ class TestValueAnalysis:
         expect(page.get_by_text("价值分析已更新")).to_be_visible()
         expect(cards).to_be_visible()
 
+    def test_a_new_customer_has_no_analysis_until_refreshed(self, ui: Pages, page: Page, server: Server) -> None:
+        with server.api("admin") as admin:
+            created = admin.post(
+                "/crm/customers", json={"customer_name": "端到端价值分析新客户有限公司", "customer_type": "enterprise"}
+            )
+            assert created.status_code == 201, created.text
+            customer = created.json()
+            fed = admin.post(
+                "/crm/orders",
+                json={
+                    "order_no": f"E2E-VALUE-{customer['id']}",
+                    "customer_id": customer["id"],
+                    "status": "paid",
+                    "order_date": "2026-01-15T10:00:00+08:00",
+                    "amount": "12800.00",
+                    "items": [{"product_code": "SV-MA200", "category": "服务", "quantity": 1, "amount": "12800.00"}],
+                },
+            )
+            assert fed.status_code == 200, fed.text
+        ui.signed_in("admin", f"/customers/{customer['id']}?tab=value")
+        expect(page.get_by_test_id("value-empty")).to_contain_text("暂无价值分析")
+        page.get_by_test_id("value-refresh").click()
+        expect(page.get_by_text("价值分析已更新")).to_be_visible()
+        cards = page.get_by_test_id("value-cards")
+        expect(cards.get_by_test_id("value-total_orders")).to_contain_text("1")
+        expect(cards.get_by_test_id("value-total_amount")).to_contain_text("¥12,800.00")
+        page.get_by_role("tab", name="订单").click()
+        expect(page.get_by_test_id("orders-table").locator("tbody tr.el-table__row")).to_have_count(1)
+        expect(page.get_by_test_id("order-status").first).to_have_text("已付款")
+
 
 class TestRuleBasedLevels:
     def test_a_level_set_by_hand_is_marked_and_handed_back_to_the_rules(
