@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crm.jobs import RunnerLock
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm.analytics.value import refresh
+from crm.jobs import RunnerLock, _nightly_due
+from crm.kit.clock import business_today
+from crm.models import Tenant
+from tests.factories import Api
 
 
 def test_only_one_worker_holds_the_runner_lock_and_another_takes_over_when_it_stops(tmp_path: Path) -> None:
@@ -16,3 +22,14 @@ def test_only_one_worker_holds_the_runner_lock_and_another_takes_over_when_it_st
     assert second.held() is True
     assert first.held() is False
     second.release()
+
+
+def test_the_nightly_jobs_are_due_until_every_customer_has_todays_analysis(
+    session_factory: sessionmaker[Session], session: Session, admin: Api, tenant: Tenant
+) -> None:
+    today = business_today()
+    admin.create_customer(customer_name="夜间任务")
+    assert _nightly_due(session_factory, today) is True
+    refresh(session, tenant)
+    session.commit()
+    assert _nightly_due(session_factory, today) is False  # a restart later today recomputes nothing

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.analytics.grading import regrade_all
@@ -28,6 +29,7 @@ from crm.config import settings
 from crm.interactions.attachments import purge_deleted_files
 from crm.interactions.service import send_follow_up_reminders
 from crm.kit.db import unit_of_work
+from crm.models import Customer, CustomerValueAnalysis
 from crm.service_desk.assignment import assign_queue
 from crm.service_desk.service import escalate_breached
 
@@ -95,11 +97,31 @@ async def run_periodically(factory: sessionmaker[Session], interval: float) -> N
                 await _run_each(factory, JOBS)
                 now = datetime.now(ZoneInfo(settings.default_timezone))
                 if now.time() >= NIGHTLY_AFTER and now.date() != last_night:
-                    await _run_each(factory, NIGHTLY)
+                    if await asyncio.to_thread(_nightly_due, factory, now.date()):
+                        await _run_each(factory, NIGHTLY)
                     last_night = now.date()
             await asyncio.sleep(interval)
     finally:
         lock.release()
+
+
+def _nightly_due(factory: sessionmaker[Session], day: date) -> bool:
+    """Whether tonight's jobs still have to run: some customer has no analysis of ``day`` yet.
+
+    So a server restarted during the day does not recompute every customer again.
+    """
+    with factory() as session:
+        missing = (
+            select(Customer.id)
+            .where(
+                Customer.deleted_at.is_(None),
+                ~exists().where(
+                    CustomerValueAnalysis.customer_id == Customer.id, CustomerValueAnalysis.analysis_date == day
+                ),
+            )
+            .limit(1)
+        )
+        return session.scalar(missing) is not None
 
 
 async def _run_each(factory: sessionmaker[Session], jobs: dict[str, Callable[[Session], int]]) -> None:
