@@ -182,6 +182,11 @@ def _row(obj: Any, skip: Iterable[str] = ()) -> dict[str, Any]:
     }
 
 
+def _rows_of(session: Session, model: Any, customer_id: int) -> list[dict[str, Any]]:
+    """Every row of ``model`` about the customer, in the order they were written."""
+    return [_row(r) for r in session.scalars(select(model).where(model.customer_id == customer_id).order_by(model.id))]
+
+
 def _audit_trail(session: Session, actor: Actor, objects: list[tuple[str, list[int]]]) -> list[dict[str, Any]]:
     clauses: list[ColumnElement[bool]] = [
         (AuditLog.object_type == kind) & AuditLog.object_id.in_(ids) for kind, ids in objects if ids
@@ -210,65 +215,21 @@ def access_customer(
         "customer": _row(customer),
         "contacts": [_row(c) for c in contacts],
         "addresses": [_row(a) for a in addresses],
-        "level_history": [
-            _row(h)
-            for h in session.scalars(
-                select(CustomerLevelChange)
-                .where(CustomerLevelChange.customer_id == customer.id)
-                .order_by(CustomerLevelChange.id)
+        # Everything recorded about the customer, table by table, oldest first. Profiling results
+        # (the value analysis) are personal information too (PIPL art. 24).
+        **{
+            name: _rows_of(session, model, customer.id)
+            for name, model in (
+                ("level_history", CustomerLevelChange),
+                ("assignment_history", CustomerAssignment),
+                ("interactions", CustomerInteraction),
+                ("service_records", ServiceRecord),
+                ("orders", CustomerOrder),
+                ("receivables", CustomerReceivable),
+                ("value_analysis", CustomerValueAnalysis),
+                ("approval_requests", ApprovalRequest),
             )
-        ],
-        "assignment_history": [
-            _row(h)
-            for h in session.scalars(
-                select(CustomerAssignment)
-                .where(CustomerAssignment.customer_id == customer.id)
-                .order_by(CustomerAssignment.id)
-            )
-        ],
-        "interactions": [
-            _row(i)
-            for i in session.scalars(
-                select(CustomerInteraction)
-                .where(CustomerInteraction.customer_id == customer.id)
-                .order_by(CustomerInteraction.id)
-            )
-        ],
-        "service_records": [
-            _row(t)
-            for t in session.scalars(
-                select(ServiceRecord).where(ServiceRecord.customer_id == customer.id).order_by(ServiceRecord.id)
-            )
-        ],
-        "orders": [
-            _row(o)
-            for o in session.scalars(
-                select(CustomerOrder).where(CustomerOrder.customer_id == customer.id).order_by(CustomerOrder.id)
-            )
-        ],
-        "receivables": [
-            _row(r)
-            for r in session.scalars(
-                select(CustomerReceivable)
-                .where(CustomerReceivable.customer_id == customer.id)
-                .order_by(CustomerReceivable.id)
-            )
-        ],
-        # Profiling results are personal information too (PIPL art. 24): the value analysis.
-        "value_analysis": [
-            _row(v)
-            for v in session.scalars(
-                select(CustomerValueAnalysis)
-                .where(CustomerValueAnalysis.customer_id == customer.id)
-                .order_by(CustomerValueAnalysis.analysis_date)
-            )
-        ],
-        "approval_requests": [
-            _row(r)
-            for r in session.scalars(
-                select(ApprovalRequest).where(ApprovalRequest.customer_id == customer.id).order_by(ApprovalRequest.id)
-            )
-        ],
+        },
         "activity": _audit_trail(
             session,
             actor,
