@@ -42,6 +42,13 @@ def _masked(model: M, masks: dict[str, Callable[[Any], str]], actor: Actor) -> M
     return model.model_copy(update=values)
 
 
+def contact_phone(value: str | None, actor: Actor) -> str | None:
+    """A contact's phone as every response shows it to ``actor`` (masked unless the rules say not)."""
+    if value is None or "contact_phone" not in actor.policy.masked_fields:
+        return value
+    return CONTACT_MASKS["contact_phone"](value)
+
+
 def contact(row: CustomerContact, actor: Actor) -> schemas.Contact:
     return _masked(schemas.Contact.model_validate(row), CONTACT_MASKS, actor)
 
