@@ -318,11 +318,25 @@ def pending_follow_ups(session: Session, actor: Actor, query: schemas.FollowUpQu
         ("today", (due >= today) & (due < tomorrow)),
         ("upcoming", (due >= tomorrow) & (due < horizon)),
     )
-    ordered = base.order_by(due, CustomerInteraction.id).limit(query.limit + 1)
+    # One round trip: the three cut-off windows as one UNION ALL, each branch its own index walk.
+    branches = [
+        base.add_columns(literal(name).label("window"))
+        .where(window)
+        .order_by(due, CustomerInteraction.id)
+        .limit(query.limit + 1)
+        .subquery(name)
+        .select()
+        for name, window in windows
+    ]
     with planner_methods(session, sort=False):
-        pages = {name: session.execute(ordered.where(window)).all() for name, window in windows}
-    truncated = any(len(rows) > query.limit for rows in pages.values())
-    groups = {name: rows[: query.limit] for name, rows in pages.items()}
+        rows = session.execute(union_all(*branches)).all()
+    pages: dict[str, list[Any]] = {name: [] for name, _ in windows}
+    for row in rows:
+        pages[row.window].append(row)
+    truncated = any(len(page) > query.limit for page in pages.values())
+    groups = {
+        name: sorted(page, key=lambda r: (r.next_action_date, r.id))[: query.limit] for name, page in pages.items()
+    }
     contact_ids = {row.contact_id for rows in groups.values() for row in rows if row.contact_id}
     contacts: dict[int, schemas.FollowUpContact] = {}
     if contact_ids:
