@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make run    - install, migrate, load demo data once, serve http://127.0.0.1:$${CRM_PORT:-8000}"
 	@echo "make test   - install, start throwaway PostgreSQL, run lint, type checks and every test"
-	@echo "make bench  - load 1,000,000 customers, then 5,000,000 interactions, into throwaway PostgreSQL and measure the API"
+	@echo "make bench  - on throwaway PostgreSQL: the API over 1,000,000 customers and 5,000,000 interactions, the nightly jobs over 10,000,000 orders"
 	@echo "make web    - build the web UI into src/crm/static (make run does it when the sources changed)"
 	@echo "make screenshots - run the UI tests and refresh docs/screenshots/ from them"
 
@@ -101,6 +101,7 @@ screenshots: $(VENV)/.installed system-deps web
 bench: $(VENV)/.installed system-deps
 	$(BIN)/python -m bench.customers
 	$(BIN)/python -m bench.interactions
+	$(BIN)/python -m bench.nightly
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache web/node_modules src/crm/static
