@@ -20,6 +20,7 @@ tenant_app = typer.Typer(help="Tenants (brands or companies whose data is kept a
 keys_app = typer.Typer(help="Keys that encrypt personal data at rest", no_args_is_help=True)
 jobs_app = typer.Typer(help="Scheduled jobs", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders and receivables from the order system and finance", no_args_is_help=True)
+model_app = typer.Typer(help="The churn model (§10.2)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
@@ -27,6 +28,7 @@ app.add_typer(tenant_app, name="tenant")
 app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(orders_app, name="orders")
+app.add_typer(model_app, name="model")
 
 
 def _fail(message: str) -> None:
@@ -279,5 +281,36 @@ def orders_import(
         typer.echo(f"imported {report.rows} {report.kind}: {counts}")
     except ImportRefused as refused:
         _fail(f"not imported: {refused}")
+    finally:
+        engine.dispose()
+
+
+@model_app.command("train")
+def model_train(
+    tenant: Annotated[str | None, typer.Option(help="Tenant code (default: every active tenant)")] = None,
+) -> None:
+    """Train and evaluate the churn model on each tenant's history and store it with its metrics."""
+    from sqlalchemy import select
+
+    from crm.analytics.prediction import train
+    from crm.kit.db import make_engine, make_session_factory, unit_of_work
+    from crm.models import Tenant
+
+    engine = make_engine(settings.database_url)
+    try:
+        for session in unit_of_work(make_session_factory(engine)):
+            query = select(Tenant).where(Tenant.is_active.is_(True)).order_by(Tenant.id)
+            if tenant is not None:
+                query = query.where(Tenant.code == tenant)
+            found = list(session.scalars(query))
+            if not found:
+                _fail(f"no active tenant {tenant!r}" if tenant else "no active tenant")
+            for each in found:
+                model = train(session, each.id)
+                metrics = model.metrics
+                typer.echo(
+                    f"{each.code}: {'usable' if model.usable else 'not used'} — {metrics.get('message', '')}; "
+                    f"train {metrics.get('train_rows')} rows, test {metrics.get('test_rows')} rows"
+                )
     finally:
         engine.dispose()

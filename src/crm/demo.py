@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 from faker import Faker
 from sqlalchemy.orm import Session
 
-from crm.analytics import grading, value
+from crm.analytics import grading, prediction, value
 from crm.auth.passwords import hash_password
+from crm.churn import service as churn_service
 from crm.config import settings
 from crm.customers import schemas, service
 from crm.interactions import schemas as interaction_schemas
@@ -147,14 +148,18 @@ def load_demo(session: Session, *, customers: int = 300, seed: int = 20261125) -
     # A year of month-end value analyses as the nightly job would have written them (the history
     # the 360 page draws), then the nightly jobs once now: today's value analysis of every
     # customer and the levels the grading rules give them.
+    # The churn model trains on the 24 months of orders first, so tonight's (now's) analysis is scored.
+    model = prediction.train(session, tenant.id, today=today)
     for month in _month_starts(today)[-HISTORY_SNAPSHOTS:]:
         value.refresh(session, tenant, day=month - timedelta(days=1))
     analysed = value.refresh_all(session)
     regraded = grading.regrade_all(session)
+    warnings = churn_service.raise_all(session)
     return (
         f"loaded tenant {tenant.code}: {customers} customers, {contacts_made} contacts, "
         f"{addresses_made} addresses, {engagement}, {sales}, {analysed} value analyses, "
-        f"{regraded} levels changed by the rules, users for 7 regions"
+        f"{regraded} levels changed by the rules, {warnings} churn warnings "
+        f"(model: {model.metrics.get('message', '')}), users for 7 regions"
     )
 
 

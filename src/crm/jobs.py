@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm.analytics.grading import regrade_all
 from crm.analytics.value import refresh_all
+from crm.churn.service import raise_all
 from crm.config import settings
 from crm.interactions.attachments import purge_deleted_files
 from crm.interactions.service import send_follow_up_reminders
@@ -43,8 +44,9 @@ JOBS: dict[str, Callable[[Session], int]] = {
 }
 # In this order: later ones read what earlier ones wrote.
 NIGHTLY: dict[str, Callable[[Session], int]] = {
-    "value_refresh": refresh_all,  # today's value analysis of every customer, set-based
+    "value_refresh": refresh_all,  # today's figures, churn risk, model score and lifecycle stage, set-based
     "regrade": regrade_all,  # levels by the rules from today's analysis; manual levels kept
+    "churn_warnings": raise_all,  # open, update and clear churn warnings from today's risks
 }
 NIGHTLY_AFTER = time(1, 0)
 

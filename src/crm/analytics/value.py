@@ -40,15 +40,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select, true, update
+from sqlalchemy import Integer, Select, and_, case, cast, func, literal, null, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crm.analytics import churn
 from crm.kit.clock import business_today
 from crm.kit.db import utcnow
 from crm.kit.dialects import (
     as_real,
     days_between,
+    days_between_dates,
     floor_int,
     greatest,
     local_date,
@@ -59,16 +61,21 @@ from crm.kit.dialects import (
 from crm.kit.types import UTCDateTime
 from crm.models import (
     NOT_SPENT,
+    ChurnWarning,
     Customer,
     CustomerInteraction,
     CustomerOrder,
+    CustomerReceivable,
     CustomerValueAnalysis,
     InteractionSource,
     ServiceRecord,
     ServiceType,
     Tenant,
     TicketStatus,
+    WarningStatus,
 )
+from crm.models.enums import CustomerStatus
+from crm.tenants.schemas import ChurnRules
 from crm.tenants.service import settings_of
 
 DAYS_PER_MONTH = 30.4375
@@ -79,23 +86,176 @@ def _as_of(day: date, timezone: str) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(timezone))
 
 
-def refresh(session: Session, tenant: Tenant, *, day: date | None = None, customer_id: int | None = None) -> int:
-    """Write the snapshot of ``day`` (default today) for every customer of the tenant, or one."""
+def end_of(day: date, tenant: Tenant) -> datetime:
+    """The end of the tenant's business ``day`` as a UTC instant: what "as of ``day``" means."""
+    return _as_of(day, tenant.timezone or "Asia/Shanghai")
+
+
+def snapshot_select(
+    session: Session, tenant: Tenant, day: date, *, customer_id: int | None = None, features: bool = False
+) -> Select[Any]:
+    """The snapshot row of every customer of the tenant (or one) as of the end of ``day``.
+
+    With ``features``, the churn model's inputs (crm.analytics.churn.FEATURES) come as extra
+    columns named ``f_<name>``: training reads the very expressions that scoring evaluates.
+    """
     dialect = session.get_bind().dialect.name
     timezone = tenant.timezone or "Asia/Shanghai"
-    day = day or business_today(timezone)
-    as_of = literal(_as_of(day, timezone), UTCDateTime())
-    rules = settings_of(tenant).value
+    end = _as_of(day, timezone)
+    as_of = literal(end, UTCDateTime())
+    everything = settings_of(tenant)
+    rules, churn_rules = everything.value, everything.churn
     unit = money_unit(dialect)
+
+    def before(days: int) -> Any:
+        return literal(end - timedelta(days=days), UTCDateTime())
+
+    orders = _order_figures(tenant, end, churn_rules)
+    tickets, minutes, referrals = _activity(tenant, end)
+    new_start = before(churn_rules.new_customer_days)
+    gap_start = before(churn_rules.new_customer_days + churn_rules.churned_after_days)
+    owed, lost = _debts_and_losses(tenant, day)
+
+    n = func.coalesce(orders.c.n, 0)
+    total = func.coalesce(orders.c.total, 0)
+    months = greatest(literal(1.0), days_between(as_of, orders.c.first, dialect) / DAYS_PER_MONTH, dialect)
+    service_cost = func.coalesce(tickets.c.n, 0) * float(rules.cost_per_ticket * unit) + func.coalesce(
+        minutes.c.minutes, 0
+    ) * float(rules.cost_per_interaction_minute * unit)
+    goods_margin = as_real(orders.c.costed_amount - orders.c.costed_cost) / as_real(orders.c.costed_amount)
+    profit_margin = case(
+        (and_(total > 0, orders.c.costed_amount > 0), goods_margin - as_real(service_cost) / as_real(total)),
+        else_=None,
+    )
+    margin_used = func.coalesce(profit_margin, float(rules.default_margin))
+    cap = float(rules.lifetime_cap_months)
+    remaining = case((months < cap, months), else_=cap)
+    clv = case((n > 0, as_real(total) * margin_used / months * remaining), else_=None)
+    recency = days_between(as_of, orders.c.last, dialect)
+    overdue_days = case((owed.c.oldest_due.is_not(None), days_between_dates(day, owed.c.oldest_due, dialect)), else_=0)
+    # The rules count business days, as people do: an order on D − 90 is 90 days ago.
+    last_contact = func.coalesce(minutes.c.last, orders.c.first, Customer.created_at)
+    figures = churn.Figures(
+        orders=n,
+        recency=days_between_dates(day, local_date(orders.c.last, timezone, dialect), dialect),
+        quiet=days_between_dates(day, local_date(last_contact, timezone, dialect), dialect),
+        orders_history=func.coalesce(orders.c.orders_history, 0),
+        spend_recent=func.coalesce(orders.c.spend_recent, 0),
+        spend_previous=func.coalesce(orders.c.spend_previous, 0),
+        overdue_days=overdue_days,
+        active=Customer.customer_status == CustomerStatus.ACTIVE,
+    )
+    risk, rule, reason = churn.assess(figures, churn_rules, dialect)
+    stage = churn.lifecycle(
+        figures,
+        risk,
+        rules=churn_rules,
+        first=orders.c.first,
+        orders_new=func.coalesce(orders.c.orders_new, 0),
+        orders_gap=func.coalesce(orders.c.orders_gap, 0),
+        new_start=new_start,
+        gap_start=gap_start,
+        lost_since_last_order=and_(
+            lost.c.lost_at.is_not(None), or_(orders.c.last.is_(None), lost.c.lost_at > orders.c.last)
+        ),
+    )
+    inputs = churn.FeatureInputs(
+        recency=recency,
+        orders_12m=func.coalesce(orders.c.orders_12m, 0),
+        spend_12m=as_real(func.coalesce(orders.c.annual, 0)) / unit,
+        spend_recent=as_real(figures.spend_recent) / unit,
+        spend_previous=as_real(figures.spend_previous) / unit,
+        quiet=figures.quiet,
+        interactions_90d=func.coalesce(minutes.c.recent, 0),
+        complaints=func.coalesce(tickets.c.complaints, 0),
+        satisfaction=tickets.c.satisfaction,
+        overdue_amount=as_real(func.coalesce(owed.c.amount, 0)) / unit,
+        overdue_days=overdue_days,
+        tenure_months=months,
+    )
+    model = churn.current_model(session, tenant.id)
+    probability = churn.score(inputs, model) if model is not None else None
+    scored = case((n > 0, probability), else_=None) if probability is not None else null()
+    if probability is not None:  # the expected lifetime is discounted by the chance of leaving
+        clv = clv * (1 - probability)
+    now = utcnow()
+    values: dict[str, Any] = {
+        "tenant_id": literal(tenant.id),
+        "customer_id": Customer.id,
+        "analysis_date": literal(day),
+        "total_orders": cast(n, Integer),
+        "total_amount": money_result(total, dialect),
+        "avg_order_amount": money_result(case((n > 0, as_real(total) / n), else_=0), dialect),
+        "last_order_date": local_date(orders.c.last, timezone, dialect),
+        "order_frequency": case((n > 0, rounded(as_real(n) / months, 2)), else_=None),
+        "customer_lifetime_value": money_result(clv, dialect),
+        "churn_probability": rounded(scored, 4) if probability is not None else scored,
+        "satisfaction_score": rounded(tickets.c.satisfaction, 2),
+        "referral_count": func.coalesce(referrals.c.n, 0),
+        "complaint_count": func.coalesce(tickets.c.complaints, 0),
+        "service_cost": money_result(service_cost, dialect),
+        "profit_margin": rounded(profit_margin, 4),
+        "annual_spend": money_result(func.coalesce(orders.c.annual, 0), dialect),
+        # (Multiplied as a float: a literal beside a Money expression would be taken as money.)
+        "potential_value": money_result(as_real(func.coalesce(orders.c.recent, 0)) * 2, dialect),
+        "recency_days": floor_int(days_between(as_of, orders.c.last, dialect), dialect),
+        "orders_12m": cast(func.coalesce(orders.c.orders_12m, 0), Integer),
+        "spend_recent": money_result(figures.spend_recent, dialect),
+        "spend_previous": money_result(figures.spend_previous, dialect),
+        "orders_history": cast(figures.orders_history, Integer),
+        "days_since_interaction": cast(figures.quiet, Integer),
+        "interactions_90d": cast(func.coalesce(minutes.c.recent, 0), Integer),
+        "overdue_amount": money_result(func.coalesce(owed.c.amount, 0), dialect),
+        "overdue_days": cast(overdue_days, Integer),
+        "churn_risk": risk,
+        "churn_rule": rule,
+        "churn_reason": reason,
+        "lifecycle_stage": stage,
+        "created_at": literal(now, UTCDateTime()),
+        "updated_at": literal(now, UTCDateTime()),
+    }
+    columns = [expression.label(name) for name, expression in values.items()]
+    if features:
+        columns += [expression.label(f"f_{name}") for name, expression in churn.feature_expressions(inputs).items()]
+    rows = (
+        select(*columns)
+        .select_from(Customer)
+        .outerjoin(orders, orders.c.customer_id == Customer.id)
+        .outerjoin(tickets, tickets.c.customer_id == Customer.id)
+        .outerjoin(minutes, minutes.c.customer_id == Customer.id)
+        .outerjoin(referrals, referrals.c.customer_id == Customer.id)
+        .outerjoin(owed, owed.c.customer_id == Customer.id)
+        .outerjoin(lost, lost.c.customer_id == Customer.id)
+        # The WHERE also settles SQLite's parse of INSERT … SELECT … ON CONFLICT.
+        .where(true(), Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
+    )
+    if customer_id is not None:
+        rows = rows.where(Customer.id == customer_id)
+    return rows
+
+
+def _order_figures(tenant: Tenant, end: datetime, churn_rules: ChurnRules) -> Any:
+    """Per customer, over orders that count as spend placed before ``end``: the grouped figures."""
+    as_of = literal(end, UTCDateTime())
+
+    def before(days: int) -> Any:
+        return literal(end - timedelta(days=days), UTCDateTime())
+
+    window = churn_rules.spend_window_days
+    quiet_start = before(churn_rules.high_no_order_days)
+    history_start = before(churn_rules.high_no_order_days + churn_rules.high_history_days)
+    new_start = before(churn_rules.new_customer_days)
+    gap_start = before(churn_rules.new_customer_days + churn_rules.churned_after_days)
+    at = CustomerOrder.order_date
 
     spent = and_(
         CustomerOrder.tenant_id == tenant.id,
         CustomerOrder.status.not_in(NOT_SPENT),
         CustomerOrder.order_date < as_of,
     )
-    year_ago = literal(_as_of(day, timezone) - timedelta(days=365), UTCDateTime())
-    half_year_ago = literal(_as_of(day, timezone) - timedelta(days=182), UTCDateTime())
-    orders = (
+    year_ago = literal(end - timedelta(days=365), UTCDateTime())
+    half_year_ago = literal(end - timedelta(days=182), UTCDateTime())
+    return (
         select(
             CustomerOrder.customer_id.label("customer_id"),
             func.count().label("n"),
@@ -107,11 +267,24 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
             func.sum(case((CustomerOrder.order_date >= year_ago, CustomerOrder.amount), else_=0)).label("annual"),
             func.sum(case((CustomerOrder.order_date >= half_year_ago, CustomerOrder.amount), else_=0)).label("recent"),
             func.sum(case((CustomerOrder.order_date >= year_ago, 1), else_=0)).label("orders_12m"),
+            func.sum(case((at >= before(window), CustomerOrder.amount), else_=0)).label("spend_recent"),
+            func.sum(case((and_(at >= before(2 * window), at < before(window)), CustomerOrder.amount), else_=0)).label(
+                "spend_previous"
+            ),
+            func.sum(case((and_(at >= history_start, at < quiet_start), 1), else_=0)).label("orders_history"),
+            func.sum(case((at >= new_start, 1), else_=0)).label("orders_new"),
+            func.sum(case((and_(at >= gap_start, at < new_start), 1), else_=0)).label("orders_gap"),
         )
         .where(spent)
         .group_by(CustomerOrder.customer_id)
         .subquery("o")
     )
+
+
+def _activity(tenant: Tenant, end: datetime) -> tuple[Any, Any, Any]:
+    """Per customer: tickets (count, complaints, satisfaction), staff interactions, referrals."""
+    as_of = literal(end, UTCDateTime())
+    ninety_days_ago = literal(end - timedelta(days=90), UTCDateTime())
     live_ticket = and_(
         ServiceRecord.tenant_id == tenant.id,
         ServiceRecord.status != TicketStatus.CANCELLED,
@@ -132,6 +305,8 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         select(
             CustomerInteraction.customer_id.label("customer_id"),
             func.sum(func.coalesce(CustomerInteraction.duration_minutes, 0)).label("minutes"),
+            func.max(CustomerInteraction.interaction_date).label("last"),
+            func.sum(case((CustomerInteraction.interaction_date >= ninety_days_ago, 1), else_=0)).label("recent"),
         )
         .where(
             CustomerInteraction.tenant_id == tenant.id,
@@ -148,62 +323,43 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         .group_by(referrer.c.referred_by)
         .subquery("r")
     )
+    return tickets, minutes, referrals
 
-    n = func.coalesce(orders.c.n, 0)
-    total = func.coalesce(orders.c.total, 0)
-    months = greatest(literal(1.0), days_between(as_of, orders.c.first, dialect) / DAYS_PER_MONTH, dialect)
-    service_cost = func.coalesce(tickets.c.n, 0) * float(rules.cost_per_ticket * unit) + func.coalesce(
-        minutes.c.minutes, 0
-    ) * float(rules.cost_per_interaction_minute * unit)
-    goods_margin = as_real(orders.c.costed_amount - orders.c.costed_cost) / as_real(orders.c.costed_amount)
-    profit_margin = case(
-        (and_(total > 0, orders.c.costed_amount > 0), goods_margin - as_real(service_cost) / as_real(total)),
-        else_=None,
+
+def _debts_and_losses(tenant: Tenant, day: date) -> tuple[Any, Any]:
+    """Unpaid receivables past due by ``day``, and when a warning of each customer was last lost."""
+    owed = (
+        select(
+            CustomerReceivable.customer_id.label("customer_id"),
+            func.sum(CustomerReceivable.amount_due).label("amount"),
+            func.min(CustomerReceivable.due_date).label("oldest_due"),
+        )
+        .where(
+            CustomerReceivable.tenant_id == tenant.id,
+            CustomerReceivable.amount_due > 0,
+            CustomerReceivable.due_date < literal(day + timedelta(days=1)),
+        )
+        .group_by(CustomerReceivable.customer_id)
+        .subquery("d")
     )
-    margin_used = func.coalesce(profit_margin, float(rules.default_margin))
-    cap = float(rules.lifetime_cap_months)
-    remaining = case((months < cap, months), else_=cap)
-    clv = case((n > 0, as_real(total) * margin_used / months * remaining), else_=None)
-    now = utcnow()
-    values: dict[str, Any] = {
-        "tenant_id": literal(tenant.id),
-        "customer_id": Customer.id,
-        "analysis_date": literal(day),
-        "total_orders": cast(n, Integer),
-        "total_amount": money_result(total, dialect),
-        "avg_order_amount": money_result(case((n > 0, as_real(total) / n), else_=0), dialect),
-        "last_order_date": local_date(orders.c.last, timezone, dialect),
-        "order_frequency": case((n > 0, rounded(as_real(n) / months, 2)), else_=None),
-        "customer_lifetime_value": money_result(clv, dialect),
-        "churn_probability": literal(None),
-        "satisfaction_score": rounded(tickets.c.satisfaction, 2),
-        "referral_count": func.coalesce(referrals.c.n, 0),
-        "complaint_count": func.coalesce(tickets.c.complaints, 0),
-        "service_cost": money_result(service_cost, dialect),
-        "profit_margin": rounded(profit_margin, 4),
-        "annual_spend": money_result(func.coalesce(orders.c.annual, 0), dialect),
-        # (Multiplied as a float: a literal beside a Money expression would be taken as money.)
-        "potential_value": money_result(as_real(func.coalesce(orders.c.recent, 0)) * 2, dialect),
-        "recency_days": floor_int(days_between(as_of, orders.c.last, dialect), dialect),
-        "orders_12m": cast(func.coalesce(orders.c.orders_12m, 0), Integer),
-        "created_at": literal(now, UTCDateTime()),
-        "updated_at": literal(now, UTCDateTime()),
-    }
-    rows = (
-        select(*(expression.label(name) for name, expression in values.items()))
-        .select_from(Customer)
-        .outerjoin(orders, orders.c.customer_id == Customer.id)
-        .outerjoin(tickets, tickets.c.customer_id == Customer.id)
-        .outerjoin(minutes, minutes.c.customer_id == Customer.id)
-        .outerjoin(referrals, referrals.c.customer_id == Customer.id)
-        # The WHERE also settles SQLite's parse of INSERT … SELECT … ON CONFLICT.
-        .where(true(), Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
+    lost = (
+        select(ChurnWarning.customer_id.label("customer_id"), func.max(ChurnWarning.closed_at).label("lost_at"))
+        .where(ChurnWarning.tenant_id == tenant.id, ChurnWarning.status == WarningStatus.LOST)
+        .group_by(ChurnWarning.customer_id)
+        .subquery("l")
     )
-    if customer_id is not None:
-        rows = rows.where(Customer.id == customer_id)
+    return owed, lost
+
+
+def refresh(session: Session, tenant: Tenant, *, day: date | None = None, customer_id: int | None = None) -> int:
+    """Write the snapshot of ``day`` (default today) for every customer of the tenant, or one."""
+    dialect = session.get_bind().dialect.name
+    day = day or business_today(tenant.timezone or "Asia/Shanghai")
+    rows = snapshot_select(session, tenant, day, customer_id=customer_id)
+    names = [column.name for column in rows.selected_columns]
     table = CustomerValueAnalysis.__table__
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(list(values), rows)
-    keep = {name for name in values if name not in ("customer_id", "analysis_date", "tenant_id", "created_at")}
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(names, rows)
+    keep = {name for name in names if name not in ("customer_id", "analysis_date", "tenant_id", "created_at")}
     statement = insert.on_conflict_do_update(
         index_elements=["customer_id", "analysis_date"], set_={name: insert.excluded[name] for name in keep}
     )

@@ -315,6 +315,13 @@ class Customer(ReadModel):
 class CustomerDetail(Customer):
     contacts: list[Contact]
     addresses: list[Address]
+    lifecycle_stage: str | None = Field(
+        default=None, description="prospect, new, active, at_risk, churned or won_back (latest analysis)"
+    )
+    churn_risk: str | None = Field(default=None, description="high, medium or low by the rules; null: none")
+    churn_probability: Decimal | None = Field(default=None, description="From the churn model, once trained")
+    payment_terms_days: int | None = Field(default=None, description="Days to pay the credit rating earns (finance)")
+    payment_terms: str | None = Field(default=None, description="e.g. 月结 30 天 or 款到发货 (finance)")
 
 
 class LevelChange(WriteModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +50,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # exp() and ln() score the churn model in SQL; SQLite has them only when built with its
+    # math functions, so provide them where the build does not.
+    try:
+        dbapi_connection.execute("SELECT exp(0), ln(1)")
+    except sqlite3.OperationalError:
+        dbapi_connection.create_function("exp", 1, math.exp, deterministic=True)
+        dbapi_connection.create_function("ln", 1, math.log, deterministic=True)
 
 
 def _sqlite_begin(conn: Any) -> None:

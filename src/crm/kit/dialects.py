@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -129,6 +129,14 @@ def days_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.extract("epoch", later - earlier) / 86400.0
     return func.julianday(later) - func.julianday(earlier)
+
+
+def days_between_dates(later: date, earlier: Any, dialect: str) -> ColumnElement[Any]:
+    """Whole days from the date column ``earlier`` to the date ``later``."""
+    if dialect == "postgresql":
+        difference: ColumnElement[Any] = literal(later, Date) - earlier
+        return difference
+    return cast(func.julianday(literal(later.isoformat())) - func.julianday(earlier), Integer)
 
 
 def local_date(column: Any, timezone: str, dialect: str) -> ColumnElement[Any]:

@@ -4,6 +4,16 @@ from crm.kit.db import Base
 from crm.models.analytics import CustomerValueAnalysis
 from crm.models.approvals import ApprovalRequest, ApprovalStatus
 from crm.models.audit import AuditLog
+from crm.models.churn import (
+    ACTIVE_WARNING,
+    ChurnModel,
+    ChurnRisk,
+    ChurnWarning,
+    LifecycleStage,
+    RetentionAction,
+    RetentionActionType,
+    WarningStatus,
+)
 from crm.models.customers import (
     Customer,
     CustomerAddress,
@@ -28,11 +38,15 @@ from crm.models.service_desk import Priority, SatisfactionSurvey, ServiceRecord,
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
 
 __all__ = [
+    "ACTIVE_WARNING",
     "NOT_SPENT",
     "ApprovalRequest",
     "ApprovalStatus",
     "AuditLog",
     "Base",
+    "ChurnModel",
+    "ChurnRisk",
+    "ChurnWarning",
     "CodeSequence",
     "Customer",
     "CustomerAddress",
@@ -51,6 +65,7 @@ __all__ = [
     "InteractionOutcome",
     "InteractionSource",
     "InteractionType",
+    "LifecycleStage",
     "LoginFailure",
     "Notification",
     "OrderStatus",
@@ -58,6 +73,8 @@ __all__ = [
     "RegionMapping",
     "RequestKind",
     "RequestOutcome",
+    "RetentionAction",
+    "RetentionActionType",
     "RevokedToken",
     "SatisfactionSurvey",
     "ServiceRecord",
@@ -66,4 +83,5 @@ __all__ = [
     "Tenant",
     "TicketStatus",
     "User",
+    "WarningStatus",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, SmallInteger, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.kit.db import Base, IdMixin, utcnow
@@ -48,5 +48,17 @@ class CustomerValueAnalysis(IdMixin, Base):
     r_score: Mapped[int | None] = mapped_column(SmallInteger)
     f_score: Mapped[int | None] = mapped_column(SmallInteger)
     m_score: Mapped[int | None] = mapped_column(SmallInteger)
+    # Churn (crm.analytics.churn): what the rules and the model read, with the tenant's windows.
+    spend_recent: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    spend_previous: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    orders_history: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    days_since_interaction: Mapped[int | None] = mapped_column(Integer)
+    interactions_90d: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    overdue_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    overdue_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    churn_risk: Mapped[str | None] = mapped_column(String(8))  # high, medium, low; null: none
+    churn_rule: Mapped[str | None] = mapped_column(String(32))
+    churn_reason: Mapped[str | None] = mapped_column(Text)
+    lifecycle_stage: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

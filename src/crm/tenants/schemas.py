@@ -137,6 +137,69 @@ class GradingRules(BaseModel):
         return self
 
 
+Days = Annotated[int, Field(ge=1, le=3650)]
+RISKS = ("high", "medium", "low")
+DEFAULT_PLAYBOOK = {
+    "high": "客户经理三日内上门拜访，了解停购原因，提供专属优惠或定制方案",
+    "medium": "一周内电话回访，确认需求变化，推荐适合的产品或活动",
+    "low": "两周内通过微信或邮件问候，分享新品与行业资讯",
+}
+DEFAULT_DUE_DAYS = {"high": 3, "medium": 7, "low": 14}
+
+
+class ChurnRules(BaseModel):
+    """§5.2 churn warning rules, every threshold a setting (see crm.analytics.churn).
+
+    High: no order for ``high_no_order_days`` from a customer with at least
+    ``high_min_orders`` orders in the ``high_history_days`` before that; or receivables overdue
+    ``overdue_high_days``. Medium: no interaction for ``medium_no_interaction_days`` and spend of
+    the last ``spend_window_days`` below the same span before; or receivables overdue
+    ``overdue_medium_days``. Low: no interaction for ``low_no_interaction_days``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    high_no_order_days: Days = 90
+    high_min_orders: int = Field(default=3, ge=1, le=10_000)
+    high_history_days: Days = Field(default=365, description="The span before the quiet days counted for activity")
+    medium_no_interaction_days: Days = 60
+    spend_window_days: Days = Field(default=90, description="Recent spend is compared with the span before")
+    low_no_interaction_days: Days = 30
+    overdue_medium_days: Days = 30
+    overdue_high_days: Days = 90
+    churned_after_days: Days = Field(default=180, description="No order for this long: lifecycle stage churned")
+    new_customer_days: Days = Field(default=90, description="First order this recent: lifecycle stage new")
+    playbook: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(
+        default_factory=lambda: dict(DEFAULT_PLAYBOOK),
+        description="Retention strategy by risk ('high') or by level and risk ('A.high', more specific wins)",
+    )
+    task_due_days: dict[str, Annotated[int, Field(ge=1, le=365)]] = Field(
+        default_factory=lambda: dict(DEFAULT_DUE_DAYS), description="Days the owner has for the retention task, by risk"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ChurnRules:
+        for key in self.playbook:
+            level, _, risk = key.rpartition(".")
+            if risk not in RISKS or level not in ("", "A", "B", "C", "D"):
+                raise PydanticCustomError("value_error", "playbook keys are a risk or level.risk, e.g. high or A.high")
+        if any(key not in RISKS for key in self.task_due_days):
+            raise PydanticCustomError("value_error", "task_due_days keys are high, medium or low")
+        if self.low_no_interaction_days > self.medium_no_interaction_days:
+            raise PydanticCustomError("value_error", "the low-risk quiet days must not exceed the medium-risk ones")
+        if self.overdue_medium_days > self.overdue_high_days:
+            raise PydanticCustomError("value_error", "the medium-risk overdue days must not exceed the high-risk ones")
+        return self
+
+    # (Defaults are filled where read, not by the validator: a validator's assignment would mark
+    # the whole playbook as sent in a partial update and put back the defaults over a tenant's own.)
+    def strategy(self, level: str, risk: str) -> str:
+        return self.playbook.get(f"{level}.{risk}") or self.playbook.get(risk) or DEFAULT_PLAYBOOK[risk]
+
+    def due_days(self, risk: str) -> int:
+        return self.task_due_days.get(risk) or DEFAULT_DUE_DAYS[risk]
+
+
 def _default_sla() -> dict[Priority, SlaTarget]:
     return {p: SlaTarget(first_response_hours=r, resolution_hours=s) for p, (r, s) in DEFAULT_TARGETS.items()}
 
@@ -162,6 +225,7 @@ class TenantSettings(BaseModel):
     assignment: AssignmentRules = Field(default_factory=AssignmentRules)
     value: ValueRules = Field(default_factory=ValueRules)
     grading: GradingRules = Field(default_factory=GradingRules)
+    churn: ChurnRules = Field(default_factory=ChurnRules)
     survey_valid_days: int = Field(
         default=14, ge=1, le=365, description="How long a satisfaction survey link can be answered"
     )
@@ -192,6 +256,9 @@ class TenantSettingsUpdate(BaseModel):
     assignment: Annotated[AssignmentRules | None, AfterValidator(not_null)] = None
     value: Annotated[ValueRules | None, AfterValidator(not_null)] = None
     grading: Annotated[GradingRules | None, AfterValidator(not_null)] = None
+    churn: Annotated[ChurnRules | None, AfterValidator(not_null)] = Field(
+        default=None, description="Only the keys sent change (playbook and due days merge key by key)"
+    )
     survey_valid_days: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=365)] = None
     payment_terms: Annotated[
         dict[CreditRating, Annotated[int, Field(ge=0, le=365)]] | None, AfterValidator(not_null)

@@ -58,6 +58,10 @@ def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) 
     merged["payment_terms"].update(changes.pop("payment_terms", None) or {})
     merged["value"].update(changes.pop("value", None) or {})
     merged["grading"].update(changes.pop("grading", None) or {})
+    churn = changes.pop("churn", None) or {}
+    merged["churn"]["playbook"].update(churn.pop("playbook", None) or {})
+    merged["churn"]["task_due_days"].update(churn.pop("task_due_days", None) or {})
+    merged["churn"].update(churn)
     merged.update(changes)
     after = TenantSettings.model_validate(merged)  # merged rules are checked again as a whole
     tenant.settings = after.model_dump(mode="json")
