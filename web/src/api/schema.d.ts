@@ -892,6 +892,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/churn_warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Warnings
+         * @description Churn warnings of the customers you see: most severe first, then by the task's due date.
+         */
+        get: operations["list_warnings_api_v1_crm_churn_warnings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/churn_warnings/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Warning Summary
+         * @description Warnings in work by risk, overdue retention tasks, and outcomes of the last 90 days.
+         */
+        get: operations["warning_summary_api_v1_crm_churn_warnings_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/churn_warnings/{warning_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Warning
+         * @description One warning with its retention actions.
+         */
+        get: operations["get_warning_api_v1_crm_churn_warnings__warning_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/churn_warnings/{warning_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Action
+         * @description Record a retention action (also an interaction on the timeline); the task is then in progress.
+         */
+        post: operations["add_action_api_v1_crm_churn_warnings__warning_id__actions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/churn_warnings/{warning_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Record Outcome
+         * @description Close the retention task: the customer was retained or lost.
+         */
+        put: operations["record_outcome_api_v1_crm_churn_warnings__warning_id__outcome_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/churn_model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Churn Model
+         * @description Whether churn_probability comes from a trained model or the rules alone apply, with the metrics.
+         */
+        get: operations["churn_model_api_v1_crm_churn_model_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/churn_model/train": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Train Churn Model
+         * @description Train and evaluate the churn model on the tenant's history now (as `crm model train` does).
+         */
+        post: operations["train_churn_model_api_v1_crm_churn_model_train_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/analytics/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customer Dashboard
+         * @description Customers you can see by level and region, and new customers per business month of the period.
+         */
+        get: operations["customer_dashboard_api_v1_crm_analytics_dashboard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/crm/audit_logs": {
         parameters: {
             query?: never;
@@ -1248,6 +1408,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionCreate */
+        ActionCreate: {
+            action_type: components["schemas"]["RetentionActionType"];
+            /** Content */
+            content: string;
+            /**
+             * Action Date
+             * @description When it happened; default now
+             */
+            action_date?: string | null;
+        };
         /** Address */
         Address: {
             /** Id */
@@ -1583,6 +1754,228 @@ export interface components {
             /** File */
             file: string;
         };
+        /** ChurnModelStatus */
+        ChurnModelStatus: {
+            /**
+             * Basis
+             * @description model: churn_probability is scored; rules: the rules alone
+             * @enum {string}
+             */
+            basis: "model" | "rules";
+            /** Message */
+            message: string;
+            /** Trained At */
+            trained_at: string | null;
+            /** Algorithm */
+            algorithm: string | null;
+            /** Metrics */
+            metrics: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * ChurnRisk
+         * @enum {string}
+         */
+        ChurnRisk: "high" | "medium" | "low";
+        /**
+         * ChurnRules
+         * @description §5.2 churn warning rules, every threshold a setting (see crm.analytics.churn).
+         *
+         *     High: no order for ``high_no_order_days`` from a customer with at least
+         *     ``high_min_orders`` orders in the ``high_history_days`` before that; or receivables overdue
+         *     ``overdue_high_days``. Medium: no interaction for ``medium_no_interaction_days`` and spend of
+         *     the last ``spend_window_days`` below the same span before; or receivables overdue
+         *     ``overdue_medium_days``. Low: no interaction for ``low_no_interaction_days``.
+         */
+        ChurnRules: {
+            /**
+             * High No Order Days
+             * @default 90
+             */
+            high_no_order_days?: number;
+            /**
+             * High Min Orders
+             * @default 3
+             */
+            high_min_orders?: number;
+            /**
+             * High History Days
+             * @description The span before the quiet days counted for activity
+             * @default 365
+             */
+            high_history_days?: number;
+            /**
+             * Medium No Interaction Days
+             * @default 60
+             */
+            medium_no_interaction_days?: number;
+            /**
+             * Spend Window Days
+             * @description Recent spend is compared with the span before
+             * @default 90
+             */
+            spend_window_days?: number;
+            /**
+             * Low No Interaction Days
+             * @default 30
+             */
+            low_no_interaction_days?: number;
+            /**
+             * Overdue Medium Days
+             * @default 30
+             */
+            overdue_medium_days?: number;
+            /**
+             * Overdue High Days
+             * @default 90
+             */
+            overdue_high_days?: number;
+            /**
+             * Churned After Days
+             * @description No order for this long: lifecycle stage churned
+             * @default 180
+             */
+            churned_after_days?: number;
+            /**
+             * New Customer Days
+             * @description First order this recent: lifecycle stage new
+             * @default 90
+             */
+            new_customer_days?: number;
+            /**
+             * Playbook
+             * @description Retention strategy by risk ('high') or by level and risk ('A.high', more specific wins)
+             */
+            playbook?: {
+                [key: string]: string;
+            };
+            /**
+             * Task Due Days
+             * @description Days the owner has for the retention task, by risk
+             */
+            task_due_days?: {
+                [key: string]: number;
+            };
+        };
+        /** ChurnWarning */
+        ChurnWarning: {
+            /** Id */
+            id: number;
+            /** Customer Id */
+            customer_id: number;
+            /** Customer Code */
+            customer_code: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Level */
+            customer_level: string;
+            /** Region */
+            region: string | null;
+            risk_level: components["schemas"]["ChurnRisk"];
+            /**
+             * Rule
+             * @description no_order, overdue_high, quiet_declining, overdue_medium or quiet
+             */
+            rule: string;
+            /** Reason */
+            reason: string;
+            status: components["schemas"]["WarningStatus"];
+            /** Owner Id */
+            owner_id: number | null;
+            /** Owner Name */
+            owner_name: string | null;
+            /**
+             * Strategy
+             * @description The playbook's suggestion for the customer's level and risk
+             */
+            strategy: string;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Task Overdue */
+            task_overdue: boolean;
+            /**
+             * Detected Date
+             * Format: date
+             */
+            detected_date: string;
+            /**
+             * Risk Changed Date
+             * Format: date
+             */
+            risk_changed_date: string;
+            /** Churn Probability */
+            churn_probability: string | null;
+            /** Outcome Note */
+            outcome_note: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /** Version */
+            version: number;
+        };
+        /** ChurnWarningDetail */
+        ChurnWarningDetail: {
+            /** Id */
+            id: number;
+            /** Customer Id */
+            customer_id: number;
+            /** Customer Code */
+            customer_code: string;
+            /** Customer Name */
+            customer_name: string;
+            /** Customer Level */
+            customer_level: string;
+            /** Region */
+            region: string | null;
+            risk_level: components["schemas"]["ChurnRisk"];
+            /**
+             * Rule
+             * @description no_order, overdue_high, quiet_declining, overdue_medium or quiet
+             */
+            rule: string;
+            /** Reason */
+            reason: string;
+            status: components["schemas"]["WarningStatus"];
+            /** Owner Id */
+            owner_id: number | null;
+            /** Owner Name */
+            owner_name: string | null;
+            /**
+             * Strategy
+             * @description The playbook's suggestion for the customer's level and risk
+             */
+            strategy: string;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Task Overdue */
+            task_overdue: boolean;
+            /**
+             * Detected Date
+             * Format: date
+             */
+            detected_date: string;
+            /**
+             * Risk Changed Date
+             * Format: date
+             */
+            risk_changed_date: string;
+            /** Churn Probability */
+            churn_probability: string | null;
+            /** Outcome Note */
+            outcome_note: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /** Version */
+            version: number;
+            /** Actions */
+            actions: components["schemas"]["RetentionAction"][];
+        };
         /**
          * CompanySize
          * @enum {string}
@@ -1834,6 +2227,45 @@ export interface components {
             /** Addresses */
             addresses?: components["schemas"]["AddressCreate"][];
         };
+        /**
+         * CustomerDashboard
+         * @description The customers the caller can see: the current book by level and region, and new ones per month.
+         *
+         *     A customer is new in the month of its acquisition date (获客日期), or of the day it was
+         *     entered when that date is missing. The period bounds only ``new_by_month``.
+         */
+        CustomerDashboard: {
+            region: components["schemas"]["Region"] | null;
+            /** Acquired From */
+            acquired_from: string | null;
+            /** Acquired To */
+            acquired_to: string | null;
+            /**
+             * Total
+             * @description Customers in the book (all levels)
+             */
+            total: number;
+            /**
+             * By Level
+             * @description Every level, A to D, zeros included
+             */
+            by_level: components["schemas"]["LevelCount"][];
+            /**
+             * By Region
+             * @description Every region, zeros included; then null when some have none
+             */
+            by_region: components["schemas"]["RegionCount"][];
+            /**
+             * New Total
+             * @description New customers in the period
+             */
+            new_total: number;
+            /**
+             * New By Month
+             * @description Every month of the period (or of the data), zeros included
+             */
+            new_by_month: components["schemas"]["MonthCount"][];
+        };
         /** CustomerDetail */
         CustomerDetail: {
             /** Id */
@@ -1892,6 +2324,31 @@ export interface components {
             contacts: components["schemas"]["Contact"][];
             /** Addresses */
             addresses: components["schemas"]["Address"][];
+            /**
+             * Lifecycle Stage
+             * @description prospect, new, active, at_risk, churned or won_back (latest analysis)
+             */
+            lifecycle_stage?: string | null;
+            /**
+             * Churn Risk
+             * @description high, medium or low by the rules; null: none
+             */
+            churn_risk?: string | null;
+            /**
+             * Churn Probability
+             * @description From the churn model, once trained
+             */
+            churn_probability?: string | null;
+            /**
+             * Payment Terms Days
+             * @description Days to pay the credit rating earns (finance)
+             */
+            payment_terms_days?: number | null;
+            /**
+             * Payment Terms
+             * @description e.g. 月结 30 天 or 款到发货 (finance)
+             */
+            payment_terms?: string | null;
         };
         /**
          * CustomerLevel
@@ -2303,6 +2760,12 @@ export interface components {
             /** Version */
             version?: number | null;
         };
+        /** LevelCount */
+        LevelCount: {
+            level: components["schemas"]["CustomerLevel"];
+            /** Count */
+            count: number;
+        };
         /** LevelHistoryEntry */
         LevelHistoryEntry: {
             /** Id */
@@ -2401,6 +2864,16 @@ export interface components {
             permissions: string[];
             /** Data Scope */
             data_scope: string;
+        };
+        /** MonthCount */
+        MonthCount: {
+            /**
+             * Month
+             * @description YYYY-MM, a business month (Asia/Shanghai)
+             */
+            month: string;
+            /** Count */
+            count: number;
         };
         /** MonthlySpend */
         MonthlySpend: {
@@ -2577,7 +3050,7 @@ export interface components {
             id: number;
             /** Customer Id */
             customer_id: number;
-            outcome: components["schemas"]["Outcome"];
+            outcome: components["schemas"]["Outcome-Output"];
         };
         /**
          * OrderStatus
@@ -2589,11 +3062,26 @@ export interface components {
          * @description One order, or `{"orders": [...]}` (see crm.kit.validation.batch_shape).
          */
         OrdersBody: components["schemas"]["OrderIn"] | components["schemas"]["OrderBatch"];
+        /** Outcome */
+        "Outcome-Input": {
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "retained" | "lost";
+            /** Note */
+            note?: string | null;
+            /**
+             * Version
+             * @description The version you read
+             */
+            version: number;
+        };
         /**
          * Outcome
          * @enum {string}
          */
-        Outcome: "created" | "updated" | "unchanged" | "stale";
+        "Outcome-Output": "created" | "updated" | "unchanged" | "stale";
         /** Page[Approval] */
         Page_Approval_: {
             /** Items */
@@ -2618,6 +3106,26 @@ export interface components {
         Page_AuditEntry_: {
             /** Items */
             items: components["schemas"]["AuditEntry"][];
+            /**
+             * Total
+             * @description Matching rows; a lower bound when total_exact is false
+             */
+            total: number;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /**
+             * Total Exact
+             * @description False when there are more rows than were counted (show “10000+”)
+             * @default true
+             */
+            total_exact?: boolean;
+        };
+        /** Page[ChurnWarning] */
+        Page_ChurnWarning_: {
+            /** Items */
+            items: components["schemas"]["ChurnWarning"][];
             /**
              * Total
              * @description Matching rows; a lower bound when total_exact is false
@@ -2933,6 +3441,13 @@ export interface components {
          * @enum {string}
          */
         Region: "华东" | "华南" | "华北" | "华中" | "西南" | "西北" | "东北";
+        /** RegionCount */
+        RegionCount: {
+            /** @description null: customers without a region (no province) */
+            region: components["schemas"]["Region"] | null;
+            /** Count */
+            count: number;
+        };
         /**
          * RequestKind
          * @enum {string}
@@ -2953,6 +3468,28 @@ export interface components {
             /** Resolution */
             resolution: string;
         };
+        /** RetentionAction */
+        RetentionAction: {
+            /** Id */
+            id: number;
+            action_type: components["schemas"]["RetentionActionType"];
+            /** Content */
+            content: string;
+            /** Staff Id */
+            staff_id: number;
+            /** Interaction Id */
+            interaction_id: number | null;
+            /**
+             * Action Date
+             * Format: date-time
+             */
+            action_date: string;
+        };
+        /**
+         * RetentionActionType
+         * @enum {string}
+         */
+        RetentionActionType: "call" | "visit" | "wechat" | "email" | "meeting" | "offer" | "other";
         /**
          * Revealed
          * @description One personal value in clear; asking for it is recorded in the audit trail.
@@ -2999,6 +3536,12 @@ export interface components {
              * @description e.g. 重要价值客户 (each score above 3 counts as high)
              */
             segment: string | null;
+        };
+        /** RiskCount */
+        RiskCount: {
+            risk_level: components["schemas"]["ChurnRisk"];
+            /** Count */
+            count: number;
         };
         /**
          * Role
@@ -3395,6 +3938,7 @@ export interface components {
             assignment?: components["schemas"]["AssignmentRules"];
             value?: components["schemas"]["ValueRules-Output"];
             grading?: components["schemas"]["GradingRules-Output"];
+            churn?: components["schemas"]["ChurnRules"];
             /**
              * Survey Valid Days
              * @description How long a satisfaction survey link can be answered
@@ -3436,6 +3980,8 @@ export interface components {
             assignment?: components["schemas"]["AssignmentRules"] | null;
             value?: components["schemas"]["ValueRules-Input"] | null;
             grading?: components["schemas"]["GradingRules-Input"] | null;
+            /** @description Only the keys sent change (playbook and due days merge key by key) */
+            churn?: components["schemas"]["ChurnRules"] | null;
             /** Survey Valid Days */
             survey_valid_days?: number | null;
             /**
@@ -3744,6 +4290,25 @@ export interface components {
              * @description Predicted spend of the next 12 months
              */
             potential_value: string | null;
+        };
+        /**
+         * WarningStatus
+         * @enum {string}
+         */
+        WarningStatus: "open" | "in_progress" | "retained" | "lost" | "cleared";
+        /**
+         * WarningSummary
+         * @description Warnings in the caller's scope: in work by risk, overdue tasks, outcomes of the last 90 days.
+         */
+        WarningSummary: {
+            /** Active */
+            active: components["schemas"]["RiskCount"][];
+            /** Task Overdue */
+            task_overdue: number;
+            /** Retained 90D */
+            retained_90d: number;
+            /** Lost 90D */
+            lost_90d: number;
         };
         /** FieldError */
         FieldError: {
@@ -7748,6 +8313,495 @@ export interface operations {
             };
             /** @description Not found (also for records outside the caller's data scope) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_warnings_api_v1_crm_churn_warnings_get: {
+        parameters: {
+            query?: {
+                risk_level?: components["schemas"]["ChurnRisk"] | null;
+                /** @description active (default): open or in progress; closed: retained, lost or cleared */
+                status?: components["schemas"]["WarningStatus"] | ("active" | "closed") | null;
+                region?: components["schemas"]["Region"] | null;
+                owner_id?: number | null;
+                customer_id?: number | null;
+                /** @description Only tasks past their due date (still in work) */
+                task_overdue?: boolean | null;
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ChurnWarning_"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    warning_summary_api_v1_crm_churn_warnings_summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningSummary"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_warning_api_v1_crm_churn_warnings__warning_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnWarningDetail"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_action_api_v1_crm_churn_warnings__warning_id__actions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnWarningDetail"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    record_outcome_api_v1_crm_churn_warnings__warning_id__outcome_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Outcome-Input"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnWarningDetail"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    churn_model_api_v1_crm_churn_model_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnModelStatus"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    train_churn_model_api_v1_crm_churn_model_train_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChurnModelStatus"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_dashboard_api_v1_crm_analytics_dashboard_get: {
+        parameters: {
+            query?: {
+                /** @description Only customers of this region */
+                region?: components["schemas"]["Region"] | null;
+                /** @description New customers acquired from (business date, inclusive) */
+                acquired_from?: string | null;
+                /** @description … to (inclusive) */
+                acquired_to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerDashboard"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,6 @@
 import { createI18n } from 'vue-i18n'
+import adminEn from './admin.en'
+import adminZh from './admin.zh-CN'
 import en from './en'
 import zhCN from './zh-CN'
 
@@ -20,7 +22,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': zhCN, en },
+  messages: { 'zh-CN': { ...zhCN, ...adminZh }, en: { ...en, ...adminEn } },
 })
 
 export function currentLocale(): Locale {

@@ -13,18 +13,40 @@ describe('visibleMenu', () => {
       'customer-new',
       'service-desk',
       'approvals',
+      'analytics',
       'audit',
+      'admin-group',
+      'admin-users',
+      'admin-regions',
+      'admin-rules',
     ])
   })
   it('hides what a marketer may not do, and the audit log', () => {
     const marketer = new Set(['customer.read', 'customer.export'])
     const can = (p?: string) => p === undefined || marketer.has(p)
-    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'approvals'])
+    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'approvals', 'analytics'])
   })
   it('shows the service desk to whoever opens tickets', () => {
     const agent = new Set(['customer.read', 'ticket.create', 'ticket.handle'])
     const can = (p?: string) => p === undefined || agent.has(p)
-    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'service-desk', 'approvals'])
+    expect(keys(visibleMenu(MENU, can))).toEqual([
+      'workbench',
+      'customers-group',
+      'customers',
+      'service-desk',
+      'approvals',
+      'analytics',
+    ])
+  })
+  it('shows a sales rep no administration', () => {
+    const sales = new Set(['customer.read', 'customer.create', 'ticket.create'])
+    const can = (p?: string) => p === undefined || sales.has(p)
+    expect(keys(visibleMenu(MENU, can))).not.toContain('admin-group')
+  })
+  it('shows the users pages without the rules page to whoever manages only users', () => {
+    const can = (p?: string) => p === undefined || p === 'user.manage'
+    const admin = visibleMenu(MENU, can).find((item) => item.key === 'admin-group')
+    expect(admin?.children?.map((c) => c.key)).toEqual(['admin-users', 'admin-regions'])
   })
   it('drops a group left without entries', () => {
     const can = (p?: string) => p === undefined

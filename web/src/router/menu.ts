@@ -1,7 +1,7 @@
 // The sidebar: what each role sees is filtered by the permissions /auth/me returns.
 // Later modules (analytics, campaigns) add an entry here and a route in index.ts.
 import type { Component } from 'vue'
-import { Document, Finished, House, Service, User } from '@element-plus/icons-vue'
+import { DataAnalysis, Document, Finished, House, Service, Setting, User } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   /** Route name to open (leaves) or a unique key (groups). */
@@ -26,7 +26,18 @@ export const MENU: readonly MenuItem[] = [
   },
   { key: 'service-desk', titleKey: 'menu.serviceDesk', icon: Service, permission: 'ticket.create' },
   { key: 'approvals', titleKey: 'menu.approvals', icon: Finished },
+  { key: 'analytics', titleKey: 'adminMenu.analytics', icon: DataAnalysis, permission: 'customer.read' },
   { key: 'audit', titleKey: 'menu.audit', icon: Document, permission: 'audit.read' },
+  {
+    key: 'admin-group',
+    titleKey: 'adminMenu.group',
+    icon: Setting,
+    children: [
+      { key: 'admin-users', titleKey: 'adminMenu.users', permission: 'user.manage' },
+      { key: 'admin-regions', titleKey: 'adminMenu.regions', permission: 'user.manage' },
+      { key: 'admin-rules', titleKey: 'adminMenu.rules', permission: 'settings.manage' },
+    ],
+  },
 ]
 
 
