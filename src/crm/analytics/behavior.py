@@ -2,7 +2,7 @@
 
 - RFM comes from the latest value-analysis snapshot: recency (days since the last order),
   frequency (orders of the last 365 days), monetary (spend of the last 365 days) and their
-  scores 1–5 among the tenant's customers (see crm.analytics.value.score_rfm).
+  scores 1–5 among the tenant's customers (see crm.analytics.value).
 - Monthly spend: the last 24 business months (Asia/Shanghai), orders that count as spend.
 - Favourite categories and products: the top 5 by amount over those orders' items.
 - Preferred channel and hour: the most frequent interaction type and local hour of the staff
