@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -70,3 +72,36 @@ class TestRulesApply:
         assert sales_a.get("/crm/customers/export").status_code == 200
         admin.put("/crm/settings", {"export_approval_threshold": 2})
         assert sales_a.get("/crm/customers/export").status_code == 202
+
+
+class TestPartialSections:
+    """Sending part of a section changes only what was sent; the tenant's other rules stay."""
+
+    def test_one_assignment_rule_keeps_the_tenants_weights(self, admin: Api) -> None:
+        assert admin.put("/crm/settings", {"assignment": {"weights": {"urgent": 9}}}).status_code == 200
+        assert admin.put("/crm/settings", {"assignment": {"max_load": 30}}).status_code == 200
+        rules = admin.get("/crm/settings").json()["assignment"]
+        assert (rules["max_load"], rules["weights"]["urgent"], rules["weights"]["low"]) == (30, 9, 1)
+
+    def test_one_churn_threshold_keeps_the_tenants_playbook(self, admin: Api) -> None:
+        own = {"playbook": {"high": "总经理亲自拜访"}, "task_due_days": {"high": 2}}
+        assert admin.put("/crm/settings", {"churn": own}).status_code == 200
+        assert admin.put("/crm/settings", {"churn": {"high_no_order_days": 120}}).status_code == 200
+        rules = admin.get("/crm/settings").json()["churn"]
+        assert (rules["high_no_order_days"], rules["playbook"]["high"], rules["task_due_days"]["high"]) == (
+            120, "总经理亲自拜访", 2,
+        )  # fmt: skip
+        assert rules["playbook"]["low"].startswith("两周内")
+
+    def test_one_grading_threshold_is_checked_against_the_tenants_others(self, admin: Api) -> None:
+        assert admin.put("/crm/settings", {"grading": {"c_spend": "10000", "b_spend": "20000"}}).status_code == 200
+        # b_spend 15,000 alone is valid against the tenant's C of 10,000 (not against the default 50,000).
+        assert admin.put("/crm/settings", {"grading": {"b_spend": "15000"}}).status_code == 200
+        assert Decimal(admin.get("/crm/settings").json()["grading"]["b_spend"]) == Decimal(15000)
+
+    def test_a_change_that_breaks_the_merged_rules_is_a_422_naming_the_section(self, admin: Api) -> None:
+        refused = admin.put("/crm/settings", {"grading": {"c_spend": "400000"}})  # C above the tenant's B
+        assert refused.status_code == 422
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["errors"][0]["field"] == "grading"
+        assert Decimal(admin.get("/crm/settings").json()["grading"]["c_spend"]) == 50000  # nothing stored

@@ -1,10 +1,20 @@
 from __future__ import annotations
 
+from copy import copy
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeAlias
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from crm.config import settings
@@ -241,22 +251,54 @@ class TenantSettings(BaseModel):
         return self
 
 
+def _patch_of(model: type[BaseModel]) -> type[BaseModel]:
+    """``model`` with every field optional and nothing filled in: a partial update of a section.
+
+    The section's own checks across fields (thresholds in order, …) are not run here but on the
+    tenant's rules once the change is merged into them, so they judge what will be stored.
+    """
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        patched = copy(info)
+        patched.default, patched.default_factory = None, None
+        optional: Any = Optional[info.annotation]  # noqa: UP045 - built at run time from a variable
+        fields[name] = (Annotated[optional, AfterValidator(not_null)], patched)
+    return create_model(f"{model.__name__}Change", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+if TYPE_CHECKING:  # (mypy reads the sections; at run time each is its partial variant)
+    MaskingChange: TypeAlias = MaskingRules
+    CalendarChange: TypeAlias = ServiceCalendar
+    AssignmentChange: TypeAlias = AssignmentRules
+    ValueChange: TypeAlias = ValueRules
+    GradingChange: TypeAlias = GradingRules
+    ChurnChange: TypeAlias = ChurnRules
+else:
+    MaskingChange, CalendarChange = _patch_of(MaskingRules), _patch_of(ServiceCalendar)
+    AssignmentChange, ValueChange = _patch_of(AssignmentRules), _patch_of(ValueRules)
+    GradingChange, ChurnChange = _patch_of(GradingRules), _patch_of(ChurnRules)
+
+
 class TenantSettingsUpdate(BaseModel):
+    """Only what is sent changes, key by key inside each section (see crm.tenants.service)."""
+
     model_config = ConfigDict(extra="forbid")
     _storable = field_validator("*", mode="before")(reject_unstorable_text)
 
     brand_name: BrandName | None = Field(default=None, description="null clears it")
-    masking: Annotated[MaskingRules | None, AfterValidator(not_null)] = None
+    masking: Annotated[MaskingChange | None, AfterValidator(not_null)] = None
     export_approval_threshold: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=10_000_000)] = None
     export_daily_limit: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=10_000)] = None
-    service_calendar: Annotated[ServiceCalendar | None, AfterValidator(not_null)] = None
+    service_calendar: Annotated[CalendarChange | None, AfterValidator(not_null)] = None
     sla: Annotated[dict[Priority, SlaTarget] | None, AfterValidator(not_null)] = Field(
         default=None, description="Only the priorities sent change"
     )
-    assignment: Annotated[AssignmentRules | None, AfterValidator(not_null)] = None
-    value: Annotated[ValueRules | None, AfterValidator(not_null)] = None
-    grading: Annotated[GradingRules | None, AfterValidator(not_null)] = None
-    churn: Annotated[ChurnRules | None, AfterValidator(not_null)] = Field(
+    assignment: Annotated[AssignmentChange | None, AfterValidator(not_null)] = Field(
+        default=None, description="Only the keys sent change (weights merge by priority)"
+    )
+    value: Annotated[ValueChange | None, AfterValidator(not_null)] = None
+    grading: Annotated[GradingChange | None, AfterValidator(not_null)] = None
+    churn: Annotated[ChurnChange | None, AfterValidator(not_null)] = Field(
         default=None, description="Only the keys sent change (playbook and due days merge key by key)"
     )
     survey_valid_days: Annotated[int | None, AfterValidator(not_null), Field(ge=1, le=365)] = None

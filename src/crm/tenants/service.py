@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import time
 
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
@@ -43,6 +45,10 @@ def get_settings(session: Session, actor: Actor) -> tuple[Tenant, TenantSettings
     return tenant, settings_of(tenant)
 
 
+SECTIONS = ("masking", "service_calendar", "sla", "assignment", "payment_terms", "value", "grading", "churn")
+NESTED_MAPS = {"assignment": ("weights",), "churn": ("playbook", "task_due_days")}
+
+
 def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) -> tuple[Tenant, TenantSettings]:
     tenant = session.get(Tenant, actor.tenant_id, with_for_update=True)
     if tenant is None:
@@ -50,20 +56,21 @@ def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) 
     before = settings_of(tenant)
     merged = before.model_dump(mode="json")
     changes = data.model_dump(mode="json", exclude_unset=True)
-    # Masking rules, SLA targets and assignment rules merge key by key: unmasking e-mails leaves the phone rule
-    # as it was, and new targets for urgent tickets leave the others.
-    merged["masking"].update(changes.pop("masking", None) or {})
-    merged["sla"].update(changes.pop("sla", None) or {})
-    merged["assignment"].update(changes.pop("assignment", None) or {})
-    merged["payment_terms"].update(changes.pop("payment_terms", None) or {})
-    merged["value"].update(changes.pop("value", None) or {})
-    merged["grading"].update(changes.pop("grading", None) or {})
-    churn = changes.pop("churn", None) or {}
-    merged["churn"]["playbook"].update(churn.pop("playbook", None) or {})
-    merged["churn"]["task_due_days"].update(churn.pop("task_due_days", None) or {})
-    merged["churn"].update(churn)
+    # Each section merges key by key (unmasking e-mails leaves the phone rule as it was; new
+    # targets for urgent tickets leave the others), and so do the maps inside a section that
+    # are keyed by priority or risk; everything else sent replaces what was there.
+    for section in SECTIONS:
+        sent = changes.pop(section, None) or {}
+        for inner in NESTED_MAPS.get(section, ()):
+            merged[section][inner].update(sent.pop(inner, None) or {})
+        merged[section].update(sent)
     merged.update(changes)
-    after = TenantSettings.model_validate(merged)  # merged rules are checked again as a whole
+    try:
+        after = TenantSettings.model_validate(merged)  # the merged rules are checked as a whole
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from error
     tenant.settings = after.model_dump(mode="json")
     session.flush()
     changes = audit.diff(before.model_dump(mode="json"), after.model_dump(mode="json"))
