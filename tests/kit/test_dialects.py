@@ -1,0 +1,38 @@
+"""The dialect helpers give the same answers on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import Date, cast, literal, select
+from sqlalchemy.orm import Session
+
+from crm.kit.dialects import days_between_dates, local_date
+from crm.kit.types import UTCDateTime
+
+
+@pytest.mark.parametrize(
+    ("later", "earlier", "days"),
+    [
+        (date(2026, 12, 2), date(2026, 9, 3), 90),
+        (date(2026, 3, 1), date(2026, 2, 28), 1),
+        (date(2026, 1, 1), date(2026, 1, 1), 0),
+    ],
+)
+def test_days_between_dates_counts_calendar_days(session: Session, later: date, earlier: date, days: int) -> None:
+    dialect = session.get_bind().dialect.name
+    column = cast(literal(earlier.isoformat()), Date) if dialect == "postgresql" else literal(earlier.isoformat())
+    assert session.scalar(select(days_between_dates(later, column, dialect))) == days
+
+
+def test_a_business_day_starts_at_midnight_in_shanghai(session: Session) -> None:
+    dialect = session.get_bind().dialect.name
+    # 16:30 UTC on 1 December is 00:30 on 2 December in Shanghai: the same business day as 2 December.
+    instant = literal(datetime(2026, 12, 1, 16, 30, tzinfo=UTC), UTCDateTime())
+    assert (
+        session.scalar(
+            select(days_between_dates(date(2026, 12, 2), local_date(instant, "Asia/Shanghai", dialect), dialect))
+        )
+        == 0
+    )
