@@ -21,7 +21,7 @@ from crm.customers.service import create_customer
 from crm.kit.clock import business_today
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
-from crm.models import CustomerValueAnalysis, ServiceRecord, Tenant
+from crm.models import ChurnModel, CustomerValueAnalysis, ServiceRecord, Tenant
 from crm.models.enums import Role
 from crm.orders.schemas import OrderIn
 from crm.orders.service import upsert_orders
@@ -205,8 +205,15 @@ def test_crm_jobs_run_nightly_writes_todays_snapshots(tmp_path: Path, monkeypatc
     result = CliRunner().invoke(app, ["jobs", "run", "nightly"])
     assert result.exit_code == 0, result.output
     assert "value_refresh: 1" in result.output
+    assert "churn_warnings: 0" in result.output  # an order 3 days ago, created today: no risk
     with make_session_factory(engine)() as session:
         row = session.scalars(select(CustomerValueAnalysis)).one()
-        assert (row.analysis_date, row.total_amount) == (TODAY, Decimal("880.00"))
+        assert (row.analysis_date, row.total_amount, row.lifecycle_stage) == (TODAY, Decimal("880.00"), "new")
+    trained = CliRunner().invoke(app, ["model", "train"])
+    assert trained.exit_code == 0, trained.output
+    assert "not used — 历史数据不足" in trained.output  # one customer is no history to learn from
+    with make_session_factory(engine)() as session:
+        model = session.scalars(select(ChurnModel)).one()
+        assert (model.usable, model.metrics["train_rows"]) == (False, 0)
     engine.dispose()
     assert CliRunner().invoke(app, ["jobs", "run", "tomorrow"]).exit_code == 1
