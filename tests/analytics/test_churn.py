@@ -311,6 +311,7 @@ class TestModel:
         model = train(session, tenant.id)
         session.commit()
         metrics = model.metrics
+        print(f"synthetic history: ROC AUC model {metrics['auc_model']}, rules {metrics['auc_rules']}")  # noqa: T201
         assert model.usable, metrics
         assert metrics["auc_model"] > 0.65, metrics
         assert metrics["auc_model"] > (metrics["auc_rules"] or 0.5), metrics

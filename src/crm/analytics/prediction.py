@@ -4,9 +4,11 @@ Churn model: a logistic regression (scikit-learn) over standardised features of 
 customer as of a cutoff day (crm.analytics.churn.FEATURES: recency, orders and spend of the
 last 12 months, spend trend, days since the last interaction, interactions of the last 90 days,
 complaints, satisfaction, overdue receivables, tenure), computed by the value refresh's own
-SQL (``snapshot_select(…, features=True)``). The label: a customer active at the cutoff (an
-order in the year before) churns when they place no order that counts as spend in the
-``horizon`` days after it (the high-risk rule's ``high_no_order_days``, 90 by default).
+SQL (``snapshot_select(…, features=True)``). The label: a customer still buying at the cutoff
+(an order in the ``horizon`` days before it) churns when they place no order that counts as
+spend in the ``horizon`` days after it (the high-risk rule's ``high_no_order_days``, 90 by
+default). Customers already silent for the horizon are left out: the rules flag them anyway,
+and they would only make the model look better than it is.
 
 Time-based split: the test cutoff is ``horizon`` days before today (its outcome is known
 today); the training cutoffs are every 30 days before ``test cutoff − horizon``, back to 6
@@ -76,7 +78,9 @@ def _labelled(session: Session, tenant: Tenant, cutoff: date, horizon: int) -> t
     future = _future_orders(session, tenant, cutoff, horizon)
     features, labels, rules = [], [], []
     for row in _rows(session, tenant, cutoff):
-        if not row["total_orders"] or row["recency_days"] is None or row["recency_days"] > 365:
+        # Customers still buying: one who has not ordered for the horizon already is the rules'
+        # easy case (high risk), not a prediction.
+        if not row["total_orders"] or row["recency_days"] is None or row["recency_days"] >= horizon:
             continue
         features.append([float(row[f"f_{name}"]) for name in churn.FEATURES])
         labels.append(0 if future.get(row["customer_id"], (0, 0.0))[0] else 1)
