@@ -120,7 +120,7 @@ class TestDashboard:
         page.get_by_role("navigation").get_by_text("数据分析").click()
         expect(page).to_have_url(re.compile(r"/analytics$"))
         expect(page.get_by_text("客户等级分布（当前）")).to_be_visible()
-        expect(page.locator("canvas")).to_have_count(5)
+        expect(page.locator("canvas")).to_have_count(6)  # with the churn-risk chart
         for level, count in levels.items():
             expect(page.get_by_test_id(f"level-count-{level}")).to_contain_text(str(count))
         expect(page.get_by_test_id("total-customers")).to_contain_text(str(sum(levels.values())))

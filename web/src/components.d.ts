@@ -14,7 +14,9 @@ declare module 'vue' {
     AddressDialog: typeof import('./components/AddressDialog.vue')['default']
     AssigneeSelect: typeof import('./components/service/AssigneeSelect.vue')['default']
     AssignSalesDialog: typeof import('./components/AssignSalesDialog.vue')['default']
+    BehaviorTab: typeof import('./components/customer/BehaviorTab.vue')['default']
     ChangeLevelDialog: typeof import('./components/ChangeLevelDialog.vue')['default']
+    ChurnWarningsCard: typeof import('./components/workbench/ChurnWarningsCard.vue')['default']
     ContactDialog: typeof import('./components/ContactDialog.vue')['default']
     CustomerTicketsTab: typeof import('./components/customer/CustomerTicketsTab.vue')['default']
     EChart: typeof import('./components/EChart.vue')['default']
@@ -35,6 +37,7 @@ declare module 'vue' {
     ElDescriptions: typeof import('element-plus/es')['ElDescriptions']
     ElDescriptionsItem: typeof import('element-plus/es')['ElDescriptionsItem']
     ElDialog: typeof import('element-plus/es')['ElDialog']
+    ElDrawer: typeof import('element-plus/es')['ElDrawer']
     ElDropdown: typeof import('element-plus/es')['ElDropdown']
     ElDropdownItem: typeof import('element-plus/es')['ElDropdownItem']
     ElDropdownMenu: typeof import('element-plus/es')['ElDropdownMenu']
@@ -85,6 +88,7 @@ declare module 'vue' {
     OwnerName: typeof import('./components/OwnerName.vue')['default']
     ProvinceCityCascader: typeof import('./components/ProvinceCityCascader.vue')['default']
     ReleaseLevelDialog: typeof import('./components/ReleaseLevelDialog.vue')['default']
+    RiskTag: typeof import('./components/churn/RiskTag.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
     ServiceStatsPanel: typeof import('./components/service/ServiceStatsPanel.vue')['default']
@@ -97,6 +101,7 @@ declare module 'vue' {
     UserName: typeof import('./components/UserName.vue')['default']
     ValueAnalysisTab: typeof import('./components/customer/ValueAnalysisTab.vue')['default']
     ValueChart: typeof import('./components/ValueChart.vue')['default']
+    WarningDrawer: typeof import('./components/churn/WarningDrawer.vue')['default']
   }
   export interface GlobalDirectives {
     vLoading: typeof import('element-plus/es')['ElLoadingDirective']

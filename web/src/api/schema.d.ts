@@ -1624,6 +1624,35 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** AssignmentRulesChange */
+        AssignmentRulesChange: {
+            /** Enabled */
+            enabled?: boolean | null;
+            /**
+             * Weights
+             * @description Workload points of a ticket per priority
+             */
+            weights?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Max Load
+             * @description Default capacity of an agent, in points
+             */
+            max_load?: number | null;
+            /**
+             * Vip Team
+             * @description The team that serves level-A customers
+             */
+            vip_team?: string | null;
+            /**
+             * Region Teams
+             * @description The service team of customers (by region) who have no service agent
+             */
+            region_teams?: {
+                [key: string]: string;
+            } | null;
+        };
         /** Attachment */
         Attachment: {
             /** Id */
@@ -1857,6 +1886,55 @@ export interface components {
             task_due_days?: {
                 [key: string]: number;
             };
+        };
+        /** ChurnRulesChange */
+        ChurnRulesChange: {
+            /** High No Order Days */
+            high_no_order_days?: number | null;
+            /** High Min Orders */
+            high_min_orders?: number | null;
+            /**
+             * High History Days
+             * @description The span before the quiet days counted for activity
+             */
+            high_history_days?: number | null;
+            /** Medium No Interaction Days */
+            medium_no_interaction_days?: number | null;
+            /**
+             * Spend Window Days
+             * @description Recent spend is compared with the span before
+             */
+            spend_window_days?: number | null;
+            /** Low No Interaction Days */
+            low_no_interaction_days?: number | null;
+            /** Overdue Medium Days */
+            overdue_medium_days?: number | null;
+            /** Overdue High Days */
+            overdue_high_days?: number | null;
+            /**
+             * Churned After Days
+             * @description No order for this long: lifecycle stage churned
+             */
+            churned_after_days?: number | null;
+            /**
+             * New Customer Days
+             * @description First order this recent: lifecycle stage new
+             */
+            new_customer_days?: number | null;
+            /**
+             * Playbook
+             * @description Retention strategy by risk ('high') or by level and risk ('A.high', more specific wins)
+             */
+            playbook?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Task Due Days
+             * @description Days the owner has for the retention task, by risk
+             */
+            task_due_days?: {
+                [key: string]: number;
+            } | null;
         };
         /** ChurnWarning */
         ChurnWarning: {
@@ -2531,43 +2609,7 @@ export interface components {
          * GradingRules
          * @description §5.1: a level is reached by annual spend (last 365 days) or potential value (next 12 months).
          */
-        "GradingRules-Input": {
-            /**
-             * A Spend
-             * @default 500000
-             */
-            a_spend?: number | string;
-            /**
-             * A Potential
-             * @default 1000000
-             */
-            a_potential?: number | string;
-            /**
-             * B Spend
-             * @default 200000
-             */
-            b_spend?: number | string;
-            /**
-             * B Potential
-             * @default 500000
-             */
-            b_potential?: number | string;
-            /**
-             * C Spend
-             * @default 50000
-             */
-            c_spend?: number | string;
-            /**
-             * C Potential
-             * @default 200000
-             */
-            c_potential?: number | string;
-        };
-        /**
-         * GradingRules
-         * @description §5.1: a level is reached by annual spend (last 365 days) or potential value (next 12 months).
-         */
-        "GradingRules-Output": {
+        GradingRules: {
             /**
              * A Spend
              * @default 500000
@@ -2598,6 +2640,21 @@ export interface components {
              * @default 200000
              */
             c_potential?: string;
+        };
+        /** GradingRulesChange */
+        GradingRulesChange: {
+            /** A Spend */
+            a_spend?: number | string | null;
+            /** A Potential */
+            a_potential?: number | string | null;
+            /** B Spend */
+            b_spend?: number | string | null;
+            /** B Potential */
+            b_potential?: number | string | null;
+            /** C Spend */
+            c_spend?: number | string | null;
+            /** C Potential */
+            c_potential?: number | string | null;
         };
         /** HoldState */
         HoldState: {
@@ -2834,6 +2891,19 @@ export interface components {
              * @default true
              */
             detailed_address?: boolean;
+        };
+        /** MaskingRulesChange */
+        MaskingRulesChange: {
+            /** Contact Phone */
+            contact_phone?: boolean | null;
+            /** Contact Email */
+            contact_email?: boolean | null;
+            /** Contact Wechat */
+            contact_wechat?: boolean | null;
+            /** Birthday */
+            birthday?: boolean | null;
+            /** Detailed Address */
+            detailed_address?: boolean | null;
         };
         /** Me */
         Me: {
@@ -3615,6 +3685,28 @@ export interface components {
              */
             workdays?: string[];
         };
+        /** ServiceCalendarChange */
+        ServiceCalendarChange: {
+            /**
+             * Weekdays
+             * @description 0 = Monday
+             */
+            weekdays?: number[] | null;
+            /** Start */
+            start?: string | null;
+            /** End */
+            end?: string | null;
+            /**
+             * Holidays
+             * @description Days off
+             */
+            holidays?: string[] | null;
+            /**
+             * Workdays
+             * @description Weekend days worked in exchange for a holiday (调休)
+             */
+            workdays?: string[] | null;
+        };
         /** ServiceRecord */
         ServiceRecord: {
             /** Id */
@@ -3936,8 +4028,8 @@ export interface components {
                 [key: string]: components["schemas"]["SlaTarget"];
             };
             assignment?: components["schemas"]["AssignmentRules"];
-            value?: components["schemas"]["ValueRules-Output"];
-            grading?: components["schemas"]["GradingRules-Output"];
+            value?: components["schemas"]["ValueRules"];
+            grading?: components["schemas"]["GradingRules"];
             churn?: components["schemas"]["ChurnRules"];
             /**
              * Survey Valid Days
@@ -3957,19 +4049,22 @@ export interface components {
             /** Tenant Name */
             tenant_name: string;
         };
-        /** TenantSettingsUpdate */
+        /**
+         * TenantSettingsUpdate
+         * @description Only what is sent changes, key by key inside each section (see crm.tenants.service).
+         */
         TenantSettingsUpdate: {
             /**
              * Brand Name
              * @description null clears it
              */
             brand_name?: string | null;
-            masking?: components["schemas"]["MaskingRules"] | null;
+            masking?: components["schemas"]["MaskingRulesChange"] | null;
             /** Export Approval Threshold */
             export_approval_threshold?: number | null;
             /** Export Daily Limit */
             export_daily_limit?: number | null;
-            service_calendar?: components["schemas"]["ServiceCalendar"] | null;
+            service_calendar?: components["schemas"]["ServiceCalendarChange"] | null;
             /**
              * Sla
              * @description Only the priorities sent change
@@ -3977,11 +4072,12 @@ export interface components {
             sla?: {
                 [key: string]: components["schemas"]["SlaTarget"];
             } | null;
-            assignment?: components["schemas"]["AssignmentRules"] | null;
-            value?: components["schemas"]["ValueRules-Input"] | null;
-            grading?: components["schemas"]["GradingRules-Input"] | null;
+            /** @description Only the keys sent change (weights merge by priority) */
+            assignment?: components["schemas"]["AssignmentRulesChange"] | null;
+            value?: components["schemas"]["ValueRulesChange"] | null;
+            grading?: components["schemas"]["GradingRulesChange"] | null;
             /** @description Only the keys sent change (playbook and due days merge key by key) */
-            churn?: components["schemas"]["ChurnRules"] | null;
+            churn?: components["schemas"]["ChurnRulesChange"] | null;
             /** Survey Valid Days */
             survey_valid_days?: number | null;
             /**
@@ -4191,35 +4287,7 @@ export interface components {
          * ValueRules
          * @description What value analysis assumes where the data says nothing (see crm.analytics.value).
          */
-        "ValueRules-Input": {
-            /**
-             * Cost Per Ticket
-             * @default 50.00
-             */
-            cost_per_ticket?: number | string;
-            /**
-             * Cost Per Interaction Minute
-             * @default 2.00
-             */
-            cost_per_interaction_minute?: number | string;
-            /**
-             * Default Margin
-             * @description Margin of orders without a cost
-             * @default 0.30
-             */
-            default_margin?: number | string;
-            /**
-             * Lifetime Cap Months
-             * @description Longest expected remaining lifetime
-             * @default 60
-             */
-            lifetime_cap_months?: number;
-        };
-        /**
-         * ValueRules
-         * @description What value analysis assumes where the data says nothing (see crm.analytics.value).
-         */
-        "ValueRules-Output": {
+        ValueRules: {
             /**
              * Cost Per Ticket
              * @default 50.00
@@ -4242,6 +4310,23 @@ export interface components {
              * @default 60
              */
             lifetime_cap_months?: number;
+        };
+        /** ValueRulesChange */
+        ValueRulesChange: {
+            /** Cost Per Ticket */
+            cost_per_ticket?: number | string | null;
+            /** Cost Per Interaction Minute */
+            cost_per_interaction_minute?: number | string | null;
+            /**
+             * Default Margin
+             * @description Margin of orders without a cost
+             */
+            default_margin?: number | string | null;
+            /**
+             * Lifetime Cap Months
+             * @description Longest expected remaining lifetime
+             */
+            lifetime_cap_months?: number | null;
         };
         /**
          * ValueSnapshot

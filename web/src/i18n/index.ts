@@ -1,6 +1,8 @@
 import { createI18n } from 'vue-i18n'
 import adminEn from './admin.en'
 import adminZh from './admin.zh-CN'
+import churnEn from './churn.en'
+import churnZh from './churn.zh-CN'
 import en from './en'
 import zhCN from './zh-CN'
 
@@ -22,7 +24,8 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
-  messages: { 'zh-CN': { ...zhCN, ...adminZh }, en: { ...en, ...adminEn } },
+  // Each file owns its own top-level keys, so a shallow merge loses nothing.
+  messages: { 'zh-CN': { ...zhCN, ...adminZh, ...churnZh }, en: { ...en, ...adminEn, ...churnEn } },
 })
 
 export function currentLocale(): Locale {

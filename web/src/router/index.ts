@@ -60,6 +60,12 @@ export const router = createRouter({
           meta: { permission: 'customer.update', titleKey: 'form.editTitle' },
         },
         {
+          path: 'churn-warnings',
+          name: 'churn-warnings',
+          component: () => import('@/views/churn/ChurnWarningsView.vue'),
+          meta: { permission: 'customer.read', titleKey: 'churnMenu.warnings' },
+        },
+        {
           path: 'service-desk',
           name: 'service-desk',
           component: () => import('@/views/service/ServiceDeskView.vue'),

@@ -11,6 +11,7 @@ describe('visibleMenu', () => {
       'customers-group',
       'customers',
       'customer-new',
+      'churn-warnings',
       'service-desk',
       'approvals',
       'analytics',
@@ -24,7 +25,7 @@ describe('visibleMenu', () => {
   it('hides what a marketer may not do, and the audit log', () => {
     const marketer = new Set(['customer.read', 'customer.export'])
     const can = (p?: string) => p === undefined || marketer.has(p)
-    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'approvals', 'analytics'])
+    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'churn-warnings', 'approvals', 'analytics'])
   })
   it('shows the service desk to whoever opens tickets', () => {
     const agent = new Set(['customer.read', 'ticket.create', 'ticket.handle'])
@@ -33,6 +34,7 @@ describe('visibleMenu', () => {
       'workbench',
       'customers-group',
       'customers',
+      'churn-warnings',
       'service-desk',
       'approvals',
       'analytics',

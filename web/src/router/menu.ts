@@ -1,7 +1,7 @@
 // The sidebar: what each role sees is filtered by the permissions /auth/me returns.
 // Later modules (analytics, campaigns) add an entry here and a route in index.ts.
 import type { Component } from 'vue'
-import { DataAnalysis, Document, Finished, House, Service, Setting, User } from '@element-plus/icons-vue'
+import { DataAnalysis, Document, Finished, House, Service, Setting, User, Warning } from '@element-plus/icons-vue'
 
 export interface MenuItem {
   /** Route name to open (leaves) or a unique key (groups). */
@@ -24,6 +24,7 @@ export const MENU: readonly MenuItem[] = [
       { key: 'customer-new', titleKey: 'menu.customerNew', permission: 'customer.create' },
     ],
   },
+  { key: 'churn-warnings', titleKey: 'churnMenu.warnings', icon: Warning, permission: 'customer.read' },
   { key: 'service-desk', titleKey: 'menu.serviceDesk', icon: Service, permission: 'ticket.create' },
   { key: 'approvals', titleKey: 'menu.approvals', icon: Finished },
   { key: 'analytics', titleKey: 'adminMenu.analytics', icon: DataAnalysis, permission: 'customer.read' },

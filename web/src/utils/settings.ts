@@ -1,5 +1,6 @@
 // The business-rules page: the settings as one form, split into the sections its tabs save.
 import type { components } from '@/api/schema'
+import { churnPayload, playbookKeys } from '@/utils/churn'
 
 type S = components['schemas']
 export type TenantSettingsOut = S['TenantSettingsOut']
@@ -12,6 +13,7 @@ export const SECTIONS = {
   calendar: ['service_calendar'],
   assignment: ['assignment'],
   value: ['value'],
+  churn: ['churn'],
   credit: ['payment_terms'],
   masking: ['masking'],
   other: ['brand_name', 'survey_valid_days', 'export_approval_threshold', 'export_daily_limit'],
@@ -40,6 +42,10 @@ export function toForm(settings: TenantSettingsOut): SettingsForm {
   }
   if (form.value) {
     for (const key of VALUE_MONEY_KEYS) form.value[key] = moneyText(form.value[key])
+  }
+  // Every playbook key the tab shows is in the form, those the tenant has not set empty.
+  if (form.churn) {
+    form.churn.playbook = { ...Object.fromEntries(playbookKeys().map((k) => [k, ''])), ...(form.churn.playbook ?? {}) }
   }
   return form
 }
@@ -97,6 +103,7 @@ export function sectionPayload(section: Section, form: SettingsForm): TenantSett
   for (const key of SECTIONS[section]) {
     let value: unknown = clone(form[key])
     if (key === 'grading' || key === 'value') value = canonical(key, value)
+    if (key === 'churn' && value && typeof value === 'object') value = churnPayload(value as Parameters<typeof churnPayload>[0])
     if (key === 'brand_name') value = typeof value === 'string' && value.trim() !== '' ? value.trim() : null
     if (key === 'assignment' && value && typeof value === 'object') {
       const rules = value as { vip_team?: string | null; region_teams?: Record<string, string | null> }
