@@ -83,6 +83,14 @@ class TestPartialSections:
         rules = admin.get("/crm/settings").json()["assignment"]
         assert (rules["max_load"], rules["weights"]["urgent"], rules["weights"]["low"]) == (30, 9, 1)
 
+    def test_a_rule_that_may_be_empty_is_cleared_by_null_and_others_refuse_null(self, admin: Api) -> None:
+        assert admin.put("/crm/settings", {"assignment": {"vip_team": "VIP组"}}).status_code == 200
+        assert admin.put("/crm/settings", {"assignment": {"vip_team": None}}).status_code == 200
+        assert admin.get("/crm/settings").json()["assignment"]["vip_team"] is None
+        refused = admin.put("/crm/settings", {"assignment": {"max_load": None}})
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "assignment.max_load"
+
     def test_one_churn_threshold_keeps_the_tenants_playbook(self, admin: Api) -> None:
         own = {"playbook": {"high": "总经理亲自拜访"}, "task_due_days": {"high": 2}}
         assert admin.put("/crm/settings", {"churn": own}).status_code == 200

@@ -3,7 +3,7 @@ from __future__ import annotations
 from copy import copy
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeAlias, get_args
 
 from pydantic import (
     AfterValidator,
@@ -262,7 +262,8 @@ def _patch_of(model: type[BaseModel]) -> type[BaseModel]:
         patched = copy(info)
         patched.default, patched.default_factory = None, None
         optional: Any = Optional[info.annotation]  # noqa: UP045 - built at run time from a variable
-        fields[name] = (Annotated[optional, AfterValidator(not_null)], patched)
+        nullable = type(None) in get_args(info.annotation)  # (e.g. vip_team: null clears it)
+        fields[name] = (optional if nullable else Annotated[optional, AfterValidator(not_null)], patched)
     return create_model(f"{model.__name__}Change", __config__=ConfigDict(extra="forbid"), **fields)
 
 
