@@ -254,6 +254,15 @@ class TestWarnings:
         session.commit()
         assert session.scalars(select(ChurnWarning.status)).one() == "cleared"
 
+    def test_without_a_snapshot_of_the_day_nothing_is_cleared(
+        self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
+    ) -> None:
+        self.at_risk(admin, session, tenant, sales_a.user)
+        raise_warnings(session, tenant)
+        raise_warnings(session, tenant, day=TODAY + timedelta(days=1))  # the refresh has not run for that day
+        session.commit()
+        assert session.scalars(select(ChurnWarning.status)).one() == "open"
+
     def test_bad_filters_are_422(self, admin: Api) -> None:
         assert admin.get("/crm/churn_warnings", params={"risk_level": "extreme"}).status_code == 422
 

@@ -94,11 +94,17 @@ def raise_warnings(session: Session, tenant: Tenant, *, day: date | None = None)
         )
         .execution_options(synchronize_session=False)
     )
-    # Untouched warnings whose risk went away are cleared; one in progress waits for its outcome.
-    still_at_risk = exists().where(at_risk, snapshot.customer_id == ChurnWarning.customer_id)
+    # Untouched warnings whose risk went away (by a snapshot of the day: without one nothing is
+    # known, so nothing is cleared) are closed; one in progress waits for its outcome.
+    risk_gone = exists().where(
+        snapshot.tenant_id == tenant.id,
+        snapshot.analysis_date == day,
+        snapshot.customer_id == ChurnWarning.customer_id,
+        snapshot.churn_risk.is_(None),
+    )
     session.execute(
         update(ChurnWarning)
-        .where(ChurnWarning.tenant_id == tenant.id, ChurnWarning.status == WarningStatus.OPEN, ~still_at_risk)
+        .where(ChurnWarning.tenant_id == tenant.id, ChurnWarning.status == WarningStatus.OPEN, risk_gone)
         .values(status=WarningStatus.CLEARED, closed_at=now, outcome_note="风险已解除", updated_at=now)
         .execution_options(synchronize_session=False)
     )
