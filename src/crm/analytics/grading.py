@@ -72,15 +72,15 @@ def _changes(session: Session, tenant: Tenant, day: date) -> Select[Any]:
     dialect = session.get_bind().dialect.name
     rules = settings_of(tenant).grading
     snapshot = CustomerValueAnalysis
-    latest_id = (
-        select(func.max(CustomerLevelChange.id))
-        .where(CustomerLevelChange.customer_id == Customer.id)
-        .correlate(Customer)
-        .scalar_subquery()
-    )
+    # The source of each customer's latest level change, found through the (customer_id,
+    # changed_at) index. (By max(id) PostgreSQL walked the primary key backwards, and inside the
+    # INSERT into the history that skipped every row already inserted: quadratic, more than 10
+    # minutes at 1,000,000 customers.)
     latest_source = (
         select(CustomerLevelChange.source)
-        .where(CustomerLevelChange.id == latest_id)
+        .where(CustomerLevelChange.customer_id == Customer.id)
+        .order_by(CustomerLevelChange.changed_at.desc(), CustomerLevelChange.id.desc())
+        .limit(1)
         .correlate(Customer)
         .scalar_subquery()
     )
