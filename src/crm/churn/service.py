@@ -123,7 +123,9 @@ def raise_warnings(session: Session, tenant: Tenant, *, day: date | None = None)
         .where(
             at_risk,
             Customer.deleted_at.is_(None),
-            ~exists().where(ChurnWarning.customer_id == snapshot.customer_id, in_work),
+            # A hashed NOT IN, read once: a NOT EXISTS per customer was planned as a scan of the
+            # warnings that, inside the INSERT, also passed every warning already inserted.
+            snapshot.customer_id.not_in(select(ChurnWarning.customer_id).where(in_work)),
         )
         .subquery("new")
     )
