@@ -22,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
+from crm.config import settings as crm_settings
 from crm.kit.regions import Region
 from crm.models.enums import Role
 from tests.factories import Api, auth, make_tenant, make_user, mobile
@@ -32,8 +33,13 @@ schema = schemathesis.openapi.from_asgi("/api/openapi.json", APP)
 
 
 @pytest.fixture
-def fuzz_target(client: TestClient, session: Session, session_factory: sessionmaker[Session]) -> dict[str, Any]:
+def fuzz_target(
+    client: TestClient, session: Session, session_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
     APP.state.session_factory = session_factory
+    # Schemathesis sends hundreds of cases to an operation with a wide body (the settings): more
+    # than one token may send in a minute. The limit itself is tested in tests/auth.
+    monkeypatch.setattr(crm_settings, "api_rate_limit_per_minute", 1_000_000)
     tenant = make_tenant(session)
     admin = make_user(session, tenant, Role.ADMIN)
     sales = make_user(session, tenant, Role.SALES, region=Region.EAST)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from crm.auth.permissions import ROLE_PERMISSIONS, ROLE_SCOPES, Permission
 from crm.auth.tokens import issue_token
 from crm.kit.actor import DataScope
+from crm.kit.clock import business_today
 from crm.kit.regions import Region
-from crm.models import User
+from crm.models import ChurnWarning, User
 from crm.models.enums import Role
 from tests.factories import Api, make_tenant, make_user, mobile
 
@@ -124,6 +125,18 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("GET", "/api/v1/crm/customers/{customer_id}/value_analysis"): Rule(Permission.CUSTOMER_READ),
     ("GET", "/api/v1/crm/customers/{customer_id}/behavior_analysis"): Rule(Permission.CUSTOMER_READ),
     ("POST", "/api/v1/crm/customers/{customer_id}/value_analysis/refresh"): Rule(Permission.CUSTOMER_READ),
+    ("GET", "/api/v1/crm/analytics/dashboard"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/churn_warnings"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/churn_warnings/summary"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/churn_warnings/{warning_id}"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/churn_warnings/{warning_id}/actions"): Rule(
+        Permission.INTERACTION_WRITE, {"action_type": "call", "content": "电话回访"}
+    ),
+    ("PUT", "/api/v1/crm/churn_warnings/{warning_id}/outcome"): Rule(
+        Permission.INTERACTION_WRITE, {"outcome": "retained", "version": 1}
+    ),
+    ("GET", "/api/v1/crm/churn_model"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("POST", "/api/v1/crm/churn_model/train"): Rule(Permission.SETTINGS_MANAGE, record=False),
     # The customer's survey link: no sign-in; tests/service_desk/test_surveys.py covers it.
     ("GET", "/api/v1/public/surveys/{token}"): None,
     ("POST", "/api/v1/public/surveys/{token}"): None,
@@ -216,7 +229,18 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
             "/crm/service_records",
             {"customer_id": made["id"], "service_type": "complaint", "subject": "投诉", "description": "送货延迟"},
         ).json()
-        return {**made, "interaction_id": logged["id"], "attachment_id": attached["id"], "ticket_id": ticket["id"]}
+        # A churn warning in work on the customer, as the nightly job would have opened it.
+        warning = ChurnWarning(
+            tenant_id=api.user.tenant_id, customer_id=made["id"], risk_level="low", rule="quiet", reason="低风险",
+            status="open", owner_id=owners.get("assigned_sales_id"), strategy="回访", due_date=business_today(),
+            detected_date=business_today(), risk_changed_date=business_today(),
+        )  # fmt: skip
+        session.add(warning)
+        session.commit()
+        return {
+            **made, "interaction_id": logged["id"], "attachment_id": attached["id"], "ticket_id": ticket["id"],
+            "warning_id": warning.id,
+        }  # fmt: skip
 
     own_owners = {"assigned_sales_id": user.id} if role in (Role.SALES, Role.SALES_MANAGER) else {}
     if role == Role.SERVICE_AGENT:
@@ -248,6 +272,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
                 interaction_id=record["interaction_id"],
                 ticket_id=record["ticket_id"],
                 attachment_id=record["attachment_id"],
+                warning_id=record["warning_id"],
             )
             body = rule.body
             if body == {} and "assign_sales" in path:  # to a sales rep of the tenant

@@ -37,6 +37,7 @@ from crm.kit.errors import Conflict, ErrorCode, NotFound, field_invalid
 from crm.models import (
     ApprovalRequest,
     AuditLog,
+    ChurnWarning,
     Customer,
     CustomerAddress,
     CustomerAssignment,
@@ -50,6 +51,7 @@ from crm.models import (
     Notification,
     RequestKind,
     RequestOutcome,
+    RetentionAction,
     ServiceRecord,
     SubjectType,
 )
@@ -74,6 +76,9 @@ ERASURE_COVERAGE: dict[str, str] = {
     "customer_order_items": "no personal data: products, quantities and amounts",
     "customer_receivables": "no personal data: finance references, amounts and dates",
     "customer_value_analysis": "no personal data: figures per day, kept for the aggregates",
+    "churn_warnings": "outcome notes replaced (risk, rule, figures and dates kept for the aggregates)",
+    "retention_actions": "what was written replaced (type and date kept)",
+    "churn_models": "no personal data: coefficients and metrics of the tenant",
     "approval_requests": "payloads and decision notes cleared",
     "audit_logs": "personal values redacted once (redacted_at); who, what and when kept",
     "data_subject_requests": "no personal data: the request's reference, outcome and counts",
@@ -474,6 +479,21 @@ def erase_customer(session: Session, actor: Actor, customer_id: int, reference: 
         session, actor, CustomerInteraction.customer_id == customer.id
     )
     counts["customer_service_records"] = _erase_tickets(session, ServiceRecord.customer_id == customer.id)
+    warnings = select(ChurnWarning.id).where(ChurnWarning.customer_id == customer.id)
+    counts["churn_warnings"] = _rowcount(
+        session,
+        update(ChurnWarning)
+        .where(ChurnWarning.customer_id == customer.id, ChurnWarning.outcome_note.is_not(None))
+        .values(outcome_note=ERASED)
+        .execution_options(synchronize_session=False),
+    )
+    counts["retention_actions"] = _rowcount(
+        session,
+        update(RetentionAction)
+        .where(RetentionAction.warning_id.in_(warnings))
+        .values(content=ERASED)
+        .execution_options(synchronize_session=False),
+    )
     counts["notifications"] = _rowcount(
         session,
         update(Notification)
