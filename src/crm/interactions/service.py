@@ -328,7 +328,9 @@ def pending_follow_ups(session: Session, actor: Actor, query: schemas.FollowUpQu
         .select()
         for name, window in windows
     ]
-    with planner_methods(session, sort=False):
+    # Nor parallel workers: each branch reads a few hundred index entries, and launching a
+    # worker for the overdue one took 16 ms of its 26 (7 ms without, at 5M interactions).
+    with planner_methods(session, sort=False, parallel=False):
         rows = session.execute(union_all(*branches)).all()
     pages: dict[str, list[Any]] = {name: [] for name, _ in windows}
     for row in rows:
