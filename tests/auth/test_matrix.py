@@ -20,7 +20,7 @@ from crm.auth.tokens import issue_token
 from crm.kit.actor import DataScope
 from crm.kit.clock import business_today
 from crm.kit.regions import Region
-from crm.models import ChurnWarning, User
+from crm.models import ChurnWarning, SavedView, User
 from crm.models.enums import Role
 from tests.factories import Api, make_tenant, make_user, mobile
 
@@ -36,6 +36,7 @@ class Rule:
     roles: frozenset[Role] | None = None  # when set, exactly the roles that succeed
     deleted: bool = False  # also reaches soft-deleted customers (data-subject requests do)
     files: dict[str, tuple[str, bytes, str]] | None = None  # a multipart upload instead of a JSON body
+    query: dict[str, str] | None = None  # required query parameters
 
 
 # Every operation of the API and what it needs. Public operations are listed with None.
@@ -174,6 +175,15 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("PUT", "/api/v1/crm/customers/{customer_id}/legal_hold"): Rule(
         Permission.PRIVACY_MANAGE, {"legal_hold": True, "reason": "诉讼保全"}, deleted=True
     ),
+    # Saved views are their owner's alone: the path names the matrix user's own view of customers.
+    ("GET", "/api/v1/crm/saved_views"): Rule(Permission.CUSTOMER_READ, record=False, query={"page": "customers"}),
+    ("POST", "/api/v1/crm/saved_views"): Rule(
+        Permission.CUSTOMER_READ, {"page": "customers", "name": "矩阵新视图"}, record=False
+    ),
+    ("PUT", "/api/v1/crm/saved_views/{view_id}"): Rule(
+        Permission.CUSTOMER_READ, {"name": "矩阵改名", "version": 1}, record=False
+    ),
+    ("DELETE", "/api/v1/crm/saved_views/{view_id}"): Rule(Permission.CUSTOMER_READ, record=False),
 }
 TARGETS = ("own", "same_region", "other_region", "other_tenant", "deleted")
 
@@ -252,6 +262,9 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
         "other_tenant": customer(outsider, "江苏"),
         "deleted": customer(admin, "江苏", user, **own_owners),
     }
+    view = SavedView(tenant_id=tenant.id, user_id=user.id, page="customers", name="矩阵视图", definition={})
+    session.add(view)
+    session.commit()
     admin.delete(f"/crm/customers/{records['deleted']['id']}")
     asked = Api(client, owner_east).delete(f"/crm/customers/{records['same_region']['id']}")
     approval_id = asked.json()["id"]
@@ -273,6 +286,7 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
                 ticket_id=record["ticket_id"],
                 attachment_id=record["attachment_id"],
                 warning_id=record["warning_id"],
+                view_id=view.id,
             )
             body = rule.body
             if body == {} and "assign_sales" in path:  # to a sales rep of the tenant
@@ -286,9 +300,9 @@ def test_each_role_gets_exactly_what_the_matrix_allows(
             try:
                 headers = {"Authorization": f"Bearer {token}"}
                 if rule.files:
-                    response = client.request(method, url, files=rule.files, headers=headers)
+                    response = client.request(method, url, files=rule.files, headers=headers, params=rule.query)
                 else:
-                    response = client.request(method, url, json=body, headers=headers)
+                    response = client.request(method, url, json=body, headers=headers, params=rule.query)
             finally:
                 nested.rollback()
             allowed = allowed_by_role and (not rule.record or _visible(role, user, target, deleted=rule.deleted))

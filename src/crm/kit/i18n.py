@@ -86,6 +86,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "field.customer_code": {"zh": "客户编码", "en": "Customer code"},
     "field.username": {"zh": "用户名", "en": "User name"},
     "field.tenant": {"zh": "租户", "en": "Tenant"},
+    "resource.saved_view": {"zh": "视图", "en": "Saved view"},
+    "field.view_name": {"zh": "视图名称", "en": "View name"},
     # Field-level validation messages, by pydantic error type or our own code.
     "v.missing": {"zh": "必填字段", "en": "Field required"},
     "v.extra_forbidden": {"zh": "不允许的字段", "en": "Unknown field"},
@@ -145,6 +147,8 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "v.decimal_type": {"zh": "必须是数字", "en": "Must be a number"},
     "v.finite_number": {"zh": "必须是有限数字", "en": "Must be a finite number"},
     "v.bool_type": {"zh": "必须是 true 或 false", "en": "Must be true or false"},
+    "v.views_limit": {"zh": "每个页面最多保存 {limit} 个视图", "en": "At most {limit} saved views per page"},
+    "v.column_unknown": {"zh": "未知的列，可选：{expected}", "en": "Unknown column; one of {expected}"},
 }
 
 

@@ -36,6 +36,7 @@ from crm.models.privacy import DataSubjectRequest, RequestKind, RequestOutcome, 
 from crm.models.security import LoginFailure, RevokedToken
 from crm.models.service_desk import Priority, SatisfactionSurvey, ServiceRecord, ServiceType, TicketStatus
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
+from crm.models.views import SavedView, SavedViewPage
 
 __all__ = [
     "ACTIVE_WARNING",
@@ -77,6 +78,8 @@ __all__ = [
     "RetentionActionType",
     "RevokedToken",
     "SatisfactionSurvey",
+    "SavedView",
+    "SavedViewPage",
     "ServiceRecord",
     "ServiceType",
     "SubjectType",

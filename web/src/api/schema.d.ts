@@ -1380,6 +1380,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/crm/saved_views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Views
+         * @description Your own views of a list screen: the default first, then by name.
+         */
+        get: operations["list_views_api_v1_crm_saved_views_get"];
+        put?: never;
+        /**
+         * Create View
+         * @description Save a view of a list screen; as the default, it replaces your previous default there.
+         */
+        post: operations["create_view_api_v1_crm_saved_views_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/crm/saved_views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Update View
+         * @description Rename a view, replace what it restores, or set or unset it as the default.
+         */
+        put: operations["update_view_api_v1_crm_saved_views__view_id__put"];
+        post?: never;
+        /**
+         * Delete View
+         * @description Delete one of your views.
+         */
+        delete: operations["delete_view_api_v1_crm_saved_views__view_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/surveys/{token}": {
         parameters: {
             query?: never;
@@ -3654,6 +3702,64 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** SavedView */
+        SavedView: {
+            /** Id */
+            id: number;
+            page: components["schemas"]["SavedViewPage"];
+            /** Name */
+            name: string;
+            definition: components["schemas"]["ViewDefinition"];
+            /** Is Default */
+            is_default: boolean;
+            /** Version */
+            version: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** SavedViewCreate */
+        SavedViewCreate: {
+            page: components["schemas"]["SavedViewPage"];
+            /** Name */
+            name: string;
+            definition?: components["schemas"]["ViewDefinition"];
+            /**
+             * Is Default
+             * @description Open the page with this view; the previous default stops
+             * @default false
+             */
+            is_default?: boolean;
+        };
+        /**
+         * SavedViewPage
+         * @description The list screens a view belongs to; service_records and churn_warnings may follow.
+         * @enum {string}
+         */
+        SavedViewPage: "customers";
+        /**
+         * SavedViewUpdate
+         * @description Rename, replace the definition, or set or unset the default; fields left out stay.
+         */
+        SavedViewUpdate: {
+            /** Name */
+            name?: string | null;
+            definition?: components["schemas"]["ViewDefinition"] | null;
+            /** Is Default */
+            is_default?: boolean | null;
+            /**
+             * Version
+             * @description The version you read; a stale one answers 409
+             */
+            version: number;
+        };
         /**
          * ServiceCalendar
          * @description When the service desk works: SLA clocks run only then (in the tenant's time zone).
@@ -4375,6 +4481,31 @@ export interface components {
              * @description Predicted spend of the next 12 months
              */
             potential_value: string | null;
+        };
+        /**
+         * ViewDefinition
+         * @description What the view restores. Filters, sort and columns are checked against the page's list.
+         */
+        ViewDefinition: {
+            /**
+             * Filters
+             * @description The list's own filter parameters (for customers: keyword, level, status, type, industry, source, tag, province, region, assigned_sales_id, acquired_from, acquired_to), as the list takes them
+             */
+            filters?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Sort
+             * @description One of the list's sort values, e.g. `-created_at`
+             */
+            sort?: string | null;
+            /**
+             * Columns
+             * @description Optional columns shown, by key
+             */
+            columns?: string[];
+            /** Page Size */
+            page_size?: number | null;
         };
         /**
          * WarningStatus
@@ -10084,6 +10215,287 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_views_api_v1_crm_saved_views_get: {
+        parameters: {
+            query: {
+                page: components["schemas"]["SavedViewPage"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"][];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_view_api_v1_crm_saved_views_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedViewCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_view_api_v1_crm_saved_views__view_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedViewUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description The request body could not be read (not UTF-8 or not parseable) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_view_api_v1_crm_saved_views__view_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Permission denied */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found (also for records outside the caller's data scope) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

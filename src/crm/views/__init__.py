@@ -1,0 +1,1 @@
+"""Saved views: each user's named filters, sort, columns and page size of a list screen."""
