@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import random
+from dataclasses import fields
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
+from crm.analytics import churn
 from crm.analytics.prediction import train
 from crm.analytics.value import refresh
 from crm.churn.service import raise_warnings
@@ -301,6 +303,10 @@ def synthetic_history(admin: Api, session: Session, tenant: Tenant, customers: i
 
 
 class TestModel:
+    def test_the_feature_names_are_the_expressions_the_refresh_evaluates_in_order(self) -> None:
+        inputs = churn.FeatureInputs(*(literal(index) for index in range(len(fields(churn.FeatureInputs)))))
+        assert tuple(churn.feature_expressions(inputs)) == churn.FEATURES
+
     def test_without_enough_history_the_rules_alone_apply_and_the_api_says_so(
         self, admin: Api, session: Session, tenant: Tenant
     ) -> None:

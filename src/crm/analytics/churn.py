@@ -200,9 +200,11 @@ def feature_expressions(i: FeatureInputs) -> dict[str, Any]:
     }
 
 
-FEATURES = tuple(
-    feature_expressions(FeatureInputs(*(literal(0),) * 12))  # the names, in order
-)
+# The model's feature names, in the order of its coefficients (the keys of feature_expressions).
+FEATURES = (
+    "recency_days", "orders_12m", "log_spend_12m", "spend_trend", "quiet_days", "interactions_90d",
+    "complaints", "satisfaction", "log_overdue_amount", "overdue_days", "tenure_months",
+)  # fmt: skip
 
 
 def current_model(session: Session, tenant_id: int) -> ChurnModel | None:

@@ -261,8 +261,8 @@ def list_warnings(actor: Actor, filters: schemas.WarningFilters) -> Select[Any]:
 
 
 def _today(actor: Actor) -> date:
-    del actor  # (one business zone per installation today; tenants keep theirs for jobs)
-    return business_today()
+    """Today in the actor's tenant's time zone: the calendar the nightly job set due dates by."""
+    return business_today(actor.policy.timezone)
 
 
 def shown(row: Any, actor: Actor) -> schemas.ChurnWarning:

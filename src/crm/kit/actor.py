@@ -29,6 +29,7 @@ class TenantPolicy:
     masked_fields: frozenset[str] = MASKABLE_FIELDS
     export_approval_threshold: int = field(default_factory=lambda: settings.export_approval_threshold)
     export_daily_limit: int = field(default_factory=lambda: settings.export_daily_limit)
+    timezone: str = "Asia/Shanghai"  # whose calendar "today" and "overdue" follow
 
 
 @dataclass(frozen=True)

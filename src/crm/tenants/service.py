@@ -30,6 +30,7 @@ def policy_for(tenant: Tenant | None) -> TenantPolicy:
         masked_fields=frozenset(field for field, masked in rules.masking.model_dump().items() if masked),
         export_approval_threshold=rules.export_approval_threshold,
         export_daily_limit=rules.export_daily_limit,
+        timezone=tenant.timezone or "Asia/Shanghai",
     )
 
 
