@@ -91,6 +91,8 @@ declare module 'vue' {
     RiskTag: typeof import('./components/churn/RiskTag.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
+    SavedViewsMenu: typeof import('./components/customer/SavedViewsMenu.vue')['default']
+    SaveViewDialog: typeof import('./components/customer/SaveViewDialog.vue')['default']
     ServiceStatsPanel: typeof import('./components/service/ServiceStatsPanel.vue')['default']
     SlaBadge: typeof import('./components/service/SlaBadge.vue')['default']
     StatusTag: typeof import('./components/StatusTag.vue')['default']

@@ -31,6 +31,9 @@ export type Token = S['Token']
 export type Problem = S['Problem']
 export type FieldError = S['FieldError']
 
+export type SavedView = S['SavedView']
+export type ViewDefinition = S['ViewDefinition']
+
 export type CustomerQuery = NonNullable<paths['/api/v1/crm/customers']['get']['parameters']['query']>
 export type CustomerSort = NonNullable<CustomerQuery['sort']>
 export type RevealableContactField = S['ContactReveal']['field']

@@ -159,6 +159,7 @@ const en: typeof zhCN = {
     allTypes: 'All types',
     industryPlaceholder: 'Industry',
     provincePlaceholder: 'Province',
+    tagPlaceholder: 'Tag',
     ownerPlaceholder: 'Sales owner',
     ownerMe: 'Mine',
     ownerById: 'User id',

@@ -4,6 +4,8 @@ import adminZh from './admin.zh-CN'
 import churnEn from './churn.en'
 import churnZh from './churn.zh-CN'
 import en from './en'
+import viewsEn from './views.en'
+import viewsZh from './views.zh-CN'
 import zhCN from './zh-CN'
 
 export type Locale = 'zh-CN' | 'en'
@@ -25,7 +27,10 @@ export const i18n = createI18n({
   locale: initialLocale(),
   fallbackLocale: 'zh-CN',
   // Each file owns its own top-level keys, so a shallow merge loses nothing.
-  messages: { 'zh-CN': { ...zhCN, ...adminZh, ...churnZh }, en: { ...en, ...adminEn, ...churnEn } },
+  messages: {
+    'zh-CN': { ...zhCN, ...adminZh, ...churnZh, ...viewsZh },
+    en: { ...en, ...adminEn, ...churnEn, ...viewsEn },
+  },
 })
 
 export function currentLocale(): Locale {

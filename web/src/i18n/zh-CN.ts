@@ -156,6 +156,7 @@ export default {
     allTypes: '全部类型',
     industryPlaceholder: '行业',
     provincePlaceholder: '省份',
+    tagPlaceholder: '标签',
     ownerPlaceholder: '负责销售',
     ownerMe: '我负责的',
     ownerById: '用户 ID',

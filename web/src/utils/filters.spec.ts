@@ -7,6 +7,7 @@ import {
   filtersToQuery,
   sortFromTable,
   sortToTable,
+  tagSuggestions,
   totalLabel,
 } from './filters'
 
@@ -25,6 +26,7 @@ describe('filters ↔ URL query', () => {
       type: 'enterprise' as const,
       industry: '制造业',
       province: '广东省',
+      tag: '重点客户',
       owner: 'me' as const,
       acquiredFrom: '2026-01-01',
       acquiredTo: '2026-06-30',
@@ -40,6 +42,7 @@ describe('filters ↔ URL query', () => {
       type: 'enterprise',
       industry: '制造业',
       province: '广东省',
+      tag: '重点客户',
       owner: 'me',
       from: '2026-01-01',
       to: '2026-06-30',
@@ -108,5 +111,14 @@ describe('labels', () => {
     expect(totalLabel(1000, false)).toBe('1,000+')
     expect(totalLabel(12, true)).toBe('12')
     expect(totalLabel(12, undefined)).toBe('12')
+  })
+})
+
+describe('tag suggestions', () => {
+  it('offers the chosen tag first, then the loaded rows\' tags by how often they appear', () => {
+    const rows = [{ tags: ['华东', '重点'] }, { tags: ['重点'] }, { tags: [] }, {}]
+    expect(tagSuggestions(rows, null)).toEqual(['重点', '华东'])
+    expect(tagSuggestions(rows, '华东')).toEqual(['华东', '重点'])
+    expect(tagSuggestions(rows, '新标签')).toEqual(['新标签', '重点', '华东'])
   })
 })

@@ -34,6 +34,8 @@ export interface CustomerFilters {
   type: CustomerType | null
   industry: string | null
   province: string | null
+  /** One customer tag (the API's `tag`: customers carrying it). */
+  tag: string | null
   /** The sales owner: the signed-in user ("me") or a user id. */
   owner: 'me' | number | null
   acquiredFrom: string | null
@@ -51,6 +53,7 @@ export function emptyFilters(): CustomerFilters {
     type: null,
     industry: null,
     province: null,
+    tag: null,
     owner: null,
     acquiredFrom: null,
     acquiredTo: null,
@@ -93,6 +96,7 @@ export function filtersFromQuery(query: LocationQuery): CustomerFilters {
   filters.type = oneOf(first(query.type), CUSTOMER_TYPES)
   filters.industry = first(query.industry)?.slice(0, 50) ?? null
   filters.province = first(query.province)?.slice(0, 20) ?? null
+  filters.tag = first(query.tag)?.slice(0, 30) ?? null
   const owner = first(query.owner)
   filters.owner = owner === 'me' ? 'me' : positive(owner)
   const from = first(query.from)
@@ -116,6 +120,7 @@ export function filtersToQuery(filters: CustomerFilters): LocationQueryRaw {
   if (filters.type) query.type = filters.type
   if (filters.industry) query.industry = filters.industry
   if (filters.province) query.province = filters.province
+  if (filters.tag) query.tag = filters.tag
   if (filters.owner !== null) query.owner = String(filters.owner)
   if (filters.acquiredFrom) query.from = filters.acquiredFrom
   if (filters.acquiredTo) query.to = filters.acquiredTo
@@ -135,6 +140,7 @@ export function filtersToApi(filters: CustomerFilters, myId: number | null): Cus
   if (filters.type) query.type = filters.type
   if (filters.industry) query.industry = filters.industry
   if (filters.province) query.province = filters.province
+  if (filters.tag) query.tag = filters.tag
   const owner = filters.owner === 'me' ? myId : filters.owner
   if (owner !== null) query.assigned_sales_id = owner
   if (filters.acquiredFrom) query.acquired_from = filters.acquiredFrom
@@ -151,9 +157,18 @@ export function activeFilterCount(filters: CustomerFilters): number {
     filters.type !== null,
     filters.industry !== null,
     filters.province !== null,
+    filters.tag !== null,
     filters.owner !== null,
     filters.acquiredFrom !== null || filters.acquiredTo !== null,
   ].filter(Boolean).length
+}
+
+/** Tags to offer in the tag filter: the one chosen, then those on the loaded rows (most common first). */
+export function tagSuggestions(rows: readonly { tags?: readonly string[] }[], current: string | null): string[] {
+  const counts = new Map<string, number>()
+  for (const row of rows) for (const tag of row.tags ?? []) counts.set(tag, (counts.get(tag) ?? 0) + 1)
+  const seen = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], 'zh-CN')).map(([tag]) => tag)
+  return current ? [current, ...seen.filter((tag) => tag !== current)] : seen
 }
 
 /** el-table's sort-change event → the API's sort parameter. */
