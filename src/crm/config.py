@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Scheduled jobs (reminders, …) run inside the API process when no Celery worker runs them.
     run_jobs_in_process: bool = True
     jobs_interval_seconds: int = 300
+    # PostgreSQL's work_mem for the nightly value refresh's statements, which group every order
+    # and join a million rows: at the server's usual few MB they spill to disk in batches.
+    nightly_work_mem: str = Field(default="256MB", pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$")
 
     @field_validator("secret_key")
     @classmethod

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from crm.analytics.value import refresh
+from crm.analytics.value import refresh, refresh_all
 from crm.cli import app
 from crm.config import settings
 from crm.customers.schemas import CustomerCreate
@@ -172,6 +172,36 @@ class TestSnapshots:
             )
         }
         assert amounts[customer["id"]] == Decimal("32000.00")
+
+    def test_every_tenant_is_refreshed_in_one_transaction_each_from_its_own_orders(
+        self, admin: Api, customer: dict, session: Session
+    ) -> None:
+        other = make_tenant(session)
+        seller = make_user(session, other, Role.ADMIN)
+        theirs = create_customer(
+            session, actor_for(seller), CustomerCreate(customer_name="别家客户", customer_type="individual")
+        )
+        upsert_orders(
+            session,
+            actor_for(seller),
+            [OrderIn.model_validate(_order({"id": theirs.id}, "X-1", "completed", 10, "700.00", None))],
+        )
+        session.commit()
+        refresh_all(session)  # both tenants, one after the other, before one commit
+        session.commit()
+        by_customer = dict(
+            session.execute(
+                select(CustomerValueAnalysis.customer_id, CustomerValueAnalysis.total_amount).where(
+                    CustomerValueAnalysis.analysis_date == TODAY
+                )
+            ).all()
+        )
+        assert by_customer[customer["id"]] == Decimal("32000.00")
+        assert by_customer[theirs.id] == Decimal("700.00")
+        tenant_of = dict(
+            session.execute(select(CustomerValueAnalysis.customer_id, CustomerValueAnalysis.tenant_id)).all()
+        )
+        assert tenant_of[theirs.id] == other.id != tenant_of[customer["id"]]
 
     def test_a_snapshot_as_of_an_earlier_day_ignores_what_came_later(
         self, admin: Api, customer: dict, session: Session

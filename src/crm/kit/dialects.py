@@ -10,14 +10,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Date,
     Float,
     Integer,
+    MetaData,
     Numeric,
     Select,
     SQLColumnExpression,
     String,
+    Table,
     cast,
     exists,
     func,
@@ -27,7 +30,10 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 
 def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: str) -> ColumnElement[bool]:
@@ -187,3 +193,32 @@ def local_hour(column: Any, timezone: str, dialect: str) -> ColumnElement[int]:
         return cast(func.extract("hour", func.timezone(timezone, column)), Integer)
     offset = datetime.now(ZoneInfo(timezone)).utcoffset() or timedelta(0)
     return cast(func.strftime("%H", column, f"{int(offset.total_seconds() // 60):+d} minutes"), Integer)
+
+
+class _CreateTempTableAs(Executable, ClauseElement):
+    """``CREATE TEMPORARY TABLE name AS <select>``, with the select's bound parameters."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, query: Select[Any]) -> None:
+        self.name = name
+        self.query = query
+
+
+@compiles(_CreateTempTableAs)
+def _create_temp_table_as(element: _CreateTempTableAs, compiler: SQLCompiler, **kw: Any) -> str:
+    name = compiler.preparer.quote(element.name)
+    return f"CREATE TEMPORARY TABLE {name} AS {compiler.process(element.query, **kw)}"
+
+
+@contextmanager
+def temporary_table(session: Session, name: str, query: Select[Any]) -> Iterator[Table]:
+    """The rows of ``query`` written once to a temporary table (with fresh statistics on
+    PostgreSQL), for the statements inside; dropped after them. PostgreSQL may compute the rows
+    with parallel workers, which it never uses for the SELECT of an INSERT."""
+    session.execute(_CreateTempTableAs(name, query))
+    table = Table(name, MetaData(), *(Column(column.name, column.type) for column in query.selected_columns))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {name}"))
+    yield table  # (after an error the transaction's rollback removes the table)
+    session.execute(text(f"DROP TABLE {name}"))
