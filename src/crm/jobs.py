@@ -24,6 +24,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.analytics.grading import regrade_all
+from crm.analytics.retention import thin_all
 from crm.analytics.value import refresh_all
 from crm.churn.service import raise_all
 from crm.config import settings
@@ -47,6 +48,7 @@ NIGHTLY: dict[str, Callable[[Session], int]] = {
     "value_refresh": refresh_all,  # today's figures, churn risk, model score and lifecycle stage, set-based
     "regrade": regrade_all,  # levels by the rules from today's analysis; manual levels kept
     "churn_warnings": raise_all,  # open, update and clear churn warnings from today's risks
+    "thin_snapshots": thin_all,  # daily snapshots past the tenant's window thinned to one per customer and month
 }
 NIGHTLY_AFTER = time(1, 0)
 

@@ -121,6 +121,12 @@ class ValueRules(BaseModel):
         default=Decimal("0.30"), ge=-1, le=1, decimal_places=4, description="Margin of orders without a cost"
     )
     lifetime_cap_months: int = Field(default=60, ge=1, le=600, description="Longest expected remaining lifetime")
+    snapshot_days: int = Field(
+        default=90,
+        ge=7,
+        le=3650,
+        description="Daily value snapshots are kept this many days; older ones thin to each customer's last of the month",
+    )
 
 
 Threshold = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), decimal_places=2)]

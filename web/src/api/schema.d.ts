@@ -4416,6 +4416,12 @@ export interface components {
              * @default 60
              */
             lifetime_cap_months?: number;
+            /**
+             * Snapshot Days
+             * @description Daily value snapshots are kept this many days; older ones thin to each customer's last of the month
+             * @default 90
+             */
+            snapshot_days?: number;
         };
         /** ValueRulesChange */
         ValueRulesChange: {
@@ -4433,6 +4439,11 @@ export interface components {
              * @description Longest expected remaining lifetime
              */
             lifetime_cap_months?: number | null;
+            /**
+             * Snapshot Days
+             * @description Daily value snapshots are kept this many days; older ones thin to each customer's last of the month
+             */
+            snapshot_days?: number | null;
         };
         /**
          * ValueSnapshot

@@ -117,6 +117,8 @@ const adminEn: typeof adminZh = {
       default_margin: 'Default margin',
       default_marginHint: 'For orders without a cost, e.g. 0.3 for 30 %',
       lifetime_cap_months: 'Longest expected remaining lifetime (months)',
+      snapshot_days: 'Daily value snapshots kept (days)',
+      snapshot_daysHint: 'Older snapshots are thinned to each customer\'s last of the month',
     },
     credit: {
       hint: 'Days to pay each credit rating earns; 0 means payment before delivery.',

@@ -115,6 +115,8 @@ export default {
       default_margin: '默认毛利率',
       default_marginHint: '没有成本的订单按此毛利率计算，例如 0.3 表示 30%',
       lifetime_cap_months: '预期剩余生命周期上限（月）',
+      snapshot_days: '每日价值快照保留天数',
+      snapshot_daysHint: '更早的快照只保留每位客户每月最后一份',
     },
     credit: {
       hint: '各信用等级可享的账期天数，0 表示款到发货。',

@@ -22,7 +22,7 @@ function answer(): TenantSettingsOut {
     service_calendar: { weekdays: [0, 1, 2, 3, 4], start: '09:00', end: '18:00', holidays: [], workdays: [] },
     sla: { urgent: { first_response_hours: 1, resolution_hours: 4 } },
     assignment: { enabled: true, weights: { urgent: 4 }, max_load: 24, vip_team: null, region_teams: { 华东: '华东服务组' } },
-    value: { cost_per_ticket: '50', cost_per_interaction_minute: '2.00', default_margin: '0.3', lifetime_cap_months: 60 },
+    value: { cost_per_ticket: '50', cost_per_interaction_minute: '2.00', default_margin: '0.3', lifetime_cap_months: 60, snapshot_days: 90 },
     grading: { a_spend: '500000', a_potential: '1000000', b_spend: '200000', b_potential: '500000', c_spend: '50000', c_potential: '200000' },
     survey_valid_days: 14,
     payment_terms: { AAA: 90, C: 0 },
