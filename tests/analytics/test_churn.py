@@ -204,6 +204,27 @@ class TestWarnings:
         summary = sales_a.get("/crm/churn_warnings/summary").json()
         assert {r["risk_level"]: r["count"] for r in summary["active"]} == {"high": 1, "medium": 0, "low": 0}
 
+    def test_the_summary_counts_only_the_warnings_of_the_region_asked(
+        self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
+    ) -> None:
+        for province in ("江苏", "广东"):
+            customer = admin.create_customer(province=province, assigned_sales_id=sales_a.user.id)
+            orders(admin, customer, 100, 130, 160)
+            contact(admin, customer, 1)
+        refresh(session, tenant)
+        session.commit()
+        assert raise_warnings(session, tenant) == 2
+        session.commit()
+
+        def high(**params: str) -> int:
+            answer = admin.get("/crm/churn_warnings/summary", params=params)
+            assert answer.status_code == 200, answer.text
+            return next(r["count"] for r in answer.json()["active"] if r["risk_level"] == "high")
+
+        assert (high(), high(region="华东"), high(region="华南"), high(region="西北")) == (2, 1, 1, 0)
+        refused = admin.get("/crm/churn_warnings/summary", params={"region": "火星"})
+        assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "region")
+
     def test_another_owner_does_not_see_the_warning(
         self, admin: Api, session: Session, tenant: Tenant, sales_a: Api, sales_b: Api
     ) -> None:

@@ -151,6 +151,22 @@ class TestFigures:
         assert empty["overall"]["first_response"] == {"count": 0, "average_minutes": None, "p90_minutes": None}
         assert empty["groups"] == []
 
+    def test_a_region_counts_only_the_tickets_of_its_customers(self, admin: Api, agents: tuple[User, User]) -> None:
+        a, _ = agents
+        east, south = admin.create_customer(province="江苏"), admin.create_customer(province="广东")
+        _ticket(admin, east, a)
+        _ticket(admin, south, a, "complaint")
+        assert stats(admin)["overall"]["tickets"] == 2
+        east_only = stats(admin, region="华东", group_by="month")
+        assert (east_only["overall"]["tickets"], east_only["overall"]["complaints"]) == (1, 0)
+        assert sum(g["tickets"] for g in east_only["groups"]) == 1
+        assert stats(admin, region="华南")["overall"]["complaints"] == 1
+        assert stats(admin, region="西北")["overall"]["tickets"] == 0
+        refused = admin.get("/crm/service_records/statistics", params={"region": "火星"})
+        assert refused.status_code == 422
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["errors"][0]["field"] == "region"
+
     def test_a_bad_grouping_names_the_parameter(self, admin: Api) -> None:
         refused = admin.get("/crm/service_records/statistics", params={"group_by": "colour"})
         assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "group_by")

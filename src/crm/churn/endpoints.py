@@ -39,9 +39,11 @@ def list_warnings(
 
 
 @router.get("/churn_warnings/summary", response_model=schemas.WarningSummary, responses=READ)
-def warning_summary(session: SessionDep, actor: Reader) -> schemas.WarningSummary:
-    """Warnings in work by risk, overdue retention tasks, and outcomes of the last 90 days."""
-    return service.summary(session, actor)
+def warning_summary(
+    session: SessionDep, actor: Reader, filters: Annotated[schemas.SummaryFilters, Query()]
+) -> schemas.WarningSummary:
+    """Warnings in work by risk, overdue tasks and outcomes of the last 90 days, of one region if asked."""
+    return service.summary(session, actor, filters)
 
 
 @router.get("/churn_warnings/{warning_id}", response_model=schemas.ChurnWarningDetail, responses=READ)

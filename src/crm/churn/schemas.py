@@ -27,6 +27,10 @@ class WarningFilters(BaseModel):
     page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
 
 
+class SummaryFilters(BaseModel):
+    region: Region | None = Field(default=None, description="Only warnings of customers in this sales region")
+
+
 class RetentionAction(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

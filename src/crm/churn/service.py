@@ -299,8 +299,11 @@ def detail(session: Session, actor: Actor, warning_id: int) -> schemas.ChurnWarn
     )
 
 
-def summary(session: Session, actor: Actor) -> schemas.WarningSummary:
-    visible = _visible(actor).subquery()
+def summary(session: Session, actor: Actor, filters: schemas.SummaryFilters) -> schemas.WarningSummary:
+    stmt = _visible(actor)
+    if filters.region is not None:
+        stmt = stmt.where(Customer.region == filters.region)
+    visible = stmt.subquery()
     warning = visible.c
     by_risk = session.execute(
         select(warning.risk_level, func.count())

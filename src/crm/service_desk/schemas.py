@@ -170,6 +170,7 @@ class StatisticsFilters(BaseModel):
     priority: Priority | None = None
     assigned_staff_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     team: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
+    region: Region | None = Field(default=None, description="Only tickets of customers in this sales region")
 
 
 class DurationFigures(BaseModel):

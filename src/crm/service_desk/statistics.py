@@ -1,7 +1,7 @@
 """Service statistics: response and resolution times, SLA attainment and satisfaction (§8.1).
 
-Over the tickets the caller can see that were created in the period, overall and grouped by
-agent, team, type, priority or business month. Definitions:
+Over the tickets the caller can see that were created in the period (optionally only those of
+customers in one sales region), overall and grouped by agent, team, type, priority or business month. Definitions:
 
 - first response time: created → first staff action (``first_response_seconds``), wall clock;
   resolution time: created → the latest resolution (``resolution_seconds``). Average and
@@ -17,14 +17,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, case, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Label
 
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.dialects import local_month, percentile_by
-from crm.models import Tenant, User
+from crm.models import Customer, Tenant, User
 from crm.models.service_desk import ServiceRecord, ServiceType, TicketStatus
 from crm.service_desk import schemas
 from crm.service_desk.service import tickets
@@ -76,6 +87,9 @@ def statistics(session: Session, actor: Actor, filters: schemas.StatisticsFilter
         base = base.where(ServiceRecord.priority == filters.priority)
     if filters.assigned_staff_id is not None:
         base = base.where(ServiceRecord.assigned_staff_id == filters.assigned_staff_id)
+    if filters.region is not None:
+        customers = select(Customer.id).where(Customer.region == filters.region)
+        base = base.where(exists(customers.where(Customer.id == ServiceRecord.customer_id)))
     needs_users = filters.group_by in (schemas.StatsGroupBy.TEAM, schemas.StatsGroupBy.AGENT) or filters.team
     if needs_users:
         base = base.outerjoin(User, User.id == ServiceRecord.assigned_staff_id)

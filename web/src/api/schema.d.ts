@@ -921,7 +921,7 @@ export interface paths {
         };
         /**
          * Warning Summary
-         * @description Warnings in work by risk, overdue retention tasks, and outcomes of the last 90 days.
+         * @description Warnings in work by risk, overdue tasks and outcomes of the last 90 days, of one region if asked.
          */
         get: operations["warning_summary_api_v1_crm_churn_warnings_summary_get"];
         put?: never;
@@ -7224,6 +7224,8 @@ export interface operations {
                 priority?: components["schemas"]["Priority"] | null;
                 assigned_staff_id?: number | null;
                 team?: string | null;
+                /** @description Only tickets of customers in this sales region */
+                region?: components["schemas"]["Region"] | null;
             };
             header?: never;
             path?: never;
@@ -8627,7 +8629,10 @@ export interface operations {
     };
     warning_summary_api_v1_crm_churn_warnings_summary_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only warnings of customers in this sales region */
+                region?: components["schemas"]["Region"] | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;

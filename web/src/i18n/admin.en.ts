@@ -159,7 +159,6 @@ const adminEn: typeof adminZh = {
     newByMonth: 'New customers per month',
     newHint: 'By acquisition date, or the day entered where it is missing',
     serviceTimes: 'Response and resolution times (hours)',
-    serviceHint: 'Service figures cover all tickets you can see, not filtered by region',
     satisfactionTrend: 'Satisfaction trend',
     frAvg: 'First response avg',
     frP90: 'First response P90',

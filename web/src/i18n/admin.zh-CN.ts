@@ -157,7 +157,6 @@ export default {
     newByMonth: '每月新增客户',
     newHint: '按获客日期统计，未填写获客日期的按录入日期',
     serviceTimes: '服务响应与解决时长（小时）',
-    serviceHint: '服务统计覆盖您可见的全部工单，不按区域筛选',
     satisfactionTrend: '满意度趋势',
     frAvg: '首次响应 平均',
     frP90: '首次响应 P90',

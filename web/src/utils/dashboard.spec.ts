@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { byMonth, customerQuery, hours, lastMonths, monthsBetween, nextMonth, serviceQuery } from './dashboard'
+import { byMonth, churnQuery, customerQuery, hours, lastMonths, monthsBetween, nextMonth, serviceQuery } from './dashboard'
 
 describe('month periods', () => {
   it('rolls over the year', () => {
@@ -16,11 +16,21 @@ describe('month periods', () => {
     })
   })
   it('asks the service figures for Beijing time, the end excluded', () => {
-    expect(serviceQuery('2026-01', '2026-12')).toEqual({
+    expect(serviceQuery('2026-01', '2026-12', null)).toEqual({
       group_by: 'month',
       created_from: '2026-01-01T00:00:00+08:00',
       created_to: '2027-01-01T00:00:00+08:00',
     })
+  })
+  it('asks the service and churn figures for the chosen region only', () => {
+    expect(serviceQuery('2026-11', '2026-11', '华南')).toEqual({
+      group_by: 'month',
+      created_from: '2026-11-01T00:00:00+08:00',
+      created_to: '2026-12-01T00:00:00+08:00',
+      region: '华南',
+    })
+    expect(churnQuery('华南')).toEqual({ region: '华南' })
+    expect(churnQuery(null)).toEqual({})
   })
 })
 

@@ -1,4 +1,5 @@
 // The analytics dashboard: a month period as the two APIs want it, and series by month.
+import type { Region } from '@/api/types'
 
 /** "2026-11" → the month after, "2026-12"; "2026-12" → "2027-01". */
 export function nextMonth(month: string): string {
@@ -39,8 +40,22 @@ export function customerQuery(from: string, to: string, region: string | null): 
 }
 
 /** The service statistics' query: Beijing-time instants, the end excluded (the first of the next month). */
-export function serviceQuery(from: string, to: string): { group_by: 'month'; created_from: string; created_to: string } {
-  return { group_by: 'month', created_from: `${from}-01T00:00:00+08:00`, created_to: `${nextMonth(to)}-01T00:00:00+08:00` }
+export function serviceQuery(
+  from: string,
+  to: string,
+  region: Region | null,
+): { group_by: 'month'; created_from: string; created_to: string; region?: Region } {
+  return {
+    group_by: 'month',
+    created_from: `${from}-01T00:00:00+08:00`,
+    created_to: `${nextMonth(to)}-01T00:00:00+08:00`,
+    ...(region ? { region } : {}),
+  }
+}
+
+/** The churn summary's query: today's warnings, of one region when one is chosen. */
+export function churnQuery(region: Region | null): { region?: Region } {
+  return region ? { region } : {}
 }
 
 /** A value per month of the period (null where a month has no figure), for a chart's series. */
