@@ -103,6 +103,7 @@ class Demo:
     """Records of the demo data the scenarios use, found through the API."""
 
     sales_id: int
+    sales_name: str
     own_customer: dict[str, Any]
     other_customer: dict[str, Any]
     keyword: str
@@ -131,6 +132,7 @@ def demo(server: Server) -> Demo:
         )
         return Demo(
             sales_id=me["id"],
+            sales_name=me["display_name"],
             own_customer=with_contacts[0],
             other_customer=other,
             keyword=keyword,
