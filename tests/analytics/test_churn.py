@@ -225,6 +225,26 @@ class TestWarnings:
         refused = admin.get("/crm/churn_warnings/summary", params={"region": "火星"})
         assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "region")
 
+    def test_a_removed_level_entry_of_the_playbook_falls_back_to_the_risks_strategy(
+        self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
+    ) -> None:
+        own = {"A.high": "总经理亲自登门", "high": "大区经理三日内拜访"}
+        assert admin.put("/crm/settings", {"churn": {"playbook": own}}).status_code == 200
+        removed = admin.put("/crm/settings", {"churn": {"playbook": {"A.high": None}}})
+        assert removed.status_code == 200, removed.text
+        playbook = removed.json()["churn"]["playbook"]
+        assert "A.high" not in playbook
+        assert (playbook["high"], playbook["low"][:3]) == ("大区经理三日内拜访", "两周内")  # the others stay
+        session.refresh(tenant)
+        customer = self.at_risk(admin, session, tenant, sales_a.user)
+        graded = admin.put(f"/crm/customers/{customer['id']}/level", {"level": "A", "reason": "重点客户"})
+        assert graded.status_code == 200, graded.text
+        refresh(session, tenant)
+        assert raise_warnings(session, tenant) == 1
+        session.commit()
+        [warning] = sales_a.get("/crm/churn_warnings").json()["items"]
+        assert (warning["customer_level"], warning["strategy"]) == ("A", "大区经理三日内拜访")
+
     def test_another_owner_does_not_see_the_warning(
         self, admin: Api, session: Session, tenant: Tenant, sales_a: Api, sales_b: Api
     ) -> None:

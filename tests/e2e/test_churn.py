@@ -167,6 +167,32 @@ class TestChurnRules:
         expect(page.get_by_test_id("churn-low_no_interaction_days").locator("input")).to_have_value("45")
         expect(page.get_by_test_id("churn-playbook-high")).to_be_visible()
 
+    def test_admin_deletes_a_level_strategy_after_confirming(self, ui: Pages, page: Page, server: Server) -> None:
+        with server.api("admin") as admin:
+            sent = admin.put("/crm/settings", json={"churn": {"playbook": {"B.medium": "区域经理电话回访"}}})
+            assert sent.status_code == 200, sent.text
+            try:
+                ui.signed_in("admin", "/admin/rules")
+                page.get_by_test_id("tab-churn").click()
+                expect(page.get_by_test_id("churn-playbook-B.medium").locator("input")).to_have_value(
+                    "区域经理电话回访"
+                )
+                expect(page.get_by_test_id("churn-playbook-remove-C.medium")).to_have_count(0)  # nothing saved there
+                remove = page.get_by_test_id("churn-playbook-remove-B.medium")
+                remove.click()
+                box = page.locator(".el-message-box")
+                expect(box).to_contain_text("确定删除 B 类客户「中风险」的挽回策略吗？")
+                box.get_by_role("button", name="取消").click()
+                assert "B.medium" in admin.get("/crm/settings").json()["churn"]["playbook"]  # cancelled: kept
+                remove.click()
+                box.get_by_role("button", name="删除").click()
+                expect(page.get_by_text("挽回策略已删除")).to_be_visible()
+                expect(page.get_by_test_id("churn-playbook-B.medium").locator("input")).to_have_value("")
+                expect(remove).to_have_count(0)
+                assert "B.medium" not in admin.get("/crm/settings").json()["churn"]["playbook"]
+            finally:
+                admin.put("/crm/settings", json={"churn": {"playbook": {"B.medium": None}}})
+
 
 class TestDashboard:
     def test_the_dashboard_shows_the_churn_risk_distribution(self, ui: Pages, page: Page, server: Server) -> None:

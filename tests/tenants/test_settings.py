@@ -7,7 +7,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.models import AuditLog
+from crm.models import AuditLog, Tenant
+from crm.tenants.schemas import DEFAULT_PLAYBOOK
+from crm.tenants.service import settings_of
 from tests.factories import Api, mobile
 
 
@@ -100,6 +102,40 @@ class TestPartialSections:
             120, "总经理亲自拜访", 2,
         )  # fmt: skip
         assert rules["playbook"]["low"].startswith("两周内")
+
+    def test_null_removes_a_playbook_entry_and_the_strategy_falls_back(
+        self, admin: Api, tenant: Tenant, session: Session
+    ) -> None:
+        sent = {"churn": {"playbook": {"A.high": "总经理亲自拜访", "B.low": "微信问候"}}}
+        assert admin.put("/crm/settings", sent).status_code == 200
+        session.refresh(tenant)
+        assert settings_of(tenant).churn.strategy("A", "high") == "总经理亲自拜访"
+        removed = admin.put("/crm/settings", {"churn": {"playbook": {"A.high": None, "high": None}}})
+        assert removed.status_code == 200, removed.text
+        playbook = admin.get("/crm/settings").json()["churn"]["playbook"]
+        assert ("A.high" in playbook, "high" in playbook, playbook["B.low"]) == (False, False, "微信问候")
+        session.refresh(tenant)
+        rules = settings_of(tenant).churn
+        assert rules.strategy("A", "high") == DEFAULT_PLAYBOOK["high"]
+        assert rules.strategy("B", "low") == "微信问候"
+        # Removing what is not there changes nothing; a key that is no risk is still refused.
+        assert admin.put("/crm/settings", {"churn": {"playbook": {"C.medium": None}}}).status_code == 200
+        unknown = admin.put("/crm/settings", {"churn": {"playbook": {"E.high": None}}})
+        assert (unknown.status_code, unknown.json()["errors"][0]["field"]) == (422, "churn.playbook")
+
+    def test_an_empty_strategy_is_refused_naming_the_entry(self, admin: Api) -> None:
+        for text in ("", "   "):
+            refused = admin.put(
+                "/crm/settings", {"churn": {"playbook": {"A.high": text}}}, headers={"Accept-Language": "zh-CN"}
+            )
+            assert refused.status_code == 422, text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            [error] = refused.json()["errors"]
+            assert (error["field"], error["code"]) == ("churn.playbook.A.high", "playbook_empty")
+            assert "null" in error["message"]
+        assert "A.high" not in admin.get("/crm/settings").json()["churn"]["playbook"]
+        refused = admin.put("/crm/settings", {"churn": {"playbook": None}})
+        assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "churn.playbook")
 
     def test_one_grading_threshold_is_checked_against_the_tenants_others(self, admin: Api) -> None:
         assert admin.put("/crm/settings", {"grading": {"c_spend": "10000", "b_spend": "20000"}}).status_code == 200

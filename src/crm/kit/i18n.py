@@ -111,6 +111,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "v.list_type": {"zh": "必须是数组", "en": "Must be a list"},
     "v.dict_type": {"zh": "必须是对象", "en": "Must be an object"},
     "v.value_error": {"zh": "取值无效：{detail}", "en": "Invalid value: {detail}"},
+    "v.playbook_empty": {
+        "zh": "挽回策略不能为空；要删除这一条，请发送 null",
+        "en": "A strategy cannot be empty; send null to remove the entry",
+    },
     "v.phone_invalid": {
         "zh": "不是有效的中国大陆手机或固定电话号码",
         "en": "Not a valid mainland China mobile or landline number",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeAlias, get_args
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -125,7 +126,7 @@ class ValueRules(BaseModel):
         default=90,
         ge=7,
         le=3650,
-        description="Daily value snapshots are kept this many days; older ones thin to each customer's last of the month",
+        description="Daily value snapshots are kept this many days; older ones thin to each customer's last of a month",
     )
 
 
@@ -161,6 +162,24 @@ DEFAULT_PLAYBOOK = {
     "low": "两周内通过微信或邮件问候，分享新品与行业资讯",
 }
 DEFAULT_DUE_DAYS = {"high": 3, "medium": 7, "low": 14}
+PLAYBOOK_KEYS = frozenset({*RISKS, *(f"{level}.{risk}" for level in "ABCD" for risk in RISKS)})
+
+
+def _not_blank(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise PydanticCustomError("playbook_empty", "A strategy cannot be empty; send null to remove the entry")
+    return value
+
+
+def _playbook_keys(playbook: dict[str, Any]) -> dict[str, Any]:
+    if any(key not in PLAYBOOK_KEYS for key in playbook):
+        raise PydanticCustomError("value_error", "playbook keys are a risk or level.risk, e.g. high or A.high")
+    return playbook
+
+
+Strategy = Annotated[
+    str, BeforeValidator(_not_blank), StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+]
 
 
 class ChurnRules(BaseModel):
@@ -185,7 +204,7 @@ class ChurnRules(BaseModel):
     overdue_high_days: Days = 90
     churned_after_days: Days = Field(default=180, description="No order for this long: lifecycle stage churned")
     new_customer_days: Days = Field(default=90, description="First order this recent: lifecycle stage new")
-    playbook: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]] = Field(
+    playbook: dict[str, Strategy] = Field(
         default_factory=lambda: dict(DEFAULT_PLAYBOOK),
         description="Retention strategy by risk ('high') or by level and risk ('A.high', more specific wins)",
     )
@@ -195,10 +214,7 @@ class ChurnRules(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> ChurnRules:
-        for key in self.playbook:
-            level, _, risk = key.rpartition(".")
-            if risk not in RISKS or level not in ("", "A", "B", "C", "D"):
-                raise PydanticCustomError("value_error", "playbook keys are a risk or level.risk, e.g. high or A.high")
+        _playbook_keys(self.playbook)
         if any(key not in RISKS for key in self.task_due_days):
             raise PydanticCustomError("value_error", "task_due_days keys are high, medium or low")
         if self.low_no_interaction_days > self.medium_no_interaction_days:
@@ -257,14 +273,18 @@ class TenantSettings(BaseModel):
         return self
 
 
-def _patch_of(model: type[BaseModel]) -> type[BaseModel]:
+def _patch_of(model: type[BaseModel], **overrides: tuple[Any, Any]) -> type[BaseModel]:
     """``model`` with every field optional and nothing filled in: a partial update of a section.
 
     The section's own checks across fields (thresholds in order, …) are not run here but on the
     tenant's rules once the change is merged into them, so they judge what will be stored.
+    ``overrides`` replace a field's (annotation, FieldInfo) where an update takes other values.
     """
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
+        if name in overrides:
+            fields[name] = overrides[name]
+            continue
         patched = copy(info)
         patched.default, patched.default_factory = None, None
         optional: Any = Optional[info.annotation]  # noqa: UP045 - built at run time from a variable
@@ -272,6 +292,17 @@ def _patch_of(model: type[BaseModel]) -> type[BaseModel]:
         fields[name] = (optional if nullable else Annotated[optional, AfterValidator(not_null)], patched)
     return create_model(f"{model.__name__}Change", __config__=ConfigDict(extra="forbid"), **fields)
 
+
+# In an update, null for a key removes the tenant's entry (it then falls back as strategy() reads).
+PlaybookChange = Annotated[
+    Optional[dict[str, Optional[Strategy]]],  # noqa: UP045 - evaluated at run time by create_model
+    AfterValidator(not_null),
+    AfterValidator(lambda playbook: _playbook_keys(playbook) if playbook is not None else playbook),
+]
+PLAYBOOK_CHANGE = (
+    "Only the keys sent change. A strategy per risk ('high') or level and risk ('A.high'); null for a key "
+    "removes the tenant's entry, so 'A.high' falls back to 'high' and 'high' to the default; empty text is refused"
+)
 
 if TYPE_CHECKING:  # (mypy reads the sections; at run time each is its partial variant)
     MaskingChange: TypeAlias = MaskingRules
@@ -283,7 +314,8 @@ if TYPE_CHECKING:  # (mypy reads the sections; at run time each is its partial v
 else:
     MaskingChange, CalendarChange = _patch_of(MaskingRules), _patch_of(ServiceCalendar)
     AssignmentChange, ValueChange = _patch_of(AssignmentRules), _patch_of(ValueRules)
-    GradingChange, ChurnChange = _patch_of(GradingRules), _patch_of(ChurnRules)
+    GradingChange = _patch_of(GradingRules)
+    ChurnChange = _patch_of(ChurnRules, playbook=(PlaybookChange, Field(default=None, description=PLAYBOOK_CHANGE)))
 
 
 class TenantSettingsUpdate(BaseModel):

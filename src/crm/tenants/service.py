@@ -63,7 +63,9 @@ def update_settings(session: Session, actor: Actor, data: TenantSettingsUpdate) 
     for section in SECTIONS:
         sent = changes.pop(section, None) or {}
         for inner in NESTED_MAPS.get(section, ()):
-            merged[section][inner].update(sent.pop(inner, None) or {})
+            # A key sent as null (only the playbook takes one) removes the tenant's entry.
+            entries = {**merged[section][inner], **(sent.pop(inner, None) or {})}
+            merged[section][inner] = {key: value for key, value in entries.items() if value is not None}
         merged[section].update(sent)
     merged.update(changes)
     try:

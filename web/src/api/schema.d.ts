@@ -1971,10 +1971,10 @@ export interface components {
             new_customer_days?: number | null;
             /**
              * Playbook
-             * @description Retention strategy by risk ('high') or by level and risk ('A.high', more specific wins)
+             * @description Only the keys sent change. A strategy per risk ('high') or level and risk ('A.high'); null for a key removes the tenant's entry, so 'A.high' falls back to 'high' and 'high' to the default; empty text is refused
              */
             playbook?: {
-                [key: string]: string;
+                [key: string]: string | null;
             } | null;
             /**
              * Task Due Days
@@ -4418,7 +4418,7 @@ export interface components {
             lifetime_cap_months?: number;
             /**
              * Snapshot Days
-             * @description Daily value snapshots are kept this many days; older ones thin to each customer's last of the month
+             * @description Daily value snapshots are kept this many days; older ones thin to each customer's last of a month
              * @default 90
              */
             snapshot_days?: number;
@@ -4441,7 +4441,7 @@ export interface components {
             lifetime_cap_months?: number | null;
             /**
              * Snapshot Days
-             * @description Daily value snapshots are kept this many days; older ones thin to each customer's last of the month
+             * @description Daily value snapshots are kept this many days; older ones thin to each customer's last of a month
              */
             snapshot_days?: number | null;
         };

@@ -154,6 +154,9 @@ export default {
     playbookHint: 'A strategy per risk; one per level and risk wins over it, and left empty falls back to the risk’s.',
     byRisk: 'By risk',
     byLevel: 'Level {level}',
+    remove: 'Delete',
+    removeConfirm: 'Delete the strategy for level {level} customers at {risk}? The risk’s strategy then applies.',
+    removed: 'Strategy deleted',
     dueDays: 'Task due (days)',
     days: 'days',
     fields: {

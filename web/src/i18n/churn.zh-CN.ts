@@ -154,6 +154,9 @@ export default {
     playbookHint: '按风险设置默认策略；按“等级.风险”设置的策略优先，留空则使用该风险的默认策略。',
     byRisk: '按风险',
     byLevel: '{level} 类客户',
+    remove: '删除',
+    removeConfirm: '确定删除 {level} 类客户「{risk}」的挽回策略吗？删除后将使用该风险的默认策略。',
+    removed: '挽回策略已删除',
     dueDays: '任务期限（天）',
     days: '天',
     fields: {

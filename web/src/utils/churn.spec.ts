@@ -18,7 +18,15 @@ import {
   warningFiltersToApi,
   warningFiltersToQuery,
 } from './churn'
-import { changedSections, sectionPayload, toForm, type TenantSettingsOut } from './settings'
+import {
+  afterPlaybookRemoval,
+  changedSections,
+  playbookEntrySaved,
+  playbookRemoval,
+  sectionPayload,
+  toForm,
+  type TenantSettingsOut,
+} from './settings'
 
 describe('tags', () => {
   it('colours high red, medium orange and low blue', () => {
@@ -159,6 +167,30 @@ describe('the churn rules tab', () => {
     expect(Object.keys(body)).toEqual(['churn'])
     expect(body.churn!.playbook).toEqual({ high: '上门拜访', medium: '电话回访', low: '微信问候', 'A.high': '总监拜访', 'B.medium': '专人跟进' })
     expect(body.churn!.task_due_days).toEqual({ high: 3, medium: 7, low: 14 })
+  })
+  it('offers to delete only the level entries the tenant has saved', () => {
+    const saved = toForm(settings())
+    const form = toForm(settings())
+    form.churn!.playbook!['B.low'] = '刚输入未保存'
+    expect(playbookEntrySaved(saved, 'A.high')).toBe(true)
+    expect(playbookEntrySaved(saved, 'B.low')).toBe(false) // typed, not saved: nothing to delete
+    expect(playbookEntrySaved(null, 'A.high')).toBe(false)
+  })
+  it('deletes an entry with null and keeps the other edits of the tab', () => {
+    expect(playbookRemoval('A.high')).toEqual({ churn: { playbook: { 'A.high': null } } })
+    const form = toForm(settings())
+    form.churn!.high_no_order_days = 120
+    form.churn!.playbook!['A.high'] = '改了一半'
+    form.churn!.playbook!['C.low'] = '新策略'
+    const answer = settings()
+    delete (answer.churn!.playbook as Record<string, string>)['A.high']
+    const saved = toForm(answer)
+    const next = afterPlaybookRemoval(form, saved, 'A.high')
+    expect(next.churn!.playbook!['A.high']).toBe('')
+    expect(next.churn!.playbook!['C.low']).toBe('新策略')
+    expect(next.churn!.high_no_order_days).toBe(120)
+    expect(form.churn!.playbook!['A.high']).toBe('改了一半') // the form passed in is not changed
+    expect(changedSections(saved, next)).toEqual(['churn']) // the unsaved edits still show
   })
   it('leaves a payload without a playbook alone', () => {
     expect(churnPayload({ high_no_order_days: 60 })).toEqual({ high_no_order_days: 60 })

@@ -127,6 +127,26 @@ export function applySaved(section: Section, form: SettingsForm, saved: Settings
   return next as SettingsForm
 }
 
+/** Whether the tenant has its own strategy for a playbook key (as saved, not as typed). */
+export function playbookEntrySaved(saved: SettingsForm | null, key: string): boolean {
+  return !!saved?.churn?.playbook?.[key]?.trim()
+}
+
+/** The PUT body that removes one playbook entry of the tenant (null removes a key). */
+export function playbookRemoval(key: string): TenantSettingsUpdate {
+  return { churn: { playbook: { [key]: null } } }
+}
+
+/**
+ * After removing a playbook entry: that key as the server now has it (empty), every other edit
+ * of the form kept, on this tab too.
+ */
+export function afterPlaybookRemoval(form: SettingsForm, saved: SettingsForm, key: string): SettingsForm {
+  const next = clone(form)
+  if (next.churn) next.churn.playbook = { ...(next.churn.playbook ?? {}), [key]: saved.churn?.playbook?.[key] ?? '' }
+  return next
+}
+
 /** Decimal text for an amount field: "1,234,567.8" or 500000 → "1234567.80" / "500000.00"; bad input unchanged. */
 export function moneyText(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return ''
