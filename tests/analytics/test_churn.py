@@ -245,6 +245,26 @@ class TestWarnings:
         [warning] = sales_a.get("/crm/churn_warnings").json()["items"]
         assert (warning["customer_level"], warning["strategy"]) == ("A", "大区经理三日内拜访")
 
+    def test_a_rep_sees_who_recorded_each_action_without_listing_users(
+        self, admin: Api, session: Session, tenant: Tenant, sales_a: Api, manager_east: Api
+    ) -> None:
+        sales_a.user.display_name, manager_east.user.display_name = "张销售", "李经理"
+        session.commit()
+        self.at_risk(admin, session, tenant, sales_a.user)
+        raise_warnings(session, tenant)
+        session.commit()
+        warning_id = session.scalars(select(ChurnWarning.id)).one()
+        for api, text in ((sales_a, "电话沟通续约"), (manager_east, "经理上门拜访")):
+            acted = api.post(f"/crm/churn_warnings/{warning_id}/actions", {"action_type": "call", "content": text})
+            assert acted.status_code == 201, acted.text
+        assert sales_a.get("/crm/users").status_code == 403
+        detail = sales_a.get(f"/crm/churn_warnings/{warning_id}")
+        assert detail.status_code == 200, detail.text
+        assert [(a["content"], a["staff_id"], a["staff_name"]) for a in detail.json()["actions"]] == [
+            ("电话沟通续约", sales_a.user.id, "张销售"),
+            ("经理上门拜访", manager_east.user.id, "李经理"),
+        ]
+
     def test_another_owner_does_not_see_the_warning(
         self, admin: Api, session: Session, tenant: Tenant, sales_a: Api, sales_b: Api
     ) -> None:

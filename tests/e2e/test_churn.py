@@ -73,6 +73,11 @@ class TestRetention:
         expect(drawer.get_by_test_id("warning-status")).to_have_text("跟进中")
         expect(drawer.get_by_test_id("warning-actions")).to_contain_text(note)
         expect(drawer.get_by_test_id("warning-actions")).to_contain_text("电话")
+        # The author by name (a rep may not list users: the name comes with the warning).
+        with server.api(username) as rep:
+            me = rep.get("/auth/me").json()["display_name"]
+            assert rep.get("/crm/users").status_code == 403
+        expect(drawer.get_by_test_id("action-staff").last).to_have_text(me)
         expect(row.get_by_test_id("row-status")).to_have_text("跟进中")
         ui.screenshot("churn-warning-detail")
 

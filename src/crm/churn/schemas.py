@@ -38,6 +38,7 @@ class RetentionAction(BaseModel):
     action_type: RetentionActionType
     content: str
     staff_id: int
+    staff_name: str | None = Field(default=None, description="Who acted (display name); null when the account is gone")
     interaction_id: int | None
     action_date: datetime
 

@@ -291,11 +291,19 @@ def _row(session: Session, actor: Actor, warning_id: int, *, lock: bool = False)
 
 def detail(session: Session, actor: Actor, warning_id: int) -> schemas.ChurnWarningDetail:
     row = _row(session, actor, warning_id)
-    actions = session.scalars(
-        select(RetentionAction).where(RetentionAction.warning_id == warning_id).order_by(RetentionAction.action_date)
+    # The author's name comes with the actions: a sales rep may not list the tenant's users.
+    actions = session.execute(
+        select(RetentionAction, User.display_name)
+        .outerjoin(User, and_(User.id == RetentionAction.staff_id, User.tenant_id == RetentionAction.tenant_id))
+        .where(RetentionAction.warning_id == warning_id)
+        .order_by(RetentionAction.action_date, RetentionAction.id)
     )
     return schemas.ChurnWarningDetail(
-        **shown(row, actor).model_dump(), actions=[schemas.RetentionAction.model_validate(a) for a in actions]
+        **shown(row, actor).model_dump(),
+        actions=[
+            schemas.RetentionAction.model_validate(action).model_copy(update={"staff_name": name})
+            for action, name in actions
+        ],
     )
 
 

@@ -3595,6 +3595,11 @@ export interface components {
             content: string;
             /** Staff Id */
             staff_id: number;
+            /**
+             * Staff Name
+             * @description Who acted (display name); null when the account is gone
+             */
+            staff_name?: string | null;
             /** Interaction Id */
             interaction_id: number | null;
             /**
