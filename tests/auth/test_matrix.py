@@ -25,6 +25,12 @@ from crm.models.enums import Role
 from tests.factories import Api, make_tenant, make_user, mobile
 
 DECIDERS = frozenset({Role.ADMIN, Role.SALES_MANAGER})
+# The service statistics: analysts and managers (analytics.read), and service staff for their own desk.
+STATISTICS_READERS = frozenset(
+    role
+    for role, granted in ROLE_PERMISSIONS.items()
+    if granted & {Permission.ANALYTICS_READ, Permission.TICKET_HANDLE}
+)
 ADDRESS = {"address_type": "home", "province": "江苏", "city": "南京市", "detailed_address": "中山路1号"}
 
 
@@ -110,7 +116,7 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
         record=False,
     ),
     ("GET", "/api/v1/crm/service_records/{ticket_id}"): Rule(Permission.CUSTOMER_READ),
-    ("GET", "/api/v1/crm/service_records/statistics"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/service_records/statistics"): Rule(None, record=False, roles=STATISTICS_READERS),
     ("GET", "/api/v1/crm/users/service_staff"): Rule(Permission.TICKET_ASSIGN, record=False),
     # The order system's feed names the "own" record's customer.
     ("POST", "/api/v1/crm/orders"): Rule(
@@ -126,7 +132,7 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("GET", "/api/v1/crm/customers/{customer_id}/value_analysis"): Rule(Permission.CUSTOMER_READ),
     ("GET", "/api/v1/crm/customers/{customer_id}/behavior_analysis"): Rule(Permission.CUSTOMER_READ),
     ("POST", "/api/v1/crm/customers/{customer_id}/value_analysis/refresh"): Rule(Permission.CUSTOMER_READ),
-    ("GET", "/api/v1/crm/analytics/dashboard"): Rule(Permission.CUSTOMER_READ, record=False),
+    ("GET", "/api/v1/crm/analytics/dashboard"): Rule(Permission.ANALYTICS_READ, record=False),
     ("GET", "/api/v1/crm/churn_warnings"): Rule(Permission.CUSTOMER_READ, record=False),
     ("GET", "/api/v1/crm/churn_warnings/summary"): Rule(Permission.CUSTOMER_READ, record=False),
     ("GET", "/api/v1/crm/churn_warnings/{warning_id}"): Rule(Permission.CUSTOMER_READ),

@@ -165,5 +165,11 @@ class TestAdminMenu:
         menu = page.get_by_role("navigation")
         expect(menu.get_by_text("客户管理")).to_be_visible()
         expect(menu.get_by_text("系统管理")).to_have_count(0)
+        expect(menu.get_by_text("数据分析")).to_have_count(0)  # no analytics.read
         ui.open("/admin/rules")
         expect(page).to_have_url(re.compile(r"/forbidden$"))
+        ui.open("/analytics")
+        expect(page).to_have_url(re.compile(r"/forbidden$"))
+        ui.open("/service-desk")
+        expect(page.get_by_test_id("ticket-table")).to_be_visible()
+        expect(page.get_by_role("button", name="服务统计")).to_have_count(0)

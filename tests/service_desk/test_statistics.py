@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -140,8 +141,11 @@ class TestFigures:
         months = [(g["key"], g["tickets"]) for g in stats(admin, group_by="month")["groups"]]
         assert months == [("2026-10", 1), ("2026-11", 3)]
 
-    def test_only_the_tickets_one_sees_count(self, admin: Api, tickets: list[int], sales_a: Api, outsider: Api) -> None:
-        assert stats(sales_a)["overall"]["tickets"] == 0
+    def test_only_the_tickets_one_sees_count(
+        self, admin: Api, tickets: list[int], client: TestClient, session: Session, tenant: Tenant, outsider: Api
+    ) -> None:
+        agent = Api(client, make_user(session, tenant, Role.SERVICE_AGENT))  # sees only tickets of their own
+        assert stats(agent)["overall"]["tickets"] == 0
         assert stats(outsider)["overall"]["tickets"] == 0
         assert stats(admin)["overall"]["tickets"] == 4
 

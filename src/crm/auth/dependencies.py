@@ -70,5 +70,16 @@ def require(permission: Permission) -> Callable[[Actor], Coroutine[Any, Any, Act
     return check
 
 
+def require_any(*permissions: Permission) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
+    """A dependency that lets the request through with at least one of ``permissions``."""
+
+    async def check(actor: CurrentActor) -> Actor:
+        if not any(actor.can(permission) for permission in permissions):
+            raise PermissionDenied()
+        return actor
+
+    return check
+
+
 def Allowed(permission: Permission) -> object:  # noqa: N802 - reads as a type in signatures
     return Depends(require(permission))

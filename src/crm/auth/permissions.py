@@ -33,6 +33,7 @@ class Permission(StrEnum):
     TICKET_HANDLE = "ticket.handle"  # work tickets: start, edit, resolve, close, reopen, cancel, escalate
     TICKET_ASSIGN = "ticket.assign"  # give a ticket to a service agent
     ORDER_WRITE = "order.write"  # the order and receivables feeds (the order system's and finance's account)
+    ANALYTICS_READ = "analytics.read"  # the analytics dashboard and the service statistics (managers, analysts)
 
 
 _SALES_WORK = {
@@ -61,14 +62,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SALES_MANAGER: frozenset(
         _SALES_WORK
-        | {Permission.CUSTOMER_DELETE, Permission.CUSTOMER_ASSIGN, Permission.FINANCE_READ, Permission.APPROVAL_DECIDE}
+        | {
+            Permission.CUSTOMER_DELETE,
+            Permission.CUSTOMER_ASSIGN,
+            Permission.FINANCE_READ,
+            Permission.APPROVAL_DECIDE,
+            Permission.ANALYTICS_READ,
+        }
     ),
     Role.SALES: frozenset(_SALES_WORK | {Permission.CUSTOMER_DELETE}),  # deleting is asked, not done
-    Role.SERVICE_MANAGER: frozenset(_SERVICE_WORK | {Permission.TICKET_ASSIGN}),
+    Role.SERVICE_MANAGER: frozenset(_SERVICE_WORK | {Permission.TICKET_ASSIGN, Permission.ANALYTICS_READ}),
     Role.SERVICE_AGENT: frozenset(_SERVICE_WORK),
     Role.MARKETER: frozenset({Permission.CUSTOMER_READ, Permission.CUSTOMER_EXPORT}),
     Role.ANALYST: frozenset(
-        {Permission.CUSTOMER_READ, Permission.AUDIT_READ, Permission.FINANCE_READ, Permission.CUSTOMER_EXPORT}
+        {
+            Permission.CUSTOMER_READ,
+            Permission.AUDIT_READ,
+            Permission.FINANCE_READ,
+            Permission.CUSTOMER_EXPORT,
+            Permission.ANALYTICS_READ,
+        }
     ),
 }
 

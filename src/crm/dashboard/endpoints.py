@@ -14,7 +14,7 @@ from crm.kit.errors import problem_responses
 
 router = APIRouter(prefix="/crm", tags=["analytics"])
 
-Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
+Reader = Annotated[Actor, Depends(require(Permission.ANALYTICS_READ))]
 
 
 @router.get(

@@ -89,7 +89,7 @@ export const router = createRouter({
           path: 'analytics',
           name: 'analytics',
           component: () => import('@/views/analytics/DashboardView.vue'),
-          meta: { permission: 'customer.read', titleKey: 'adminMenu.analytics' },
+          meta: { permission: 'analytics.read', titleKey: 'adminMenu.analytics' },
         },
         {
           path: 'admin/users',

@@ -22,10 +22,16 @@ describe('visibleMenu', () => {
       'admin-rules',
     ])
   })
-  it('hides what a marketer may not do, and the audit log', () => {
+  it('hides what a marketer may not do, the audit log and the analytics', () => {
     const marketer = new Set(['customer.read', 'customer.export'])
     const can = (p?: string) => p === undefined || marketer.has(p)
-    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'churn-warnings', 'approvals', 'analytics'])
+    expect(keys(visibleMenu(MENU, can))).toEqual(['workbench', 'customers-group', 'customers', 'churn-warnings', 'approvals'])
+  })
+  it('shows the analytics to whoever has analytics.read, and only to them', () => {
+    const manager = new Set(['customer.read', 'ticket.create', 'analytics.read'])
+    expect(keys(visibleMenu(MENU, (p) => p === undefined || manager.has(p)))).toContain('analytics')
+    const rep = new Set(['customer.read', 'customer.create', 'ticket.create'])
+    expect(keys(visibleMenu(MENU, (p) => p === undefined || rep.has(p)))).not.toContain('analytics')
   })
   it('shows the service desk to whoever opens tickets', () => {
     const agent = new Set(['customer.read', 'ticket.create', 'ticket.handle'])
@@ -37,7 +43,6 @@ describe('visibleMenu', () => {
       'churn-warnings',
       'service-desk',
       'approvals',
-      'analytics',
     ])
   })
   it('shows a sales rep no administration', () => {

@@ -27,7 +27,7 @@ export const MENU: readonly MenuItem[] = [
   { key: 'churn-warnings', titleKey: 'churnMenu.warnings', icon: Warning, permission: 'customer.read' },
   { key: 'service-desk', titleKey: 'menu.serviceDesk', icon: Service, permission: 'ticket.create' },
   { key: 'approvals', titleKey: 'menu.approvals', icon: Finished },
-  { key: 'analytics', titleKey: 'adminMenu.analytics', icon: DataAnalysis, permission: 'customer.read' },
+  { key: 'analytics', titleKey: 'adminMenu.analytics', icon: DataAnalysis, permission: 'analytics.read' },
   { key: 'audit', titleKey: 'menu.audit', icon: Document, permission: 'audit.read' },
   {
     key: 'admin-group',
