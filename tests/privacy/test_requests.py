@@ -174,6 +174,56 @@ class TestErasure:
         assert (again.status_code, again.json()["code"]) == (409, "already_erased")
 
 
+class TestSavedViews:
+    """A keyword typed into a saved filter is free text that may name the person: it goes, the view stays."""
+
+    def view(self, api: Api, name: str, **filters: object) -> dict:
+        made = api.post("/crm/saved_views", {"page": "customers", "name": name, "definition": {"filters": filters}})
+        assert made.status_code == 201, made.text
+        return dict(made.json())
+
+    def test_erasure_removes_keywords_naming_the_customer_from_every_users_views(
+        self, admin: Api, sales_a: Api, outsider: Api, subject: dict
+    ) -> None:
+        by_name = self.view(sales_a, "按姓名", keyword=NAME, level=["B"])
+        by_company = self.view(admin, "按公司", keyword=f"{COMPANY}（杭州）")
+        by_phone = self.view(admin, "按电话", keyword="136-9876-1234")
+        by_email = self.view(sales_a, "按邮箱", keyword=EMAIL.upper())
+        other = self.view(sales_a, "其他客户", keyword="华信集团", region="华东")
+        too_short = self.view(admin, "姓氏", keyword="欧阳")  # two characters name many people
+        elsewhere = self.view(outsider, "别的租户", keyword=NAME)
+
+        erased = admin.post(f"/crm/privacy/customers/{subject['id']}/erase", {})
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["detail"]["rows"]["saved_views"] == 4
+
+        def stored(api: Api) -> dict[int, dict]:
+            return {v["id"]: v for v in api.get("/crm/saved_views", params={"page": "customers"}).json()}
+
+        views = stored(sales_a) | stored(admin)
+        for view in (by_name, by_company, by_phone, by_email):
+            after = views[view["id"]]
+            assert "keyword" not in after["definition"]["filters"], view["name"]
+            assert (after["name"], after["version"]) == (view["name"], view["version"] + 1)
+        assert views[by_name["id"]]["definition"]["filters"] == {"level": ["B"]}  # the rest of the view stays
+        assert views[other["id"]]["definition"]["filters"] == {"keyword": "华信集团", "region": "华东"}
+        assert views[too_short["id"]]["definition"]["filters"] == {"keyword": "欧阳"}
+        assert stored(outsider)[elsewhere["id"]]["definition"]["filters"] == {"keyword": NAME}
+
+    def test_erasing_a_contact_removes_only_keywords_naming_that_contact(
+        self, admin: Api, sales_a: Api, subject: dict
+    ) -> None:
+        assistant = self.view(sales_a, "助理", keyword=OTHER_PHONE)
+        company = self.view(sales_a, "公司", keyword="设计工作室")
+        contact_id = subject["contacts"][1]["id"]  # 欧阳助理, OTHER_PHONE
+        erased = admin.post(f"/crm/privacy/contacts/{contact_id}/erase", {})
+        assert erased.status_code == 200, erased.text
+        assert erased.json()["detail"]["rows"]["saved_views"] == 1
+        views = {v["id"]: v for v in sales_a.get("/crm/saved_views", params={"page": "customers"}).json()}
+        assert views[assistant["id"]]["definition"]["filters"] == {}
+        assert views[company["id"]]["definition"]["filters"] == {"keyword": "设计工作室"}
+
+
 class TestLegalHold:
     def test_a_hold_refuses_erasure_with_its_reason_and_the_refusal_is_recorded(
         self, admin: Api, subject: dict, connection: Connection

@@ -57,6 +57,7 @@ from crm.models import (
 )
 from crm.models.enums import ContactStatus
 from crm.privacy.schemas import LegalHold
+from crm.views import service as saved_views
 
 ERASED = "［已删除］"
 # Every table, and what erasure does with it. A new table must be added here (a test
@@ -88,8 +89,7 @@ ERASURE_COVERAGE: dict[str, str] = {
     "code_sequences": "no personal data",
     "login_failures": "staff sign-in attempts, not customers",
     "revoked_tokens": "no personal data",
-    # Not yet searched by erasure: a keyword a user typed into a saved filter could name a customer.
-    "saved_views": "staff's own list filters, sort and columns; no customer records",
+    "saved_views": "a keyword filter naming the person (name, phone, e-mail, …) removed; the rest of the view kept",
 }
 # Fields whose values identify a person: redacted in the audit records about the subject.
 PERSONAL_FIELDS = frozenset({
@@ -448,6 +448,11 @@ def _erase_tickets(session: Session, which: ColumnElement[bool]) -> int:
     )
 
 
+def _forget_keywords(session: Session, actor: Actor, needles: set[str]) -> int:
+    """Saved views whose keyword filter (typed by staff, so free text) names the person lose it."""
+    return saved_views.forget_keywords(session, actor.tenant_id, (n for n in needles if len(n) >= MIN_FREE_TEXT_NEEDLE))
+
+
 def _rowcount(session: Session, statement: Executable) -> int:
     return typed(CursorResult[Any], session.execute(statement)).rowcount
 
@@ -516,6 +521,7 @@ def erase_customer(session: Session, actor: Actor, customer_id: int, reference: 
         ("address", [a.id for a in addresses]),
     ]
     counts["audit_logs"] = _redact_audit(session, actor, objects, needles)
+    counts["saved_views"] = _forget_keywords(session, actor, needles)
     return _record(session, actor, RequestKind.ERASURE, subject, customer, reference=reference, detail={"rows": counts})
 
 
@@ -538,6 +544,7 @@ def erase_contact(session: Session, actor: Actor, contact_id: int, reference: st
     live = [c for c in _contacts(session, customer.id) if c.deleted_at is None]
     reindex_customer(session, customer, live)
     counts["audit_logs"] = _redact_audit(session, actor, [("contact", [contact.id])], needles)
+    counts["saved_views"] = _forget_keywords(session, actor, needles)
     return _record(session, actor, RequestKind.ERASURE, subject, customer, reference=reference, detail={"rows": counts})
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, Text, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -162,3 +164,37 @@ def delete_view(session: Session, actor: Actor, view_id: int) -> None:
     view = _get(session, actor, view_id)
     session.delete(view)
     session.flush()
+
+
+# Separators people type in phone numbers ("138-1234-5678", "(0755) 8888 6666", "+86 …").
+_PHONE_SEPARATORS = re.compile(r"[\s\-()+]")
+
+
+def _names_one_of(keyword: str, needles: set[str]) -> bool:
+    text = keyword.casefold()
+    compact = _PHONE_SEPARATORS.sub("", text)
+    return any(needle in text or _PHONE_SEPARATORS.sub("", needle) in compact for needle in needles)
+
+
+def forget_keywords(session: Session, tenant_id: int, needles: Iterable[str]) -> int:
+    """Data-subject erasure: remove the keyword filter from the tenant's saved views that names one
+    of ``needles`` (an erased person's name, phone or e-mail). The rest of each view stays; returns
+    how many views changed. The caller chooses the needles (long enough not to hit other people).
+    """
+    wanted = {needle.casefold() for needle in needles if needle}
+    if not wanted:
+        return 0
+    # Only views with a keyword can name anyone; the JSON text test keeps the rest unread.
+    stmt = select(SavedView).where(
+        SavedView.tenant_id == tenant_id, cast(SavedView.definition, Text).contains('"keyword"')
+    )
+    changed = 0
+    for view in session.scalars(stmt):
+        filters = dict((view.definition or {}).get("filters") or {})
+        keyword = filters.get("keyword")
+        if isinstance(keyword, str) and _names_one_of(keyword, wanted):
+            del filters["keyword"]
+            view.definition = {**view.definition, "filters": filters}  # a new value: the version moves on
+            changed += 1
+    session.flush()
+    return changed
