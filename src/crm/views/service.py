@@ -173,7 +173,11 @@ _PHONE_SEPARATORS = re.compile(r"[\s\-()+]")
 def _names_one_of(keyword: str, needles: set[str]) -> bool:
     text = keyword.casefold()
     compact = _PHONE_SEPARATORS.sub("", text)
-    return any(needle in text or _PHONE_SEPARATORS.sub("", needle) in compact for needle in needles)
+    for needle in needles:
+        bare = _PHONE_SEPARATORS.sub("", needle)
+        if needle in text or (bare and bare in compact):  # a needle of separators alone names no one
+            return True
+    return False
 
 
 def forget_keywords(session: Session, tenant_id: int, needles: Iterable[str]) -> int:
