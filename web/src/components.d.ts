@@ -80,6 +80,7 @@ declare module 'vue' {
     LanguageSwitch: typeof import('./components/LanguageSwitch.vue')['default']
     LevelChart: typeof import('./components/LevelChart.vue')['default']
     LevelTag: typeof import('./components/LevelTag.vue')['default']
+    ListPager: typeof import('./components/ListPager.vue')['default']
     LoadError: typeof import('./components/LoadError.vue')['default']
     MaskedValue: typeof import('./components/MaskedValue.vue')['default']
     MyTicketsCard: typeof import('./components/workbench/MyTicketsCard.vue')['default']
