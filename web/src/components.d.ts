@@ -105,6 +105,7 @@ declare module 'vue' {
     ValueAnalysisTab: typeof import('./components/customer/ValueAnalysisTab.vue')['default']
     ValueChart: typeof import('./components/ValueChart.vue')['default']
     WarningDrawer: typeof import('./components/churn/WarningDrawer.vue')['default']
+    WorkbenchCard: typeof import('./components/workbench/WorkbenchCard.vue')['default']
   }
   export interface GlobalDirectives {
     vLoading: typeof import('element-plus/es')['ElLoadingDirective']
