@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from crm.auth.permissions import Permission
@@ -36,22 +36,29 @@ def get_actor(request: Request, session: SessionDep, token: Annotated[str | None
     claims = read_token(token) if token else None
     if claims is None:
         raise NotAuthenticated()
-    if session.get(RevokedToken, claims.token_id) is not None:
+    # One round trip for the user, the tenant and whether the token was revoked (signed out):
+    # every request pays for this statement.
+    revoked = exists().where(RevokedToken.jti == claims.token_id)
+    found = session.execute(
+        select(User, Tenant, revoked.label("revoked"))
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(User.id == claims.user_id, User.tenant_id == claims.tenant_id)
+    ).one_or_none()
+    if found is not None and found.revoked:
         raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
     wait = limiter().hit(f"token:{claims.token_id}", settings.api_rate_limit_per_minute, 60)
     if wait is not None:
         raise RateLimited(wait)
     request.state.token_claims = claims
-    found = session.execute(
-        select(User, Tenant)
-        .join(Tenant, Tenant.id == User.tenant_id)
-        .where(User.id == claims.user_id, User.tenant_id == claims.tenant_id)
-    ).one_or_none()
     if found is None:
         raise NotAuthenticated()
-    user, tenant = found
+    user, tenant = found.User, found.Tenant
     if not user.is_active or not tenant.is_active:
         raise NotAuthenticated(ErrorCode.USER_INACTIVE)
+    # The session's identity map holds rows only while something refers to them: kept here,
+    # the tenant (its settings) is found by session.get for the rest of the request instead
+    # of being read again.
+    session.info["request_rows"] = (user, tenant)
     return actor_for(user, tenant)
 
 
