@@ -173,6 +173,23 @@ class TestSnapshots:
         }
         assert amounts[customer["id"]] == Decimal("32000.00")
 
+    def test_the_nightly_refresh_after_a_one_customer_refresh_that_day_replaces_its_row(
+        self, admin: Api, customer: dict, session: Session
+    ) -> None:
+        # The night's plain INSERT is only for a day with no snapshot yet; a customer refreshed
+        # by hand earlier that day must neither fail the night nor keep two rows.
+        assert admin.post(f"/crm/customers/{customer['id']}/value_analysis/refresh").status_code == 200
+        tenant = session.get(Tenant, admin.user.tenant_id)
+        assert tenant is not None
+        assert refresh(session, tenant) == 3
+        session.commit()
+        days = list(
+            session.scalars(
+                select(CustomerValueAnalysis.analysis_date).where(CustomerValueAnalysis.tenant_id == tenant.id)
+            )
+        )
+        assert sorted(days) == [TODAY] * 3
+
     def test_every_tenant_is_refreshed_in_one_transaction_each_from_its_own_orders(
         self, admin: Api, customer: dict, session: Session
     ) -> None:

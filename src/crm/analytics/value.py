@@ -407,8 +407,10 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         if dialect == "postgresql":
             session.execute(text("SET LOCAL jit = off"))
             session.execute(text(f"SET LOCAL work_mem = '{settings.nightly_work_mem}'"))  # validated by Settings
+        first_of_day = _claim_day(session, tenant, day)
         with temporary_table(session, "refresh_order_figures", ranked_order_figures(tenant, day, dialect)) as ranked:
-            written = _write(session, tenant, snapshot_select(session, tenant, day, ranked_orders=ranked), None)
+            rows = snapshot_select(session, tenant, day, ranked_orders=ranked)
+            written = _write(session, tenant, rows, None, replace=not first_of_day)
         if dialect == "postgresql":
             session.execute(text("SET LOCAL jit TO DEFAULT"))
             session.execute(text("SET LOCAL work_mem TO DEFAULT"))
@@ -419,15 +421,39 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
     return written
 
 
-def _write(session: Session, tenant: Tenant, rows: Select[Any], customer_id: int | None) -> int:
-    """INSERT the rows, replacing the snapshot of the same customer and day; returns how many."""
+def _claim_day(session: Session, tenant: Tenant, day: date) -> bool:
+    """Whether the tenant has no snapshot of ``day`` yet, so the whole-tenant refresh may write
+    with a plain INSERT: the night's usual case. ``ON CONFLICT`` probes the key index once more
+    for every row before inserting it, which at a million rows is seconds of the night.
+
+    On PostgreSQL the table is locked against other writers (readers go on) until the refresh
+    commits, so that a one-customer refresh cannot slip a row of that day in between; it waits
+    and then replaces the night's row. (SQLite has one writer at a time anyway.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE customer_value_analysis IN SHARE ROW EXCLUSIVE MODE"))
+    written = select(CustomerValueAnalysis.customer_id).where(
+        CustomerValueAnalysis.tenant_id == tenant.id, CustomerValueAnalysis.analysis_date == day
+    )
+    return session.scalar(written.limit(1)) is None
+
+
+def _write(
+    session: Session, tenant: Tenant, rows: Select[Any], customer_id: int | None, *, replace: bool = True
+) -> int:
+    """INSERT the rows, replacing (with ``replace``) the snapshot of the same customer and day;
+    returns how many."""
     dialect = session.get_bind().dialect.name
     names = [column.name for column in rows.selected_columns]
     table = CustomerValueAnalysis.__table__
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(names, rows)
     keep = {name for name in names if name not in ("customer_id", "analysis_date", "tenant_id", "created_at")}
-    statement = insert.on_conflict_do_update(
-        index_elements=["customer_id", "analysis_date"], set_={name: insert.excluded[name] for name in keep}
+    statement = (
+        insert.on_conflict_do_update(
+            index_elements=["customer_id", "analysis_date"], set_={name: insert.excluded[name] for name in keep}
+        )
+        if replace
+        else insert
     )
     result = session.execute(statement)
     written = int(getattr(result, "rowcount", -1))
