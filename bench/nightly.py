@@ -43,7 +43,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -464,6 +464,55 @@ def time_refresh(base: str, token: str, ids: list[int], warmup: int) -> dict[str
     }
 
 
+def screen_reads(ids: list[int]) -> list[tuple[str, Callable[[int], str]]]:
+    """The reads behind the screens that live on these figures, as the web UI sends them (first
+    page of 20): what a user waits for with a million customers and their warnings and tickets."""
+
+    def customer(index: int) -> int:
+        return ids[index % len(ids)]
+
+    regions = ("华东", "华南", "华北", "华中", "西南", "西北", "东北")
+    return [
+        ("GET churn_warnings (in work, first page)", lambda i: "/api/v1/crm/churn_warnings?page_size=20"),
+        (
+            "GET churn_warnings?risk_level=high&region=…",
+            lambda i: f"/api/v1/crm/churn_warnings?page_size=20&risk_level=high&region={regions[i % 7]}",
+        ),
+        ("GET churn_warnings/summary", lambda i: "/api/v1/crm/churn_warnings/summary"),
+        ("GET service_records (first page)", lambda i: "/api/v1/crm/service_records?page_size=20"),
+        ("GET service_records/statistics", lambda i: "/api/v1/crm/service_records/statistics"),
+        ("GET analytics/dashboard", lambda i: "/api/v1/crm/analytics/dashboard"),
+        ("GET customers?level=A (list, first page)", lambda i: "/api/v1/crm/customers?page_size=20&level=A"),
+        ("GET customers/{id}/value_analysis", lambda i: f"/api/v1/crm/customers/{customer(i)}/value_analysis"),
+        ("GET customers/{id}/behavior_analysis", lambda i: f"/api/v1/crm/customers/{customer(i)}/behavior_analysis"),
+        ("GET customers/{id}/timeline", lambda i: f"/api/v1/crm/customers/{customer(i)}/timeline"),
+    ]
+
+
+def time_screens(base: str, token: str, ids: list[int], requests: int, warmup: int) -> dict[str, dict[str, Any]]:
+    """p50/p95/p99 of each screen read, sequential over one connection, after ``warmup``."""
+    results: dict[str, dict[str, Any]] = {}
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
+        for title, path in screen_reads(ids):
+            latencies: list[float] = []
+            for index in range(warmup + requests):
+                started = time.perf_counter()
+                answer = client.get(path(index))
+                elapsed = (time.perf_counter() - started) * 1000
+                if answer.status_code != 200:
+                    raise RuntimeError(f"{path(index)} answered {answer.status_code}: {answer.text[:300]}")
+                if index >= warmup:
+                    latencies.append(elapsed)
+            results[title] = {
+                "requests": len(latencies),
+                "p50_ms": round(percentile(latencies, 50), 2),
+                "p95_ms": round(percentile(latencies, 95), 2),
+                "p99_ms": round(percentile(latencies, 99), 2),
+            }
+            print(f"  {title:<44} p50 {results[title]['p50_ms']:7.1f}  p95 {results[title]['p95_ms']:7.1f}", flush=True)
+    return results
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -490,6 +539,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--requests", type=int, default=200, help="measured single-customer refreshes (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="unmeasured refreshes first (default 20)")
+    parser.add_argument(
+        "--screen-requests", type=int, default=100, help="measured requests per screen read (default 100)"
+    )
     parser.add_argument("--seed", type=int, default=20261203, help="random seed, for repeatable data")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help=f"JSON results (default {RESULTS_FILE})")
     args = parser.parse_args(argv)
@@ -551,7 +603,10 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one run, 
         log_path.parent.mkdir(parents=True, exist_ok=True)
         print("timing single-customer refreshes over HTTP …", flush=True)
         with api_server(url, workers=2, log_path=log_path, sql_echo=False) as base:
-            single = time_refresh(base, login(base), ids, args.warmup)
+            token = login(base)
+            single = time_refresh(base, token, ids, args.warmup)
+            print(f"timing the screens' reads ({args.screen_requests} requests each) …", flush=True)
+            screens = time_screens(base, token, ids, args.screen_requests, min(args.warmup, 20))
 
         with psycopg.connect(conninfo(url)) as conn:
             version_row = conn.execute("SHOW server_version").fetchone()
@@ -630,8 +685,17 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one run, 
         "targets": {"total_s": TARGET_TOTAL_S, "ratio_to_bare": TARGET_RATIO, "refresh_p95_ms": TARGET_REFRESH_P95_MS},
         "verdicts": {"nightly_total": total, "value_refresh": refresh},
         "single_refresh": single,
+        "screens": screens,
         "wall_clock_s": round(time.perf_counter() - started, 1),
     }
+    print()
+    print(f"{'screen read (admin, whole tenant)':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for title, figures in screens.items():
+        print(
+            f"{title:<44} {figures['requests']:>5} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} "
+            f"{figures['p99_ms']:>8.1f}"
+        )
+
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
     print(f"\nresults written to {args.output} (wall clock {results['wall_clock_s']} s)")
