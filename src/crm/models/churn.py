@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, text
+from sqlalchemy import Boolean, Computed, Date, ForeignKey, Index, Integer, Numeric, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.kit.db import Base, IdMixin, TimestampMixin, utcnow
@@ -19,6 +19,11 @@ class ChurnRisk(StrEnum):
     HIGH = "high"
     MEDIUM = "medium"
     LOW = "low"
+
+
+# risk_level as a rank, most severe first (the generated column churn_warnings.risk_rank).
+RISK_RANKS = {"high": 1, "medium": 2, "low": 3}
+RISK_RANK = "CASE risk_level WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 9 END"
 
 
 class WarningStatus(StrEnum):
@@ -65,12 +70,26 @@ class ChurnWarning(IdMixin, TimestampMixin, Base):
             sqlite_where=text("status IN ('open', 'in_progress')"),
         ),
         Index("ix_churn_warnings_tenant_status", "tenant_id", "status", "risk_level"),
+        # The list's order (most severe first, then by due date) for the warnings in work: the
+        # first page is read from it instead of sorting every warning of the tenant.
+        Index(
+            "ix_churn_warnings_active_order",
+            "tenant_id",
+            "risk_rank",
+            "due_date",
+            "id",
+            postgresql_where=text("status IN ('open', 'in_progress')"),
+            sqlite_where=text("status IN ('open', 'in_progress')"),
+        ),
         Index("ix_churn_warnings_owner", "owner_id", "status"),
     )
 
     tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"))
     customer_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("customers.id"))
     risk_level: Mapped[ChurnRisk] = mapped_column(db_enum(ChurnRisk, "churn_risk"))
+    # Kept by the database from risk_level (1 high, 2 medium, 3 low), so that "most severe
+    # first" is an indexed order rather than a CASE sorted at read time.
+    risk_rank: Mapped[int | None] = mapped_column(SmallInteger, Computed(RISK_RANK, persisted=True))
     rule: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[WarningStatus] = mapped_column(db_enum(WarningStatus, "churn_warning_status"))
