@@ -42,6 +42,7 @@ from crm.service_desk.service import tickets
 from crm.service_desk.states import ACTIVE
 
 UNGROUPED = "all"
+RATINGS = (1, 2, 3, 4, 5)
 
 
 def _key(session: Session, actor: Actor, group_by: schemas.StatsGroupBy) -> SQLColumnExpression[Any]:
@@ -137,44 +138,53 @@ def _figures(
     grouping = [k] if key is not None else []
     fr_met, fr_measured = _met_and_measured(ServiceRecord.first_response_date, ServiceRecord.first_response_due, now)
     rs_met, rs_measured = _met_and_measured(ServiceRecord.resolved_date, ServiceRecord.resolution_due, now)
-    aggregates = session.execute(
-        base.with_only_columns(
-            k,
-            func.count(),
-            func.sum(case((ServiceRecord.status.in_(ACTIVE), 1), else_=0)),
-            func.sum(case((ServiceRecord.resolved_date.is_not(None), 1), else_=0)),
-            func.sum(case((ServiceRecord.escalated.is_(True), 1), else_=0)),
-            func.sum(case((ServiceRecord.service_type == ServiceType.COMPLAINT, 1), else_=0)),
-            func.count(ServiceRecord.first_response_seconds),
-            func.avg(ServiceRecord.first_response_seconds),
-            func.count(ServiceRecord.resolution_seconds),
-            func.avg(ServiceRecord.resolution_seconds),
-            fr_met,
-            fr_measured,
-            rs_met,
-            rs_measured,
-            func.count(ServiceRecord.satisfaction_rating),
-            func.avg(ServiceRecord.satisfaction_rating),
-        ).group_by(*grouping)
-    ).all()
-    p90_response = percentile_by(
-        session, base.with_only_columns(k, ServiceRecord.first_response_seconds.label("value")), 0.9
-    )
-    p90_resolution = percentile_by(
-        session, base.with_only_columns(k, ServiceRecord.resolution_seconds.label("value")), 0.9
-    )
-    distribution: dict[Any, dict[str, int]] = {}
-    for group, rating, count in session.execute(
-        base.with_only_columns(k, ServiceRecord.satisfaction_rating, func.count())
-        .where(ServiceRecord.satisfaction_rating.is_not(None))
-        .group_by(*grouping, ServiceRecord.satisfaction_rating)
-    ):
-        distribution.setdefault(group, {})[str(rating)] = int(count)
+    rating = ServiceRecord.satisfaction_rating
+    columns: list[Any] = [
+        k,
+        func.count(),
+        func.sum(case((ServiceRecord.status.in_(ACTIVE), 1), else_=0)),
+        func.sum(case((ServiceRecord.resolved_date.is_not(None), 1), else_=0)),
+        func.sum(case((ServiceRecord.escalated.is_(True), 1), else_=0)),
+        func.sum(case((ServiceRecord.service_type == ServiceType.COMPLAINT, 1), else_=0)),
+        func.count(ServiceRecord.first_response_seconds),
+        func.avg(ServiceRecord.first_response_seconds),
+        func.count(ServiceRecord.resolution_seconds),
+        func.avg(ServiceRecord.resolution_seconds),
+        fr_met,
+        fr_measured,
+        rs_met,
+        rs_measured,
+        func.count(rating),
+        func.avg(rating),
+        *(func.count().filter(rating == r) for r in RATINGS),
+    ]
+    # One pass over the tickets on PostgreSQL, percentiles included (at 200,000 tickets of a
+    # million customers each pass cost over a second); SQLite has no percentile aggregate, so
+    # percentile_by reads the values in order there.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        columns += [
+            func.percentile_cont(0.9).within_group(ServiceRecord.first_response_seconds),
+            func.percentile_cont(0.9).within_group(ServiceRecord.resolution_seconds),
+        ]
+    aggregates = session.execute(base.with_only_columns(*columns).group_by(*grouping)).all()
+    if postgres:
+        p90_response = {row[0]: row[-2] for row in aggregates}
+        p90_resolution = {row[0]: row[-1] for row in aggregates}
+    else:
+        p90_response = percentile_by(
+            session, base.with_only_columns(k, ServiceRecord.first_response_seconds.label("value")), 0.9
+        )
+        p90_resolution = percentile_by(
+            session, base.with_only_columns(k, ServiceRecord.resolution_seconds.label("value")), 0.9
+        )
 
     result: dict[Any, schemas.TicketFigures] = {}
     for row in aggregates:
         (group, count, active, resolved, escalated, complaints, fr_n, fr_avg, rs_n, rs_avg,
-         frm, frn, rsm, rsn, sat_n, sat_avg) = row  # fmt: skip
+         frm, frn, rsm, rsn, sat_n, sat_avg) = row[:16]  # fmt: skip
+        rated = row[16 : 16 + len(RATINGS)]
+        p90_fr, p90_rs = p90_response.get(group), p90_resolution.get(group)
         result[group] = schemas.TicketFigures(
             tickets=int(count),
             active=int(active or 0),
@@ -184,12 +194,12 @@ def _figures(
             first_response=schemas.DurationFigures(
                 count=int(fr_n),
                 average_minutes=_minutes(float(fr_avg) if fr_avg is not None else None),
-                p90_minutes=_minutes(p90_response.get(group)),
+                p90_minutes=_minutes(float(p90_fr) if p90_fr is not None else None),
             ),
             resolution=schemas.DurationFigures(
                 count=int(rs_n),
                 average_minutes=_minutes(float(rs_avg) if rs_avg is not None else None),
-                p90_minutes=_minutes(p90_resolution.get(group)),
+                p90_minutes=_minutes(float(p90_rs) if p90_rs is not None else None),
             ),
             sla=schemas.SlaFigures(
                 first_response_met=int(frm or 0),
@@ -202,7 +212,7 @@ def _figures(
             satisfaction=schemas.SatisfactionFigures(
                 count=int(sat_n),
                 average=round(float(sat_avg), 2) if sat_avg is not None else None,
-                distribution={str(r): distribution.get(group, {}).get(str(r), 0) for r in range(1, 6)},
+                distribution={str(r): int(n or 0) for r, n in zip(RATINGS, rated, strict=True)},
             ),
         )
     return result
