@@ -48,6 +48,22 @@ class Customer(IdMixin, TimestampMixin, Base):
         Index("ix_customers_tenant_region", "tenant_id", "region"),
         Index("ix_customers_tenant_status", "tenant_id", "customer_status"),
         Index("ix_customers_referred_by", "referred_by", postgresql_where=text("referred_by IS NOT NULL")),
+        # What whole-book figures read of every live customer (the dashboard's levels, regions and
+        # months; the visibility check of warnings and tickets): answered by index-only scans
+        # of this narrow index instead of passes over the wide rows (1 GB at 1,000,000 customers).
+        Index(
+            "ix_customers_live_book",
+            "tenant_id",
+            "id",
+            "customer_level",
+            "region",
+            "assigned_sales_id",
+            "assigned_service_id",
+            "acquisition_date",
+            "created_at",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
     )
 
     tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"))
