@@ -23,7 +23,7 @@ class ChurnRisk(StrEnum):
 
 # risk_level as a rank, most severe first (the generated column churn_warnings.risk_rank).
 RISK_RANKS = {"high": 1, "medium": 2, "low": 3}
-RISK_RANK = "CASE risk_level WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 9 END"
+RISK_RANK = "CASE risk_level " + " ".join(f"WHEN '{r}' THEN {n}" for r, n in RISK_RANKS.items()) + " ELSE 9 END"
 
 
 class WarningStatus(StrEnum):
