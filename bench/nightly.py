@@ -1,6 +1,6 @@
 """The nightly jobs at scale: the value refresh and what follows it, over millions of orders.
 
-    .venv/bin/python -m bench.nightly [--customers 1000000] [--orders 10000000] [--requests 200]
+    .venv/bin/python -m bench.nightly [--customers 1000000] [--orders 10000000] [--requests 200] [--hold]
 
 1. starts a throwaway PostgreSQL (tests.servers), migrates it, creates a tenant, its admin and
    ~50 sales reps and loads the customers with bench.customers' loader;
@@ -35,6 +35,7 @@ five customers (10 % complaints, a third of the answered ones rated), one receiv
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -544,6 +545,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=20261203, help="random seed, for repeatable data")
     parser.add_argument("--output", type=Path, default=RESULTS_FILE, help=f"JSON results (default {RESULTS_FILE})")
+    parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="after the run, keep PostgreSQL with the data until interrupted (for EXPLAIN and trials)",
+    )
     args = parser.parse_args(argv)
     if args.customers < 1 or args.orders < 1 or args.requests < 1 or args.warmup < 0:
         parser.error("--customers, --orders and --requests must be positive, --warmup not negative")
@@ -611,94 +617,108 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0915 - one run, 
         with psycopg.connect(conninfo(url)) as conn:
             version_row = conn.execute("SHOW server_version").fetchone()
 
-    bare_s = bare["median_s"]
-    total = verdicts(nightly["total_s"], bare_s)
-    refresh = (
-        verdicts(nightly["jobs"]["value_refresh"]["seconds"], bare_s) if "value_refresh" in nightly["jobs"] else None
-    )
-    memory = nightly["memory"]
-
-    print()
-    print(
-        f"{customers:,} customers, {args.orders:,} orders, {tickets:,} tickets, {receivables:,} receivables, "
-        f"{interaction_load['interactions']:,} interactions"
-    )
-    header = f"{'step':<44} {'seconds':>9} {'× bare':>8} {'done':>12}"
-    print(header)
-    print("-" * len(header))
-    print(f"{'bare GROUP BY customer_id (median of 3)':<44} {bare_s:>9.2f} {1:>8.2f} {bare['groups']:>12,}")
-    for name, job in nightly["jobs"].items():
-        print(f"{'job ' + name:<44} {job['seconds']:>9.2f} {job['seconds'] / bare_s:>8.2f} {job['done']:>12,}")
-    print(f"{'nightly total':<44} {total['seconds']:>9.2f} {total['ratio_to_bare']:>8.2f}")
-    print()
-    for label, figures in (("nightly total", total), ("value_refresh", refresh)):
-        if figures is None:
-            print(f"{label}: not among the nightly jobs")
-            continue
-        print(
-            f"{label}: {figures['seconds']:.1f} s, target < {TARGET_TOTAL_S:.0f} s "
-            f"{_ok(figures['meets_time_target'])}; "
-            f"{figures['ratio_to_bare']:.2f}× the bare GROUP BY, target ≤ {TARGET_RATIO:.0f}× "
-            f"{_ok(figures['meets_ratio_target'])}"
+        bare_s = bare["median_s"]
+        total = verdicts(nightly["total_s"], bare_s)
+        refresh = (
+            verdicts(nightly["jobs"]["value_refresh"]["seconds"], bare_s)
+            if "value_refresh" in nightly["jobs"]
+            else None
         )
-    before = memory["rss_before_jobs_kib"] if memory["peak_reset_before_jobs"] else memory["ru_maxrss_before_jobs_kib"]
-    print(
-        f"memory: benchmark process peak RSS during the jobs {memory['peak_rss_during_jobs_kib'] / 1024:,.0f} MiB, "
-        f"{memory['peak_growth_over_jobs_kib'] / 1024:+,.1f} MiB over the {(before or 0) / 1024:,.0f} MiB before them "
-        f"(lifetime peak before them {memory['ru_maxrss_before_jobs_kib'] / 1024:,.0f} MiB); "
-        f"PostgreSQL temp files {memory['postgresql_temp_bytes'] / 2**20:,.1f} MiB "
-        f"({memory['postgresql_temp_files']} files)"
-    )
-    print()
-    print(f"{'scenario':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target p95")
-    print(
-        f"{'POST value_analysis/refresh (one customer)':<44} {single['requests']:>5} {single['p50_ms']:>8.1f} "
-        f"{single['p95_ms']:>8.1f} {single['p99_ms']:>8.1f}  < {TARGET_REFRESH_P95_MS:.0f} ms "
-        f"{_ok(single['meets_target'])}"
-    )
+        memory = nightly["memory"]
 
-    results = {
-        "benchmark": "nightly",
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "customers": customers,
-        "orders": args.orders,
-        "tickets": tickets,
-        "receivables": receivables,
-        "interactions": interaction_load["interactions"],
-        "requests": args.requests,
-        "warmup": args.warmup,
-        "seed": args.seed,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "postgresql": version_row[0] if version_row else None,
-            "postgresql_conf": PG_CONF,
-        },
-        "load": {
-            "customers_s": round(customer_load.total_s, 1),
-            "interactions": interaction_load,
-            "business": business,
-            **vacuum,
-        },
-        "bare_group_by": bare,
-        "nightly": nightly,
-        "targets": {"total_s": TARGET_TOTAL_S, "ratio_to_bare": TARGET_RATIO, "refresh_p95_ms": TARGET_REFRESH_P95_MS},
-        "verdicts": {"nightly_total": total, "value_refresh": refresh},
-        "single_refresh": single,
-        "screens": screens,
-        "wall_clock_s": round(time.perf_counter() - started, 1),
-    }
-    print()
-    print(f"{'screen read (admin, whole tenant)':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    for title, figures in screens.items():
+        print()
         print(
-            f"{title:<44} {figures['requests']:>5} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} "
-            f"{figures['p99_ms']:>8.1f}"
+            f"{customers:,} customers, {args.orders:,} orders, {tickets:,} tickets, {receivables:,} receivables, "
+            f"{interaction_load['interactions']:,} interactions"
+        )
+        header = f"{'step':<44} {'seconds':>9} {'× bare':>8} {'done':>12}"
+        print(header)
+        print("-" * len(header))
+        print(f"{'bare GROUP BY customer_id (median of 3)':<44} {bare_s:>9.2f} {1:>8.2f} {bare['groups']:>12,}")
+        for name, job in nightly["jobs"].items():
+            print(f"{'job ' + name:<44} {job['seconds']:>9.2f} {job['seconds'] / bare_s:>8.2f} {job['done']:>12,}")
+        print(f"{'nightly total':<44} {total['seconds']:>9.2f} {total['ratio_to_bare']:>8.2f}")
+        print()
+        for label, figures in (("nightly total", total), ("value_refresh", refresh)):
+            if figures is None:
+                print(f"{label}: not among the nightly jobs")
+                continue
+            print(
+                f"{label}: {figures['seconds']:.1f} s, target < {TARGET_TOTAL_S:.0f} s "
+                f"{_ok(figures['meets_time_target'])}; "
+                f"{figures['ratio_to_bare']:.2f}× the bare GROUP BY, target ≤ {TARGET_RATIO:.0f}× "
+                f"{_ok(figures['meets_ratio_target'])}"
+            )
+        before = (
+            memory["rss_before_jobs_kib"] if memory["peak_reset_before_jobs"] else memory["ru_maxrss_before_jobs_kib"]
+        )
+        print(
+            f"memory: benchmark process peak RSS during the jobs {memory['peak_rss_during_jobs_kib'] / 1024:,.0f} MiB, "
+            f"{memory['peak_growth_over_jobs_kib'] / 1024:+,.1f} MiB over the "
+            f"{(before or 0) / 1024:,.0f} MiB before them "
+            f"(lifetime peak before them {memory['ru_maxrss_before_jobs_kib'] / 1024:,.0f} MiB); "
+            f"PostgreSQL temp files {memory['postgresql_temp_bytes'] / 2**20:,.1f} MiB "
+            f"({memory['postgresql_temp_files']} files)"
+        )
+        print()
+        print(f"{'scenario':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}  target p95")
+        print(
+            f"{'POST value_analysis/refresh (one customer)':<44} {single['requests']:>5} {single['p50_ms']:>8.1f} "
+            f"{single['p95_ms']:>8.1f} {single['p99_ms']:>8.1f}  < {TARGET_REFRESH_P95_MS:.0f} ms "
+            f"{_ok(single['meets_target'])}"
         )
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
-    print(f"\nresults written to {args.output} (wall clock {results['wall_clock_s']} s)")
+        results = {
+            "benchmark": "nightly",
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "customers": customers,
+            "orders": args.orders,
+            "tickets": tickets,
+            "receivables": receivables,
+            "interactions": interaction_load["interactions"],
+            "requests": args.requests,
+            "warmup": args.warmup,
+            "seed": args.seed,
+            "machine": {
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+                "postgresql": version_row[0] if version_row else None,
+                "postgresql_conf": PG_CONF,
+            },
+            "load": {
+                "customers_s": round(customer_load.total_s, 1),
+                "interactions": interaction_load,
+                "business": business,
+                **vacuum,
+            },
+            "bare_group_by": bare,
+            "nightly": nightly,
+            "targets": {
+                "total_s": TARGET_TOTAL_S,
+                "ratio_to_bare": TARGET_RATIO,
+                "refresh_p95_ms": TARGET_REFRESH_P95_MS,
+            },
+            "verdicts": {"nightly_total": total, "value_refresh": refresh},
+            "single_refresh": single,
+            "screens": screens,
+            "wall_clock_s": round(time.perf_counter() - started, 1),
+        }
+        print()
+        print(f"{'screen read (admin, whole tenant)':<44} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+        for title, figures in screens.items():
+            print(
+                f"{title:<44} {figures['requests']:>5} {figures['p50_ms']:>8.1f} {figures['p95_ms']:>8.1f} "
+                f"{figures['p99_ms']:>8.1f}"
+            )
+
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n")
+        print(f"\nresults written to {args.output} (wall clock {results['wall_clock_s']} s)")
+        if args.hold:
+            print(f"holding PostgreSQL at {url} (Ctrl-C or SIGTERM ends it and removes the cluster)", flush=True)
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
     return 0
 
 

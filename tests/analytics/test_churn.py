@@ -225,6 +225,27 @@ class TestWarnings:
         refused = admin.get("/crm/churn_warnings/summary", params={"region": "火星"})
         assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "region")
 
+    def test_a_deleted_customers_warning_leaves_the_list_and_the_summary(
+        self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
+    ) -> None:
+        kept, dropped = (admin.create_customer(province=p, assigned_sales_id=sales_a.user.id) for p in ("江苏", "广东"))
+        for customer in (kept, dropped):
+            orders(admin, customer, 100, 130, 160)
+            contact(admin, customer, 1)
+        refresh(session, tenant)
+        session.commit()
+        assert raise_warnings(session, tenant) == 2
+        session.commit()
+        assert admin.delete(f"/crm/customers/{dropped['id']}").status_code == 204
+
+        for who in (admin, sales_a):  # tenant-wide and own-customers scope
+            listed = who.get("/crm/churn_warnings").json()
+            assert [w["customer_id"] for w in listed["items"]] == [kept["id"]]
+            summary = who.get("/crm/churn_warnings/summary").json()
+            assert {r["risk_level"]: r["count"] for r in summary["active"]} == {"high": 1, "medium": 0, "low": 0}
+            in_south = who.get("/crm/churn_warnings/summary", params={"region": "华南"}).json()
+            assert sum(r["count"] for r in in_south["active"]) == 0
+
     def test_a_removed_level_entry_of_the_playbook_falls_back_to_the_risks_strategy(
         self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
     ) -> None:

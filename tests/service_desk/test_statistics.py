@@ -171,6 +171,24 @@ class TestFigures:
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert refused.json()["errors"][0]["field"] == "region"
 
+    def test_a_deleted_customers_tickets_leave_the_figures_and_the_queue(
+        self, admin: Api, agents: tuple[User, User], client: TestClient
+    ) -> None:
+        a, _ = agents
+        kept, dropped = admin.create_customer(province="江苏"), admin.create_customer(province="广东")
+        kept_ticket = _ticket(admin, kept, a)
+        _ticket(admin, dropped, a, "complaint")
+        assert stats(admin)["overall"]["tickets"] == 2
+        assert admin.delete(f"/crm/customers/{dropped['id']}").status_code == 204
+
+        agent = Api(client, a)  # sees the tickets assigned to them
+        for who in (admin, agent):
+            overall = stats(who)["overall"]
+            assert (overall["tickets"], overall["complaints"]) == (1, 0)
+            queue = who.get("/crm/service_records").json()
+            assert [t["id"] for t in queue["items"]] == [kept_ticket]
+        assert stats(admin, region="华南")["overall"]["tickets"] == 0
+
     def test_a_bad_grouping_names_the_parameter(self, admin: Api) -> None:
         refused = admin.get("/crm/service_records/statistics", params={"group_by": "colour"})
         assert (refused.status_code, refused.json()["errors"][0]["field"]) == (422, "group_by")

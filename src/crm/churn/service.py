@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from crm.analytics import churn, value
 from crm.audit import service as audit
 from crm.churn import schemas
-from crm.customers.repository import customer_scope
+from crm.customers.repository import customer_is_live, customer_scope
 from crm.interactions import schemas as interaction_schemas
 from crm.interactions import service as interactions
 from crm.kit.actor import Actor
@@ -231,7 +231,7 @@ def _visible(actor: Actor) -> Select[Any]:
     stmt = (
         select(ChurnWarning, Customer.customer_code, Customer.customer_name, Customer.customer_level,
                Customer.region, User.display_name)
-        .join(Customer, Customer.id == ChurnWarning.customer_id)
+        .join(Customer, and_(Customer.id == ChurnWarning.customer_id, Customer.tenant_id == ChurnWarning.tenant_id))
         .outerjoin(User, User.id == ChurnWarning.owner_id)
         .where(ChurnWarning.tenant_id == actor.tenant_id, Customer.deleted_at.is_(None), *customer_scope(actor))
     )  # fmt: skip
@@ -311,28 +311,26 @@ def detail(session: Session, actor: Actor, warning_id: int) -> schemas.ChurnWarn
 
 
 def summary(session: Session, actor: Actor, filters: schemas.SummaryFilters) -> schemas.WarningSummary:
-    stmt = _visible(actor)
-    if filters.region is not None:
-        stmt = stmt.where(Customer.region == filters.region)
-    visible = stmt.subquery()
-    warning = visible.c
+    in_region = [Customer.region == filters.region] if filters.region is not None else []
+    warning = ChurnWarning
     today = _today(actor)
     since = datetime.combine(today - timedelta(days=90), datetime.min.time()).replace(tzinfo=UTC)
-    active = warning.status.in_([s.value for s in ACTIVE_WARNING])
+    active = warning.status.in_(ACTIVE_WARNING)
     recently = warning.closed_at >= since
     # One pass over the warnings for every figure (at 1,000,000 customers, three passes over
-    # 740,000 warnings took over a second).
+    # 740,000 warnings took over a second), and no join: for the whole tenant only the warnings
+    # of deleted customers are left out (customer_is_live).
     figures = (
         session.execute(
             select(
                 *(func.count().filter(active, warning.risk_level == risk).label(risk) for risk in churn.RISK_ORDER),
                 func.count().filter(active, warning.due_date < today).label("late"),
-                func.count().filter(warning.status == WarningStatus.RETAINED.value, recently).label("retained"),
-                func.count().filter(warning.status == WarningStatus.LOST.value, recently).label("lost"),
+                func.count().filter(warning.status == WarningStatus.RETAINED, recently).label("retained"),
+                func.count().filter(warning.status == WarningStatus.LOST, recently).label("lost"),
             ).where(
-                or_(
-                    active, and_(warning.status.in_([WarningStatus.RETAINED.value, WarningStatus.LOST.value]), recently)
-                )
+                warning.tenant_id == actor.tenant_id,
+                customer_is_live(actor, warning.customer_id, *in_region),
+                or_(active, and_(warning.status.in_([WarningStatus.RETAINED, WarningStatus.LOST]), recently)),
             )
         )
         .one()

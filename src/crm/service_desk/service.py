@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
 from crm.config import settings
-from crm.customers.repository import ContactRepository, CustomerRepository, customer_scope
+from crm.customers.repository import ContactRepository, CustomerRepository, customer_is_live, customer_scope
 from crm.kit.actor import Actor, DataScope
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
@@ -50,7 +50,7 @@ def _scope(actor: Actor) -> list[ColumnElement[bool]]:
         )
 
     if actor.data_scope == DataScope.TENANT:
-        return [customer_alive()]
+        return [customer_is_live(actor, ServiceRecord.customer_id)]
     clauses = [customer_alive(*customer_scope(actor)), ServiceRecord.assigned_staff_id == actor.id]
     if actor.data_scope == DataScope.TEAM and actor.team:
         team = select(User.id).where(User.tenant_id == actor.tenant_id, User.team == actor.team)
