@@ -185,6 +185,18 @@ class TestWarnings:
         session.commit()
         return customer
 
+    def warned_in(self, admin: Api, session: Session, tenant: Tenant, owner: Any, *provinces: str) -> list[dict]:
+        """One high-risk customer of ``owner`` in each province, their warnings raised."""
+        customers = [admin.create_customer(province=p, assigned_sales_id=owner.id) for p in provinces]
+        for customer in customers:
+            orders(admin, customer, 100, 130, 160)
+            contact(admin, customer, 1)
+        refresh(session, tenant)
+        session.commit()
+        assert raise_warnings(session, tenant) == len(provinces)
+        session.commit()
+        return customers
+
     def test_a_warning_opens_a_task_with_the_playbook_strategy_and_notifies_the_owner(
         self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
     ) -> None:
@@ -207,14 +219,7 @@ class TestWarnings:
     def test_the_summary_counts_only_the_warnings_of_the_region_asked(
         self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
     ) -> None:
-        for province in ("江苏", "广东"):
-            customer = admin.create_customer(province=province, assigned_sales_id=sales_a.user.id)
-            orders(admin, customer, 100, 130, 160)
-            contact(admin, customer, 1)
-        refresh(session, tenant)
-        session.commit()
-        assert raise_warnings(session, tenant) == 2
-        session.commit()
+        self.warned_in(admin, session, tenant, sales_a.user, "江苏", "广东")
 
         def high(**params: str) -> int:
             answer = admin.get("/crm/churn_warnings/summary", params=params)
@@ -228,14 +233,7 @@ class TestWarnings:
     def test_a_deleted_customers_warning_leaves_the_list_and_the_summary(
         self, admin: Api, session: Session, tenant: Tenant, sales_a: Api
     ) -> None:
-        kept, dropped = (admin.create_customer(province=p, assigned_sales_id=sales_a.user.id) for p in ("江苏", "广东"))
-        for customer in (kept, dropped):
-            orders(admin, customer, 100, 130, 160)
-            contact(admin, customer, 1)
-        refresh(session, tenant)
-        session.commit()
-        assert raise_warnings(session, tenant) == 2
-        session.commit()
+        kept, dropped = self.warned_in(admin, session, tenant, sales_a.user, "江苏", "广东")
         assert admin.delete(f"/crm/customers/{dropped['id']}").status_code == 204
 
         for who in (admin, sales_a):  # tenant-wide and own-customers scope
