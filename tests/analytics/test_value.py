@@ -115,6 +115,22 @@ class TestFigures:
         assert latest["customer_lifetime_value"] == "12610.00"
         assert latest["churn_probability"] is None
 
+    def test_a_one_customer_refresh_follows_the_settings_and_gives_each_customer_its_own_figures(
+        self, admin: Api, customer: dict
+    ) -> None:
+        def refreshed(who: dict) -> dict[str, Any]:
+            answer = admin.post(f"/crm/customers/{who['id']}/value_analysis/refresh")
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json()["latest"])
+
+        assert refreshed(customer)["service_cost"] == "190.00"
+        quiet = admin.create_customer(customer_name="另一家客户")
+        assert (refreshed(quiet)["total_orders"], refreshed(quiet)["service_cost"]) == (0, "0.00")
+        changed = admin.put("/crm/settings", {"value": {"cost_per_ticket": "80.00"}})
+        assert changed.status_code == 200, changed.text
+        again = refreshed(customer)  # the same day: the snapshot is replaced with the new cost
+        assert (again["total_orders"], again["service_cost"]) == (3, "250.00")  # 2 × ¥80 + 45 min × ¥2
+
     def test_money_needs_the_finance_permission(
         self, admin: Api, customer: dict, sales_a: Api, session: Session
     ) -> None:

@@ -37,11 +37,31 @@ over orders that count as spend (not cancelled or refunded) placed before then:
 
 from __future__ import annotations
 
+import threading
+import typing
+from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, literal, null, or_, select, text, true
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Executable,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,6 +85,7 @@ from crm.kit.dialects import (
 from crm.kit.types import UTCDateTime
 from crm.models import (
     NOT_SPENT,
+    ChurnModel,
     ChurnWarning,
     Customer,
     CustomerInteraction,
@@ -100,16 +121,20 @@ def snapshot_select(
     tenant: Tenant,
     day: date,
     *,
-    customer_id: int | None = None,
+    customer_id: int | BindParameter[int] | None = None,
     features: bool = False,
     ranked_orders: Any = None,
+    model: ChurnModel | Literal["current"] | None = "current",
+    now: datetime | BindParameter[datetime] | None = None,
 ) -> Select[Any]:
     """The snapshot row of every customer of the tenant (or one) as of the end of ``day``.
 
     With ``features``, the churn model's inputs (crm.analytics.churn.FEATURES) come as extra
     columns named ``f_<name>``: training reads the very expressions that scoring evaluates.
     ``ranked_orders`` is ranked_order_figures written to a table: the order figures are then
-    read from it, and the RFM scores with them (otherwise the row has none).
+    read from it, and the RFM scores with them (otherwise the row has none). ``model`` is the
+    churn model that scores (by default the tenant's current one), ``now`` the rows' creation
+    time (by default this moment); both, and ``customer_id``, may be bound parameters.
     """
     dialect = session.get_bind().dialect.name
     timezone = tenant.timezone or "Asia/Shanghai"
@@ -185,12 +210,13 @@ def snapshot_select(
         overdue_days=overdue_days,
         tenure_months=months,
     )
-    model = churn.current_model(session, tenant.id)
+    if model == "current":
+        model = churn.current_model(session, tenant.id)
     probability = churn.score(inputs, model) if model is not None else None
     scored = case((n > 0, probability), else_=None) if probability is not None else null()
     if probability is not None:  # the expected lifetime is discounted by the chance of leaving
         clv = clv * (1 - probability)
-    now = utcnow()
+    stamp = now if isinstance(now, BindParameter) else literal(now or utcnow(), UTCDateTime())
     values: dict[str, Any] = {
         "tenant_id": literal(tenant.id),
         "customer_id": Customer.id,
@@ -223,8 +249,8 @@ def snapshot_select(
         "churn_rule": rule,
         "churn_reason": reason,
         "lifecycle_stage": stage,
-        "created_at": literal(now, UTCDateTime()),
-        "updated_at": literal(now, UTCDateTime()),
+        "created_at": stamp,
+        "updated_at": stamp,
     }
     if ranked_orders is not None:
         values.update({name: ranked_orders.c[name] for name in RFM})
@@ -398,7 +424,9 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
     dialect = session.get_bind().dialect.name
     day = day or business_today(tenant.timezone or "Asia/Shanghai")
     if customer_id is not None:
-        return _write(session, tenant, snapshot_select(session, tenant, day, customer_id=customer_id), customer_id)
+        statement = _one_customer_statement(session, tenant, day)
+        session.execute(statement, {ONE_CUSTOMER.key: customer_id, ONE_CUSTOMER_NOW.key: utcnow()})
+        return 1 if session.scalar(_live(tenant).where(Customer.id == customer_id)) else 0
     with planner_methods(session, indexscan=False):
         # Every customer: hash the orders once in a sequential scan rather than walk the
         # (customer, date) index in order, and skip JIT compilation, which costs more than it
@@ -410,7 +438,7 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         first_of_day = _claim_day(session, tenant, day)
         with temporary_table(session, "refresh_order_figures", ranked_order_figures(tenant, day, dialect)) as ranked:
             rows = snapshot_select(session, tenant, day, ranked_orders=ranked)
-            written = _write(session, tenant, rows, None, replace=not first_of_day)
+            written = _write(session, tenant, rows, replace=not first_of_day)
         if dialect == "postgresql":
             session.execute(text("SET LOCAL jit TO DEFAULT"))
             session.execute(text("SET LOCAL work_mem TO DEFAULT"))
@@ -419,6 +447,44 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
             # over 12 minutes at 1,000,000 customers, joining the snapshots by nested loops.
             session.execute(text("ANALYZE customer_value_analysis"))
     return written
+
+
+ONE_CUSTOMER = bindparam("snapshot_customer_id", type_=BigInteger())
+ONE_CUSTOMER_NOW = bindparam("snapshot_now", type_=UTCDateTime())
+_ONE_CUSTOMER_CACHE_SIZE = 64
+_one_customer_statements: OrderedDict[tuple[Any, ...], Executable] = OrderedDict()
+_one_customer_lock = threading.Lock()  # the API's worker threads share the cache
+
+
+def _one_customer_statement(session: Session, tenant: Tenant, day: date) -> Executable:
+    """The upsert of one customer's snapshot of ``day``, with the customer and the time as
+    parameters; built once per tenant, day, settings and churn model and then reused.
+
+    Building the statement (a few hundred expressions: every figure, rule and the model's
+    score) took two thirds of a one-customer refresh (16 of 23 ms); reused, SQLAlchemy also
+    skips compiling it again.
+    """
+    model = churn.current_model(session, tenant.id)
+    key = (
+        session.get_bind().dialect.name, tenant.id, tenant.timezone, day,
+        settings_of(tenant).model_dump_json(), None if model is None else (model.id, model.trained_at),
+    )  # fmt: skip
+    with _one_customer_lock:
+        statement = _one_customer_statements.get(key)
+        if statement is not None:
+            _one_customer_statements.move_to_end(key)
+            return statement
+    rows = snapshot_select(session, tenant, day, customer_id=ONE_CUSTOMER, model=model, now=ONE_CUSTOMER_NOW)
+    statement = _upsert(session, rows)
+    with _one_customer_lock:
+        _one_customer_statements[key] = statement
+        while len(_one_customer_statements) > _ONE_CUSTOMER_CACHE_SIZE:
+            _one_customer_statements.popitem(last=False)
+    return statement
+
+
+def _live(tenant: Tenant) -> Select[int]:
+    return select(func.count()).where(Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
 
 
 def _claim_day(session: Session, tenant: Tenant, day: date) -> bool:
@@ -438,30 +504,27 @@ def _claim_day(session: Session, tenant: Tenant, day: date) -> bool:
     return session.scalar(written.limit(1)) is None
 
 
-def _write(
-    session: Session, tenant: Tenant, rows: Select[Any], customer_id: int | None, *, replace: bool = True
-) -> int:
-    """INSERT the rows, replacing (with ``replace``) the snapshot of the same customer and day;
-    returns how many."""
+def _upsert(session: Session, rows: Select[Any], *, replace: bool = True) -> Executable:
+    """INSERT the rows, replacing (with ``replace``) the snapshot of the same customer and day."""
     dialect = session.get_bind().dialect.name
     names = [column.name for column in rows.selected_columns]
     table = CustomerValueAnalysis.__table__
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(names, rows)
     keep = {name for name in names if name not in ("customer_id", "analysis_date", "tenant_id", "created_at")}
-    statement = (
-        insert.on_conflict_do_update(
-            index_elements=["customer_id", "analysis_date"], set_={name: insert.excluded[name] for name in keep}
-        )
-        if replace
-        else insert
+    if not replace:
+        return typing.cast(Executable, insert)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["customer_id", "analysis_date"], set_={name: insert.excluded[name] for name in keep}
     )
-    result = session.execute(statement)
+    return typing.cast(Executable, upsert)
+
+
+def _write(session: Session, tenant: Tenant, rows: Select[Any], *, replace: bool = True) -> int:
+    """Write the whole tenant's rows (see _upsert); returns how many."""
+    result = session.execute(_upsert(session, rows, replace=replace))
     written = int(getattr(result, "rowcount", -1))
     if written < 0:  # psycopg reports no row count for INSERT … SELECT … ON CONFLICT: count who was covered
-        covered = select(func.count()).where(Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
-        if customer_id is not None:
-            covered = covered.where(Customer.id == customer_id)
-        written = int(session.scalar(covered) or 0)
+        written = int(session.scalar(_live(tenant)) or 0)
     return written
 
 

@@ -33,8 +33,16 @@ class CustomerOrder(IdMixin, TimestampMixin, Base):
     __tablename__ = "customer_orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_no"),
-        # A customer's orders by date: value analysis, behaviour analysis, the profile.
-        Index("ix_customer_orders_customer_date", "customer_id", "order_date"),
+        # A customer's orders by date: value analysis, behaviour analysis, the profile. On
+        # PostgreSQL it also holds what one customer's figures read, so that a refresh reads
+        # index pages only: orders arrive in time order, so a customer's are spread over the
+        # table, one page each (585 orders: 567 pages, 80 ms when they are not cached).
+        Index(
+            "ix_customer_orders_customer_date",
+            "customer_id",
+            "order_date",
+            postgresql_include=["tenant_id", "status", "amount", "cost"],
+        ),
         Index("ix_customer_orders_tenant_date", "tenant_id", "order_date"),
     )
 
