@@ -425,8 +425,11 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
     day = day or business_today(tenant.timezone or "Asia/Shanghai")
     if customer_id is not None:
         statement = _one_customer_statement(session, tenant, day)
-        session.execute(statement, {ONE_CUSTOMER.key: customer_id, ONE_CUSTOMER_NOW.key: utcnow()})
-        return 1 if session.scalar(_live(tenant).where(Customer.id == customer_id)) else 0
+        result = session.execute(statement, {ONE_CUSTOMER.key: customer_id, ONE_CUSTOMER_NOW.key: utcnow()})
+        written = int(getattr(result, "rowcount", -1))
+        if written < 0:  # (see _write)
+            written = 1 if session.scalar(_live_count(tenant).where(Customer.id == customer_id)) else 0
+        return written
     with planner_methods(session, indexscan=False):
         # Every customer: hash the orders once in a sequential scan rather than walk the
         # (customer, date) index in order, and skip JIT compilation, which costs more than it
@@ -483,7 +486,8 @@ def _one_customer_statement(session: Session, tenant: Tenant, day: date) -> Exec
     return statement
 
 
-def _live(tenant: Tenant) -> Select[int]:
+def _live_count(tenant: Tenant) -> Select[int]:
+    """How many live customers the tenant has."""
     return select(func.count()).where(Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
 
 
@@ -524,7 +528,7 @@ def _write(session: Session, tenant: Tenant, rows: Select[Any], *, replace: bool
     result = session.execute(_upsert(session, rows, replace=replace))
     written = int(getattr(result, "rowcount", -1))
     if written < 0:  # psycopg reports no row count for INSERT … SELECT … ON CONFLICT: count who was covered
-        written = int(session.scalar(_live(tenant)) or 0)
+        written = int(session.scalar(_live_count(tenant)) or 0)
     return written
 
 
