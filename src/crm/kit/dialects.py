@@ -44,7 +44,9 @@ def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: s
     return exists(select(literal(1)).select_from(each).where(cast(each.c.value, String) == value))
 
 
-_PLAN_METHODS = {"seqscan", "indexscan", "bitmapscan", "indexonlyscan", "sort", "hashjoin", "nestloop", "parallel"}
+_PLAN_METHODS = {
+    "seqscan", "indexscan", "bitmapscan", "indexonlyscan", "sort", "hashagg", "hashjoin", "nestloop", "parallel",
+}  # fmt: skip
 
 
 def _switch(name: str, on: bool) -> str:
