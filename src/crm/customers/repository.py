@@ -31,6 +31,21 @@ def customer_scope(actor: Actor) -> list[ColumnElement[bool]]:
     return [] if clause is None else [clause]
 
 
+def live_customer(
+    actor: Actor, customer_id: SQLColumnExpression[Any], *conditions: ColumnElement[bool]
+) -> ColumnElement[bool]:
+    """The customer ``customer_id`` refers to exists in the actor's tenant, is not deleted and meets
+    ``conditions`` (the actor's scope is not applied: see customer_is_live)."""
+    return exists(
+        select(Customer.id).where(
+            Customer.id == customer_id,
+            Customer.tenant_id == actor.tenant_id,
+            Customer.deleted_at.is_(None),
+            *conditions,
+        )
+    )
+
+
 def customer_is_live(
     actor: Actor, customer_id: SQLColumnExpression[Any], *conditions: ColumnElement[bool]
 ) -> ColumnElement[bool]:
@@ -47,27 +62,12 @@ def customer_is_live(
             Customer.id == customer_id, Customer.tenant_id == actor.tenant_id, Customer.deleted_at.is_not(None)
         )
         return ~exists(deleted)
-    return exists(
-        select(Customer.id).where(
-            Customer.id == customer_id,
-            Customer.tenant_id == actor.tenant_id,
-            Customer.deleted_at.is_(None),
-            *scope,
-            *conditions,
-        )
-    )
+    return live_customer(actor, customer_id, *scope, *conditions)
 
 
 def _visible_customer(actor: Actor, customer_id: SQLColumnExpression[Any]) -> ColumnElement[bool]:
     """The owning customer exists, is not deleted and is inside the actor's scope."""
-    return exists(
-        select(Customer.id).where(
-            Customer.id == customer_id,
-            Customer.tenant_id == actor.tenant_id,
-            Customer.deleted_at.is_(None),
-            *customer_scope(actor),
-        )
-    )
+    return live_customer(actor, customer_id, *customer_scope(actor))
 
 
 # The smallest window of ids read at once when paging newest-first through a broad keyword,

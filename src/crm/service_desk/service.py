@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
 from crm.config import settings
-from crm.customers.repository import ContactRepository, CustomerRepository, customer_is_live, customer_scope
+from crm.customers.repository import ContactRepository, CustomerRepository, customer_is_live, live_customer
 from crm.kit.actor import Actor, DataScope
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
@@ -38,24 +38,13 @@ DESK_MANAGERS = frozenset({Role.SERVICE_MANAGER, Role.ADMIN})
 
 def _scope(actor: Actor) -> list[ColumnElement[bool]]:
     """Tickets of live customers the actor sees, and those assigned to them (or their team)."""
-
-    def customer_alive(*scope: ColumnElement[bool]) -> ColumnElement[bool]:
-        return exists(
-            select(Customer.id).where(
-                Customer.id == ServiceRecord.customer_id,
-                Customer.tenant_id == actor.tenant_id,
-                Customer.deleted_at.is_(None),
-                *scope,
-            )
-        )
-
     if actor.data_scope == DataScope.TENANT:
         return [customer_is_live(actor, ServiceRecord.customer_id)]
-    clauses = [customer_alive(*customer_scope(actor)), ServiceRecord.assigned_staff_id == actor.id]
+    clauses = [customer_is_live(actor, ServiceRecord.customer_id), ServiceRecord.assigned_staff_id == actor.id]
     if actor.data_scope == DataScope.TEAM and actor.team:
         team = select(User.id).where(User.tenant_id == actor.tenant_id, User.team == actor.team)
         clauses.append(ServiceRecord.assigned_staff_id.in_(team))
-    return [customer_alive(), or_(false(), *clauses)]
+    return [live_customer(actor, ServiceRecord.customer_id), or_(false(), *clauses)]
 
 
 def tickets(actor: Actor) -> Select[ServiceRecord]:
