@@ -71,11 +71,11 @@ def _text(expression: Any, dialect: str) -> ColumnElement[str]:
     return cast(floor_int(expression, dialect), String)
 
 
-def assess(figures: Figures, rules: ChurnRules, dialect: str) -> tuple[Any, Any, Any]:
-    """The risk, the rule's name and the reason (zh-CN, with the figures) as SQL; null: no risk."""
+def _checks(figures: Figures, rules: ChurnRules, dialect: str) -> list[tuple[Any, str, str, Any]]:
+    """The rules, most severe first: (condition, risk, rule name, reason text) as SQL."""
     f = figures
     recency, quiet = func.coalesce(f.recency, 0), f.quiet
-    checks: list[tuple[Any, str, str, Any]] = [
+    return [
         (
             and_(f.orders > 0, recency >= rules.high_no_order_days, f.orders_history >= rules.high_min_orders),
             "high",
@@ -123,10 +123,28 @@ def assess(figures: Figures, rules: ChurnRules, dialect: str) -> tuple[Any, Any,
             + literal(f"天未互动（规则：{rules.low_no_interaction_days}天未互动）"),
         ),
     ]
-    risk = case(*((and_(f.active, when), literal(level)) for when, level, _, _ in checks), else_=None)
-    rule = case(*((and_(f.active, when), literal(name)) for when, _, name, _ in checks), else_=None)
+
+
+def matched_rule(figures: Figures, rules: ChurnRules, dialect: str) -> Any:
+    """Which rule matches, the most severe first, as SQL: its number from 1, null for none.
+
+    The refresh evaluates this once per customer and derives the risk, the rule's name, the
+    reason and the lifecycle stage from the number (outcome): written as four expressions over
+    the figures, the same conditions were evaluated four times a row.
+    """
+    checks = _checks(figures, rules, dialect)
+    return case(*((and_(figures.active, when), number) for number, (when, *_) in enumerate(checks, 1)), else_=None)
+
+
+def outcome(matched: Any, figures: Figures, rules: ChurnRules, dialect: str) -> tuple[Any, Any, Any]:
+    """The risk, the rule's name and the reason (zh-CN, with the figures) of the rule numbered
+    ``matched`` (matched_rule) as SQL; all null when none matched."""
+    checks = _checks(figures, rules, dialect)
+    numbered = list(enumerate(checks, 1))
+    risk = case(*((matched == number, literal(level)) for number, (_, level, _, _) in numbered), else_=None)
+    rule = case(*((matched == number, literal(name)) for number, (_, _, name, _) in numbered), else_=None)
     reason = case(
-        *((and_(f.active, when), literal(RISK_NAMES[level] + "：") + text) for when, level, _, text in checks),
+        *((matched == number, literal(RISK_NAMES[level] + "：") + text) for number, (_, level, _, text) in numbered),
         else_=None,
     )
     return risk, rule, reason
@@ -134,7 +152,7 @@ def assess(figures: Figures, rules: ChurnRules, dialect: str) -> tuple[Any, Any,
 
 def lifecycle(
     figures: Figures,
-    risk: Any,
+    matched: Any,
     *,
     rules: ChurnRules,
     first: Any,
@@ -144,12 +162,12 @@ def lifecycle(
     gap_start: Any,
     lost_since_last_order: Any,
 ) -> Any:
-    """The lifecycle stage as SQL (see the module's definition)."""
+    """The lifecycle stage as SQL (see the module's definition); ``matched`` is matched_rule's number."""
     return case(
         (figures.orders == 0, LifecycleStage.PROSPECT.value),
         (figures.recency >= rules.churned_after_days, LifecycleStage.CHURNED.value),
         (lost_since_last_order, LifecycleStage.CHURNED.value),
-        (risk.is_not(None), LifecycleStage.AT_RISK.value),
+        (matched.is_not(None), LifecycleStage.AT_RISK.value),
         (and_(orders_new > 0, orders_gap == 0, first < gap_start), LifecycleStage.WON_BACK.value),
         (first >= new_start, LifecycleStage.NEW.value),
         else_=LifecycleStage.ACTIVE.value,

@@ -57,6 +57,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -154,98 +155,129 @@ def snapshot_select(
     gap_start = before(churn_rules.new_customer_days + churn_rules.churned_after_days)
     owed, lost = _debts_and_losses(tenant, day)
 
-    n = func.coalesce(orders.c.n, 0)
-    total = func.coalesce(orders.c.total, 0)
-    months = greatest(literal(1.0), days_between(as_of, orders.c.first, dialect) / DAYS_PER_MONTH, dialect)
-    service_cost = func.coalesce(tickets.c.n, 0) * float(rules.cost_per_ticket * unit) + func.coalesce(
-        minutes.c.minutes, 0
-    ) * float(rules.cost_per_interaction_minute * unit)
-    goods_margin = as_real(orders.c.costed_amount - orders.c.costed_cost) / as_real(orders.c.costed_amount)
-    profit_margin = case(
-        (and_(total > 0, orders.c.costed_amount > 0), goods_margin - as_real(service_cost) / as_real(total)),
-        else_=None,
-    )
-    margin_used = func.coalesce(profit_margin, float(rules.default_margin))
-    cap = float(rules.lifetime_cap_months)
-    remaining = case((months < cap, months), else_=cap)
-    clv = case((n > 0, as_real(total) * margin_used / months * remaining), else_=None)
-    recency = days_between(as_of, orders.c.last, dialect)
+    # Three layers, each a subquery fenced by OFFSET 0 so that the database computes its
+    # columns once per row: neither PostgreSQL nor SQLite shares a subexpression written twice,
+    # and flattened, the figures below appeared up to a dozen times a row (the tenure in months
+    # thrice, the rules' conditions in the risk, the rule, the reason and the stage). Computed
+    # once, the rows of 300,000 customers took 3.7 s instead of 6.5 s.
+    # 1. The joined inputs, and the figures used more than once.
     overdue_days = case((owed.c.oldest_due.is_not(None), days_between_dates(day, owed.c.oldest_due, dialect)), else_=0)
     # The rules count business days, as people do: an order on D − 90 is 90 days ago.
     last_contact = func.coalesce(minutes.c.last, orders.c.first, Customer.created_at)
-    figures = churn.Figures(
-        orders=n,
-        recency=days_between_dates(day, local_date(orders.c.last, timezone, dialect), dialect),
-        quiet=days_between_dates(day, local_date(last_contact, timezone, dialect), dialect),
-        orders_history=func.coalesce(orders.c.orders_history, 0),
-        spend_recent=func.coalesce(orders.c.spend_recent, 0),
-        spend_previous=func.coalesce(orders.c.spend_previous, 0),
-        overdue_days=overdue_days,
-        active=Customer.customer_status == CustomerStatus.ACTIVE,
+    inputs_of_row: dict[str, Any] = {
+        "customer_id": Customer.id,
+        "active": Customer.customer_status == CustomerStatus.ACTIVE,
+        "n": func.coalesce(orders.c.n, 0),
+        "total": func.coalesce(orders.c.total, 0),
+        "first": orders.c.first,
+        "costed_amount": orders.c.costed_amount,
+        "costed_cost": orders.c.costed_cost,
+        "annual": func.coalesce(orders.c.annual, 0),
+        "recent": func.coalesce(orders.c.recent, 0),
+        "orders_12m": func.coalesce(orders.c.orders_12m, 0),
+        "spend_recent": func.coalesce(orders.c.spend_recent, 0),
+        "spend_previous": func.coalesce(orders.c.spend_previous, 0),
+        "orders_history": func.coalesce(orders.c.orders_history, 0),
+        "orders_new": func.coalesce(orders.c.orders_new, 0),
+        "orders_gap": func.coalesce(orders.c.orders_gap, 0),
+        "months": greatest(literal(1.0), days_between(as_of, orders.c.first, dialect) / DAYS_PER_MONTH, dialect),
+        "recency": days_between(as_of, orders.c.last, dialect),
+        "last_order_date": local_date(orders.c.last, timezone, dialect),
+        "quiet": days_between_dates(day, local_date(last_contact, timezone, dialect), dialect),
+        "service_cost": func.coalesce(tickets.c.n, 0) * float(rules.cost_per_ticket * unit)
+        + func.coalesce(minutes.c.minutes, 0) * float(rules.cost_per_interaction_minute * unit),
+        "complaints": func.coalesce(tickets.c.complaints, 0),
+        "satisfaction": tickets.c.satisfaction,
+        "interactions_90d": func.coalesce(minutes.c.recent, 0),
+        "referrals": func.coalesce(referrals.c.n, 0),
+        "owed": func.coalesce(owed.c.amount, 0),
+        "overdue_days": overdue_days,
+        "lost": and_(lost.c.lost_at.is_not(None), or_(orders.c.last.is_(None), lost.c.lost_at > orders.c.last)),
+    }
+    if ranked_orders is not None:
+        inputs_of_row.update({name: ranked_orders.c[name] for name in RFM})
+    joined = (
+        select(*(expression.label(name) for name, expression in inputs_of_row.items()))
+        .select_from(Customer)
+        .outerjoin(orders, orders.c.customer_id == Customer.id)
+        .outerjoin(tickets, tickets.c.customer_id == Customer.id)
+        .outerjoin(minutes, minutes.c.customer_id == Customer.id)
+        .outerjoin(referrals, referrals.c.customer_id == Customer.id)
+        .outerjoin(owed, owed.c.customer_id == Customer.id)
+        .outerjoin(lost, lost.c.customer_id == Customer.id)
+        .where(Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
     )
-    risk, rule, reason = churn.assess(figures, churn_rules, dialect)
-    stage = churn.lifecycle(
-        figures,
-        risk,
-        rules=churn_rules,
-        first=orders.c.first,
-        orders_new=func.coalesce(orders.c.orders_new, 0),
-        orders_gap=func.coalesce(orders.c.orders_gap, 0),
-        new_start=new_start,
-        gap_start=gap_start,
-        lost_since_last_order=and_(
-            lost.c.lost_at.is_not(None), or_(orders.c.last.is_(None), lost.c.lost_at > orders.c.last)
+    if customer_id is not None:
+        joined = joined.where(Customer.id == customer_id)
+    b = _fenced(joined, "b")
+
+    # 2. What the rules, the margin and the model make of them.
+    goods_margin = as_real(b.c.costed_amount - b.c.costed_cost) / as_real(b.c.costed_amount)
+    assessed: dict[str, Any] = {
+        "profit_margin": case(
+            (and_(b.c.total > 0, b.c.costed_amount > 0), goods_margin - as_real(b.c.service_cost) / as_real(b.c.total)),
+            else_=None,
         ),
-    )
-    inputs = churn.FeatureInputs(
-        recency=recency,
-        orders_12m=func.coalesce(orders.c.orders_12m, 0),
-        spend_12m=as_real(func.coalesce(orders.c.annual, 0)) / unit,
-        spend_recent=as_real(figures.spend_recent) / unit,
-        spend_previous=as_real(figures.spend_previous) / unit,
-        quiet=figures.quiet,
-        interactions_90d=func.coalesce(minutes.c.recent, 0),
-        complaints=func.coalesce(tickets.c.complaints, 0),
-        satisfaction=tickets.c.satisfaction,
-        overdue_amount=as_real(func.coalesce(owed.c.amount, 0)) / unit,
-        overdue_days=overdue_days,
-        tenure_months=months,
-    )
+        "matched": churn.matched_rule(_figures(b.c, day, dialect), churn_rules, dialect),
+    }
     if model == "current":
         model = churn.current_model(session, tenant.id)
-    probability = churn.score(inputs, model) if model is not None else None
-    scored = case((n > 0, probability), else_=None) if probability is not None else null()
+    if model is not None:
+        assessed["probability"] = case((b.c.n > 0, churn.score(_feature_inputs(b.c, unit), model)), else_=None)
+    a = _fenced(select(b, *(expression.label(name) for name, expression in assessed.items())), "a")
+
+    # 3. The snapshot's columns.
+    figures = _figures(a.c, day, dialect)
+    n, total, months = a.c.n, a.c.total, a.c.months
+    risk, rule, reason = churn.outcome(a.c.matched, figures, churn_rules, dialect)
+    stage = churn.lifecycle(
+        figures,
+        a.c.matched,
+        rules=churn_rules,
+        first=a.c.first,
+        orders_new=a.c.orders_new,
+        orders_gap=a.c.orders_gap,
+        new_start=new_start,
+        gap_start=gap_start,
+        lost_since_last_order=a.c.lost,
+    )
+    margin_used = func.coalesce(a.c.profit_margin, float(rules.default_margin))
+    cap = float(rules.lifetime_cap_months)
+    remaining = case((months < cap, months), else_=cap)
+    clv = case((n > 0, as_real(total) * margin_used / months * remaining), else_=None)
+    probability = a.c.probability if model is not None else None
     if probability is not None:  # the expected lifetime is discounted by the chance of leaving
         clv = clv * (1 - probability)
     stamp = now if isinstance(now, BindParameter) else literal(now or utcnow(), UTCDateTime())
     values: dict[str, Any] = {
         "tenant_id": literal(tenant.id),
-        "customer_id": Customer.id,
+        "customer_id": a.c.customer_id,
         "analysis_date": literal(day),
         "total_orders": cast(n, Integer),
-        "total_amount": money_result(total, dialect),
+        # Sums of stored amounts are exact already; only computed amounts are rounded.
+        "total_amount": total,
         "avg_order_amount": money_result(case((n > 0, as_real(total) / n), else_=0), dialect),
-        "last_order_date": local_date(orders.c.last, timezone, dialect),
+        "last_order_date": a.c.last_order_date,
         "order_frequency": case((n > 0, rounded(as_real(n) / months, 2)), else_=None),
         "customer_lifetime_value": money_result(clv, dialect),
-        "churn_probability": rounded(scored, 4) if probability is not None else scored,
-        "satisfaction_score": rounded(tickets.c.satisfaction, 2),
-        "referral_count": func.coalesce(referrals.c.n, 0),
-        "complaint_count": func.coalesce(tickets.c.complaints, 0),
-        "service_cost": money_result(service_cost, dialect),
-        "profit_margin": rounded(profit_margin, 4),
-        "annual_spend": money_result(func.coalesce(orders.c.annual, 0), dialect),
+        "churn_probability": rounded(probability, 4) if probability is not None else null(),
+        "satisfaction_score": rounded(a.c.satisfaction, 2),
+        "referral_count": a.c.referrals,
+        "complaint_count": a.c.complaints,
+        "service_cost": money_result(a.c.service_cost, dialect),
+        "profit_margin": rounded(a.c.profit_margin, 4),
+        "annual_spend": a.c.annual,
         # (Multiplied as a float: a literal beside a Money expression would be taken as money.)
-        "potential_value": money_result(as_real(func.coalesce(orders.c.recent, 0)) * 2, dialect),
-        "recency_days": floor_int(days_between(as_of, orders.c.last, dialect), dialect),
-        "orders_12m": cast(func.coalesce(orders.c.orders_12m, 0), Integer),
-        "spend_recent": money_result(figures.spend_recent, dialect),
-        "spend_previous": money_result(figures.spend_previous, dialect),
-        "orders_history": cast(figures.orders_history, Integer),
-        "days_since_interaction": cast(figures.quiet, Integer),
-        "interactions_90d": cast(func.coalesce(minutes.c.recent, 0), Integer),
-        "overdue_amount": money_result(func.coalesce(owed.c.amount, 0), dialect),
-        "overdue_days": cast(overdue_days, Integer),
+        "potential_value": money_result(as_real(a.c.recent) * 2, dialect),
+        "recency_days": floor_int(a.c.recency, dialect),
+        "orders_12m": cast(a.c.orders_12m, Integer),
+        "spend_recent": a.c.spend_recent,
+        "spend_previous": a.c.spend_previous,
+        "orders_history": cast(a.c.orders_history, Integer),
+        "days_since_interaction": cast(a.c.quiet, Integer),
+        "interactions_90d": cast(a.c.interactions_90d, Integer),
+        "overdue_amount": a.c.owed,
+        "overdue_days": cast(a.c.overdue_days, Integer),
         "churn_risk": risk,
         "churn_rule": rule,
         "churn_reason": reason,
@@ -254,28 +286,54 @@ def snapshot_select(
         "updated_at": stamp,
     }
     if ranked_orders is not None:
-        values.update({name: ranked_orders.c[name] for name in RFM})
+        values.update({name: a.c[name] for name in RFM})
     columns = [expression.label(name) for name, expression in values.items()]
     if features:
-        columns += [expression.label(f"f_{name}") for name, expression in churn.feature_expressions(inputs).items()]
-    rows = (
-        select(*columns)
-        .select_from(Customer)
-        .outerjoin(orders, orders.c.customer_id == Customer.id)
-        .outerjoin(tickets, tickets.c.customer_id == Customer.id)
-        .outerjoin(minutes, minutes.c.customer_id == Customer.id)
-        .outerjoin(referrals, referrals.c.customer_id == Customer.id)
-        .outerjoin(owed, owed.c.customer_id == Customer.id)
-        .outerjoin(lost, lost.c.customer_id == Customer.id)
-        # The WHERE also settles SQLite's parse of INSERT … SELECT … ON CONFLICT.
-        .where(true(), Customer.tenant_id == tenant.id, Customer.deleted_at.is_(None))
+        features_of_row = churn.feature_expressions(_feature_inputs(a.c, unit))
+        columns += [expression.label(f"f_{name}") for name, expression in features_of_row.items()]
+    # The WHERE settles SQLite's parse of INSERT … SELECT … ON CONFLICT.
+    return select(*columns).select_from(a).where(true())
+
+
+def _figures(c: Any, day: date, dialect: str) -> churn.Figures:
+    """The churn rules' figures over the columns ``c`` of snapshot_select's inner layers."""
+    return churn.Figures(
+        orders=c.n,
+        recency=days_between_dates(day, c.last_order_date, dialect),
+        quiet=c.quiet,
+        orders_history=c.orders_history,
+        spend_recent=c.spend_recent,
+        spend_previous=c.spend_previous,
+        overdue_days=c.overdue_days,
+        active=c.active,
     )
-    if customer_id is not None:
-        rows = rows.where(Customer.id == customer_id)
-    return rows
+
+
+def _feature_inputs(c: Any, unit: int) -> churn.FeatureInputs:
+    """The churn model's inputs over the columns ``c`` of snapshot_select's inner layers."""
+    return churn.FeatureInputs(
+        recency=c.recency,
+        orders_12m=c.orders_12m,
+        spend_12m=as_real(c.annual) / unit,
+        spend_recent=as_real(c.spend_recent) / unit,
+        spend_previous=as_real(c.spend_previous) / unit,
+        quiet=c.quiet,
+        interactions_90d=c.interactions_90d,
+        complaints=c.complaints,
+        satisfaction=c.satisfaction,
+        overdue_amount=as_real(c.owed) / unit,
+        overdue_days=c.overdue_days,
+        tenure_months=c.months,
+    )
 
 
 RFM = ("r_score", "f_score", "m_score")
+
+
+def _fenced(query: Select[Any], name: str) -> Any:
+    """``query`` as a subquery the database computes as written, each column once per row:
+    OFFSET 0 keeps PostgreSQL and SQLite from merging it into the query around it."""
+    return query.offset(literal_column("0")).subquery(name)
 
 
 def ranked_order_figures(tenant: Tenant, day: date, dialect: str) -> Select[Any]:
