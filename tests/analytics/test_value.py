@@ -149,6 +149,27 @@ class TestFigures:
             None, None, None,
         )  # fmt: skip
 
+    def test_a_margin_beyond_what_the_column_holds_is_capped_and_the_night_goes_on(
+        self, admin: Api, session: Session
+    ) -> None:
+        # A ¥1 order (cost ¥0.50) and 600 minutes of calls × ¥2: margin 0.5 − 1200 / 1 = −1199.5,
+        # more than NUMERIC(7, 4) holds; stored as −999.9999 rather than failing the tenant's night.
+        tiny = admin.create_customer(customer_name="小额客户")
+        order = _order(tiny, "SO-T", "paid", 5, "1.00", "0.50")
+        assert admin.post("/crm/orders", {"orders": [order]}).status_code == 200
+        call = {"interaction_type": "call", "interaction_direction": "outbound", "subject": "长时间沟通",
+                "duration_minutes": 600}  # fmt: skip
+        assert admin.post(f"/crm/customers/{tiny['id']}/interactions", call).status_code == 201
+        tenant = session.get(Tenant, admin.user.tenant_id)
+        assert tenant is not None
+        assert refresh(session, tenant) >= 1
+        session.commit()
+        latest = admin.get(f"/crm/customers/{tiny['id']}/value_analysis").json()["latest"]
+        assert (latest["service_cost"], latest["profit_margin"]) == ("1200.00", "-999.9999")
+        again = admin.post(f"/crm/customers/{tiny['id']}/value_analysis/refresh")
+        assert again.status_code == 200, again.text
+        assert again.json()["latest"]["profit_margin"] == "-999.9999"
+
 
 class TestSnapshots:
     def test_one_snapshot_per_day_replaced_on_rerun_and_history_newest_first(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     ColumnElement,
     Date,
@@ -25,6 +27,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     select,
     text,
     type_coerce,
@@ -133,7 +136,7 @@ def money_result(expression: ColumnElement[Any], dialect: str) -> ColumnElement[
     """A computed amount in stored units, rounded as the Money column stores it."""
     if dialect == "sqlite":
         return cast(func.round(expression), Integer)
-    return func.round(cast(expression, Numeric(20, 6)), 2)
+    return rounded(expression, 2, dialect)
 
 
 def as_real(expression: ColumnElement[Any]) -> ColumnElement[float]:
@@ -169,8 +172,24 @@ def greatest(first: Any, second: Any, dialect: str) -> ColumnElement[Any]:
     return func.greatest(first, second) if dialect == "postgresql" else func.max(first, second)
 
 
-def rounded(expression: Any, places: int) -> ColumnElement[Any]:
-    """ROUND to ``places`` decimals; PostgreSQL rounds to places only NUMERIC, not floats."""
+def least(first: Any, second: Any, dialect: str) -> ColumnElement[Any]:
+    """The smaller of two values (SQLite's two-argument min() is scalar)."""
+    return func.least(first, second) if dialect == "postgresql" else func.min(first, second)
+
+
+def rounded(expression: Any, places: int, dialect: str) -> ColumnElement[Any]:
+    """ROUND to ``places`` decimals, halves away from zero, as NUMERIC.
+
+    PostgreSQL rounds to places only NUMERIC, and converting a float to NUMERIC prints and
+    parses it (0.6 µs a value: a second of the nightly refresh per million rows and figure).
+    So the float is scaled to an integer with two digits more than kept, which is cheap to
+    convert, and NUMERIC rounds those two digits away: 1.005 (stored as 1.00499999…) still
+    gives 1.01, as the text conversion did.
+    """
+    if dialect == "postgresql":
+        step = literal_column(format(Decimal(1).scaleb(-(places + 2)), "f"), Numeric)
+        scaled = cast(cast(expression * float(10 ** (places + 2)), BigInteger), Numeric)
+        return func.round(scaled * step, places)
     return func.round(cast(expression, Numeric(30, 10)), places)
 
 
