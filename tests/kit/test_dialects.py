@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Date, cast, literal, select
+from sqlalchemy import Date, Float, cast, literal, select
 from sqlalchemy.orm import Session
 
-from crm.kit.dialects import days_between_dates, local_date
+from crm.kit.dialects import days_between_dates, local_date, rounded
 from crm.kit.types import UTCDateTime
 
 
@@ -36,3 +37,20 @@ def test_a_business_day_starts_at_midnight_in_shanghai(session: Session) -> None
         )
         == 0
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (0.125, 2, Decimal("0.13")),  # a half, exact in binary: away from zero
+        (-2.375, 2, Decimal("-2.38")),
+        (1.005, 2, Decimal("1.01")),  # stored as 1.00499999…: rounded as written, not as stored
+        (10666.666666666666, 2, Decimal("10666.67")),
+        (0.39406249999, 4, Decimal("0.3941")),
+        (-999.9999, 4, Decimal("-999.9999")),
+        (12345678901.235, 2, Decimal("12345678901.24")),
+    ],
+)
+def test_rounded_rounds_a_float_as_written(session: Session, value: float, places: int, expected: Decimal) -> None:
+    dialect = session.get_bind().dialect.name
+    assert Decimal(str(session.scalar(select(rounded(literal(value, Float), places, dialect))))) == expected
