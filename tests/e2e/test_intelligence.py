@@ -60,7 +60,8 @@ class TestOrders:
         ui.signed_in("admin", f"/customers/{buyer['id']}")
         page.get_by_role("tab", name="订单").click()
         table = page.get_by_test_id("orders-table")
-        rows = table.locator("tbody tr.el-table__row")
+        # An order's row, not a row of the items table unfolded under it.
+        rows = table.locator("tbody tr.el-table__row").filter(has=page.get_by_test_id("order-status"))
         expect(rows.first).to_be_visible()
         expect(table.locator("thead")).to_contain_text("成本")
         expect(table.locator("thead")).to_contain_text("毛利")
@@ -76,8 +77,11 @@ class TestOrders:
         page.get_by_test_id("order-status-filter").click()
         page.get_by_role("option", name="已取消").click()
         page.keyboard.press("Escape")
-        expect(rows.first.get_by_test_id("order-status")).to_have_text("已取消")
+        # The list reloads with the filter; until it has, the old rows are still on screen.
+        expect(rows.filter(has_not=page.get_by_test_id("order-not-spend"))).to_have_count(0)
+        expect(rows.first).to_be_visible()
         for row in rows.all():
+            expect(row.get_by_test_id("order-status")).to_have_text("已取消")
             expect(row.get_by_test_id("order-not-spend")).to_have_text("不计入消费")
 
     def test_a_sales_rep_sees_amounts_but_no_cost_or_margin(
