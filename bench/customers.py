@@ -85,9 +85,10 @@ PG_CONF: dict[str, str] = {
     "max_wal_size": "8GB",
     "checkpoint_timeout": "30min",
 }
+TABLES = ("customers", "customer_contacts", "customer_search")  # what the load writes
 # The search-token GIN index takes longest to build; it gets its own session and more memory
 # (fewer flushes of the in-memory entry accumulator).
-GIN_INDEX = "ix_customers_search_tokens"
+GIN_INDEX = "ix_customer_search_tokens"
 GIN_BUILD_MEMORY = "2GB"
 
 # ---------------------------------------------------------------- data pools
@@ -173,8 +174,10 @@ CUSTOMER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("credit_rating", "text"), ("source", "text"), ("acquisition_date", "date"),
     ("assigned_sales_id", "int8"), ("tags", "text"), ("province", "text"), ("city", "text"),
     ("region", "text"), ("region_locked", "bool"), ("created_by", "int8"), ("updated_by", "int8"),
-    ("version", "int4"), ("search_tokens", "text[]"), ("search_text", "text"),
-    ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
+    ("version", "int4"), ("created_at", "timestamptz"), ("updated_at", "timestamptz"),
+)  # fmt: skip
+SEARCH_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("customer_id", "int8"), ("search_tokens", "text[]"), ("search_text", "text"),
 )  # fmt: skip
 CONTACT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "int8"), ("tenant_id", "int8"), ("customer_id", "int8"), ("contact_name", "text"),
@@ -261,8 +264,9 @@ class Generator:
         prefix = place if rng.random() < CITY_PREFIX_SHARE else ""
         return f"{prefix}{stem}{rng.choice(INDUSTRY_WORDS)}{self.forms.pick(rng)}", stem, True
 
-    def customers(self, first: int, count: int, contacts_out: list[Row]) -> Iterator[Row]:
-        """Customer rows ``first`` .. ``first + count - 1``; their contacts go to ``contacts_out``.
+    def customers(self, first: int, count: int, contacts_out: list[Row], search_out: list[Row]) -> Iterator[Row]:
+        """Customer rows ``first`` .. ``first + count - 1``; their contacts go to ``contacts_out``,
+        their search data to ``search_out``.
 
         A generator, so the server parses each customer row while the next one is computed.
         """
@@ -308,6 +312,7 @@ class Generator:
                 cast(Customer, SimpleNamespace(customer_name=name, customer_code=code)),
                 cast(list[CustomerContact], contacts),
             )
+            search_out.append((cid, tokens, text))
             if cid in self.sample_ids:
                 phones = tuple(c.contact_phone for c in contacts)
                 self.samples.append(Sample(id=cid, name=name, stem=stem, phones=phones))
@@ -323,8 +328,7 @@ class Generator:
                 rng.choice(("AAA", "AA", "A", "BBB", "BB", "B", "C")) if enterprise else None,
                 rng.choice(SOURCES), (created - timedelta(days=rng.randrange(30))).date(),
                 rng.choice(self.sales_by_region[region]), rng.choice(self.tag_sets),
-                province, city, region.value, False, self.admin_id, self.admin_id, 1,
-                tokens, text, created, created,
+                province, city, region.value, False, self.admin_id, self.admin_id, 1, created, created,
             )  # fmt: skip
 
 
@@ -445,7 +449,7 @@ def load(url: str, generator: Generator, total: int) -> LoadReport:
     dsn = conninfo(url)
     report = LoadReport(customers=total, contacts=total * CONTACTS_PER_CUSTOMER)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        definitions = secondary_indexes(conn, ("customers", "customer_contacts"))
+        definitions = secondary_indexes(conn, TABLES)
         if GIN_INDEX not in definitions:
             raise RuntimeError(f"{GIN_INDEX} not found: has the migration changed?")
         started = time.perf_counter()
@@ -459,13 +463,15 @@ def load(url: str, generator: Generator, total: int) -> LoadReport:
             # frozen and all-visible: no hint-bit rewrites on first read, little to vacuum)
             # and, with wal_level=minimal, skips WAL. The tables are empty; CASCADE covers
             # whatever tables reference customers now or later.
-            conn.execute("TRUNCATE customers, customer_contacts CASCADE")
+            conn.execute("TRUNCATE customers, customer_contacts, customer_search CASCADE")
             done_at = 0
             for first in range(1, total + 1, CHUNK):
                 count = min(CHUNK, total - first + 1)
                 contacts: list[Row] = []
-                _copy(conn, "customers", CUSTOMER_COLUMNS, generator.customers(first, count, contacts))
+                searches: list[Row] = []
+                _copy(conn, "customers", CUSTOMER_COLUMNS, generator.customers(first, count, contacts, searches))
                 _copy(conn, "customer_contacts", CONTACT_COLUMNS, contacts)
+                _copy(conn, "customer_search", SEARCH_COLUMNS, searches)
                 done = first + count - 1
                 if done * 10 // total > done_at * 10 // total or done == total:
                     elapsed = time.perf_counter() - started
@@ -479,7 +485,7 @@ def load(url: str, generator: Generator, total: int) -> LoadReport:
         started = time.perf_counter()
         report.index_build_s = _build_indexes(dsn, definitions)
         report.index_s = time.perf_counter() - started
-        rebuilt = secondary_indexes(conn, ("customers", "customer_contacts"))
+        rebuilt = secondary_indexes(conn, TABLES)
         if rebuilt != definitions:
             raise RuntimeError("the rebuilt indexes differ from the migration's")
 
@@ -497,14 +503,15 @@ def load(url: str, generator: Generator, total: int) -> LoadReport:
         )
 
         started = time.perf_counter()
-        conn.execute("VACUUM (ANALYZE) customers, customer_contacts")
+        conn.execute("VACUUM (ANALYZE) customers, customer_contacts, customer_search")
         report.vacuum_s = time.perf_counter() - started
 
         for relation, expression in (
             ("customers (table + TOAST)", "pg_table_size('customers')"),
             ("customer_contacts (table)", "pg_table_size('customer_contacts')"),
+            ("customer_search (table + TOAST)", "pg_table_size('customer_search')"),
             (GIN_INDEX, f"pg_relation_size('{GIN_INDEX}')"),
-            ("all indexes", "pg_indexes_size('customers') + pg_indexes_size('customer_contacts')"),
+            ("all indexes", " + ".join(f"pg_indexes_size('{table}')" for table in TABLES)),
         ):
             size = conn.execute(f"SELECT pg_size_pretty(({expression})::bigint)").fetchone()
             report.sizes[relation] = str(size[0]) if size else "?"

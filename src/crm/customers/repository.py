@@ -17,7 +17,15 @@ from crm.kit.dialects import json_array_contains, planner_methods
 from crm.kit.pagination import PageParams, count_capped, fetch_page
 from crm.kit.regions import normalise_province
 from crm.kit.repository import ScopedRepository, data_scope_clause
-from crm.models import Customer, CustomerAddress, CustomerContact, CustomerLevelChange, RegionMapping, User
+from crm.models import (
+    Customer,
+    CustomerAddress,
+    CustomerContact,
+    CustomerLevelChange,
+    CustomerSearch,
+    RegionMapping,
+    User,
+)
 
 
 def customer_scope(actor: Actor) -> list[ColumnElement[bool]]:
@@ -154,6 +162,11 @@ class CustomerRepository(ScopedRepository[Customer]):
         params = PageParams(page=filters.page, page_size=filters.page_size)
         return fetch_page(self.session, self.ordered(self.filtered(filters), filters.sort or "-created_at"), params)
 
+    @staticmethod
+    def searchable(stmt: Select[Any]) -> Select[Any]:
+        """``stmt`` joined to each customer's search data (one row a customer, see CustomerSearch)."""
+        return stmt.join(CustomerSearch, CustomerSearch.customer_id == Customer.id)
+
     def keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
         # A sequential scan that hopes to fill a LIMIT early reads every row for a rare keyword;
         # the GIN index answers rare and common keywords alike within a page's worth of work.
@@ -168,18 +181,18 @@ class CustomerRepository(ScopedRepository[Customer]):
         instead of sorted, later tiers are not reached, and the total becomes a lower bound.
         Either way a request reads about a page of rows however many customers match.
         """
-        base = self.filtered(filters)
+        base = self.searchable(self.filtered(filters))
         limit = settings.search_rank_limit
         offset, size = (filters.page - 1) * filters.page_size, filters.page_size
         exact_ids = sorted(
             self.session.scalars(
                 base.with_only_columns(Customer.id)
-                .where(search.has_tokens(Customer.search_tokens, [search.exact_key(keyword)], self.dialect))
+                .where(search.has_tokens(CustomerSearch.search_tokens, [search.exact_key(keyword)], self.dialect))
                 .limit(limit)
             ),
             reverse=True,
         )
-        matched = search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, self.dialect)
+        matched = search.keyword_clause(CustomerSearch.search_tokens, CustomerSearch.search_text, keyword, self.dialect)
         sort = filters.sort or "relevance"
         if sort != "relevance":
             if exact_ids:
@@ -191,7 +204,7 @@ class CustomerRepository(ScopedRepository[Customer]):
         others = base.with_only_columns(Customer.id).where(matched)
         if exact_ids:
             others = others.where(Customer.id.not_in(exact_ids))
-        prefix = search.name_prefix_clause(Customer.search_tokens, Customer.customer_name, keyword, self.dialect)
+        prefix = search.name_prefix_clause(CustomerSearch.search_tokens, Customer.customer_name, keyword, self.dialect)
         ids: list[int] = []
         skip, listed = offset, 0
         for stmt in (None, others.where(prefix), others.where(~prefix)):
@@ -238,9 +251,10 @@ class CustomerRepository(ScopedRepository[Customer]):
         stmt = self.filtered(filters)
         keyword = (filters.keyword or "").strip()
         if keyword:
-            matched = search.keyword_clause(Customer.search_tokens, Customer.search_text, keyword, self.dialect)
-            exact = search.has_tokens(Customer.search_tokens, [search.exact_key(keyword)], self.dialect)
-            stmt = stmt.where(or_(matched, exact))
+            tokens, text = CustomerSearch.search_tokens, CustomerSearch.search_text
+            matched = search.keyword_clause(tokens, text, keyword, self.dialect)
+            exact = search.has_tokens(tokens, [search.exact_key(keyword)], self.dialect)
+            stmt = self.searchable(stmt).where(or_(matched, exact))
         return stmt.order_by(Customer.id.desc())
 
     def by_ids(self, ids: list[int]) -> list[Customer]:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm.approvals.requests import must_ask, open_request
@@ -30,6 +31,7 @@ from crm.models import (
     CustomerAssignment,
     CustomerContact,
     CustomerLevelChange,
+    CustomerSearch,
     User,
 )
 from crm.models.enums import CustomerLevel, CustomerStatus, Role
@@ -71,13 +73,16 @@ def search_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tu
 
 
 def reindex_customer(session: Session, customer: Customer, contacts: Iterable[CustomerContact]) -> None:
-    """Refresh the customer's search data without bumping its version (contacts are not the profile)."""
+    """Write the customer's search data (its own row: the profile's version stays)."""
     tokens, text = search_fields(customer, contacts)
+    dialect = session.get_bind().dialect.name
+    row = (postgresql if dialect == "postgresql" else sqlite).insert(CustomerSearch.__table__)
+    row = row.values(customer_id=customer.id, search_tokens=tokens, search_text=text)
     session.execute(
-        update(Customer)
-        .where(Customer.id == customer.id)
-        .values(search_tokens=tokens, search_text=text)
-        .execution_options(synchronize_session=False)
+        row.on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={"search_tokens": row.excluded.search_tokens, "search_text": row.excluded.search_text},
+        )
     )
 
 
@@ -158,7 +163,6 @@ def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate
     )
     _resolve_region(repo, customer)
     _keep_in_creators_region(actor, customer, explicit=data.region is not None)
-    customer.search_tokens, customer.search_text = search_fields(customer, [])
     session.add(customer)
     session.flush()
     session.add(
@@ -230,9 +234,9 @@ def update_customer(
     if "province" in changes or "region" in changes:
         _resolve_region(repo, customer)
     customer.updated_by = actor.id
-    if "customer_name" in changes:
-        customer.search_tokens, customer.search_text = search_fields(customer, repo.active_contacts(customer.id))
     session.flush()
+    if "customer_name" in changes:
+        reindex_customer(session, customer, repo.active_contacts(customer.id))
     _audit_change(session, actor, "customer.update", customer, before=before, fields=CUSTOMER_AUDITED)
     return repo.get_profile(customer.id)
 

@@ -2,7 +2,8 @@
 
 PostgreSQL's trigram indexes cannot answer one- or two-character queries, which are the
 normal case in Chinese (华为, 张). So, as Elasticsearch's CJK analyzer does, every indexed
-text is broken into tokens stored with the row and indexed (GIN over text[] on PostgreSQL):
+text is broken into tokens stored beside the row (crm.models.CustomerSearch) and indexed
+(GIN over text[] on PostgreSQL):
 
 * runs of CJK characters give each character (unigram) and each adjacent pair (bigram);
 * runs of letters and digits give each prefix of the word (edge n-grams), so a name or

@@ -20,6 +20,7 @@ from crm.models.customers import (
     CustomerAssignment,
     CustomerContact,
     CustomerLevelChange,
+    CustomerSearch,
 )
 from crm.models.interactions import (
     CustomerInteraction,
@@ -58,6 +59,7 @@ __all__ = [
     "CustomerOrder",
     "CustomerOrderItem",
     "CustomerReceivable",
+    "CustomerSearch",
     "CustomerValueAnalysis",
     "DataSubjectRequest",
     "FileDeletion",
