@@ -134,9 +134,10 @@ class CustomerSearch(Base):
     in a row of its own: written by the service when the name or the contacts change, read
     only inside SQL.
 
-    On the customer's row, every other update of a customer (the nightly regrade of its level,
-    its last contact date) wrote the ~50 tokens into their GIN index again, since an update of
-    an indexed column writes a new entry in every index: four fifths of the regrade's time.
+    On the customer's row, other updates of a customer (the nightly regrade of its level, its
+    last contact date) wrote the ~50 tokens into their GIN index again: an update that changes
+    an indexed column, or finds no room on the row's page, writes a new entry in every index of
+    the row. That was four fifths of the regrade's time.
     """
 
     __tablename__ = "customer_search"
