@@ -74,23 +74,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    # psycopg prepares a statement on its fifth execution, and PostgreSQL then may switch to a
-    # generic plan, one for any parameters. For skewed columns that plan is a trap: it takes
-    # `customer_level = $1` to match a quarter of the customers, so counting the A customers
-    # (3 %) became a sequential scan, 12 → 178 ms at 300,000 customers, from the tenth request
-    # on. Plans are made for the parameters of each execution instead; prepared statements
-    # still save the parsing. (The one-customer value refresh, the largest statement, measured
-    # p50 / p95 20.1 / 28.3 ms over HTTP this way against 22.0 / 29.8 ms with generic plans
-    # allowed for it alone: planning it is not what it waits for.)
-    return create_engine(
-        url,
-        echo=echo,
-        pool_size=10,
-        max_overflow=20,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args={"options": "-c plan_cache_mode=force_custom_plan"},
-    )
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800)
 
 
 def make_session_factory(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
