@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Date, Float, cast, literal, select
+from sqlalchemy import Date, Float, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 
-from crm.kit.dialects import days_between_dates, local_date, rounded
+from crm.kit.dialects import days_between_dates, local_date, planner_methods, rounded
 from crm.kit.types import UTCDateTime
+from crm.models import Customer
 
 
 @pytest.mark.parametrize(
@@ -54,3 +55,24 @@ def test_a_business_day_starts_at_midnight_in_shanghai(session: Session) -> None
 def test_rounded_rounds_a_float_as_written(session: Session, value: float, places: int, expected: Decimal) -> None:
     dialect = session.get_bind().dialect.name
     assert Decimal(str(session.scalar(select(rounded(literal(value, Float), places, dialect))))) == expected
+
+
+def _plans_of_twelve_counts(session: Session, label: str) -> tuple[int, int]:
+    """Count the A customers twelve times over one connection: (generic plans, custom plans)."""
+    for _ in range(12):  # psycopg prepares from the fifth; PostgreSQL may go generic from the tenth
+        session.scalar(select(func.count().label(label)).where(Customer.customer_level == "A"))
+    generic, custom = session.execute(
+        text("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE :label"),
+        {"label": f"%{label}%"},
+    ).one()
+    return int(generic), int(custom)
+
+
+@pytest.mark.postgresql_only
+def test_without_generic_plans_each_execution_is_planned_for_its_parameters(session: Session) -> None:
+    generic, custom = _plans_of_twelve_counts(session, "left_alone")
+    assert generic > 0  # left alone, PostgreSQL settles on one plan for any level …
+    with planner_methods(session, generic_plan=False):
+        generic, custom = _plans_of_twelve_counts(session, "told_not_to")
+    assert custom > 0
+    assert generic == 0  # … told not to, it plans for "A" each time

@@ -160,7 +160,9 @@ class CustomerRepository(ScopedRepository[Customer]):
 
     def list_page(self, filters: CustomerFilters) -> tuple[list[Customer], int, bool]:
         params = PageParams(page=filters.page, page_size=filters.page_size)
-        return fetch_page(self.session, self.ordered(self.filtered(filters), filters.sort or "-created_at"), params)
+        # Filters on skewed columns (level, status, region): see planner_methods' generic_plan.
+        with planner_methods(self.session, generic_plan=False):
+            return fetch_page(self.session, self.ordered(self.filtered(filters), filters.sort or "-created_at"), params)
 
     @staticmethod
     def searchable(stmt: Select[Any]) -> Select[Any]:
@@ -170,7 +172,8 @@ class CustomerRepository(ScopedRepository[Customer]):
     def keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
         # A sequential scan that hopes to fill a LIMIT early reads every row for a rare keyword;
         # the GIN index answers rare and common keywords alike within a page's worth of work.
-        with planner_methods(self.session, seqscan=False):
+        # Each statement reads about a page of rows: a parallel worker would cost more to start.
+        with planner_methods(self.session, seqscan=False, parallel=False):
             return self._keyword_page(filters, keyword)
 
     def _keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
