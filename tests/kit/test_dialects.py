@@ -70,7 +70,7 @@ def _plans_of_twelve_counts(session: Session, label: str) -> tuple[int, int]:
 
 @pytest.mark.postgresql_only
 def test_without_generic_plans_each_execution_is_planned_for_its_parameters(session: Session) -> None:
-    generic, custom = _plans_of_twelve_counts(session, "left_alone")
+    generic, _ = _plans_of_twelve_counts(session, "left_alone")
     assert generic > 0  # left alone, PostgreSQL settles on one plan for any level …
     with planner_methods(session, generic_plan=False):
         generic, custom = _plans_of_twelve_counts(session, "told_not_to")

@@ -64,7 +64,6 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm.analytics import churn
@@ -84,6 +83,7 @@ from crm.kit.dialects import (
     planner_methods,
     rounded,
     temporary_table,
+    upsert_insert,
 )
 from crm.kit.types import UTCDateTime
 from crm.models import (
@@ -586,7 +586,7 @@ def _upsert(session: Session, rows: Select[Any], *, replace: bool = True) -> Exe
     dialect = session.get_bind().dialect.name
     names = [column.name for column in rows.selected_columns]
     table = CustomerValueAnalysis.__table__
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).from_select(names, rows)
+    insert = upsert_insert(table, dialect).from_select(names, rows)
     keep = {name for name in names if name not in ("customer_id", "analysis_date", "tenant_id", "created_at")}
     if not replace:
         return typing.cast(Executable, insert)

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, String, and_, case, cast, exists, func, insert, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm.analytics import churn, value
@@ -23,6 +22,7 @@ from crm.interactions import service as interactions
 from crm.kit.actor import Actor
 from crm.kit.clock import business_today
 from crm.kit.db import utcnow
+from crm.kit.dialects import upsert_insert
 from crm.kit.errors import Conflict, ErrorCode, NotFound
 from crm.kit.types import UTCDateTime
 from crm.models import (
@@ -132,10 +132,9 @@ def raise_warnings(session: Session, tenant: Tenant, *, day: date | None = None)
     )
     # Each owner hears once a night how many of their customers became at risk.
     dialect = session.get_bind().dialect.name
-    upsert = (postgresql if dialect == "postgresql" else sqlite).insert
     # (A second run the same day finds only customers who became at risk since; their owner was
     # already told today, so that notification stays as it was.)
-    notified = upsert(Notification).from_select(
+    notified = upsert_insert(Notification, dialect).from_select(
         ["tenant_id", "user_id", "kind", "title", "body", "object_type", "dedupe_key", "created_at"],
         select(
             literal(tenant.id),

@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crm.approvals.requests import must_ask, open_request
@@ -21,6 +20,7 @@ from crm.kit import search
 from crm.kit.actor import Actor, DataScope
 from crm.kit.codes import next_number
 from crm.kit.db import utcnow
+from crm.kit.dialects import upsert_insert
 from crm.kit.errors import Conflict, ErrorCode, PermissionDenied, field_invalid
 from crm.kit.pagination import PageParams, count_rows
 from crm.kit.regions import Region
@@ -75,8 +75,7 @@ def search_fields(customer: Customer, contacts: Iterable[CustomerContact]) -> tu
 def reindex_customer(session: Session, customer: Customer, contacts: Iterable[CustomerContact]) -> None:
     """Write the customer's search data (its own row: the profile's version stays)."""
     tokens, text = search_fields(customer, contacts)
-    dialect = session.get_bind().dialect.name
-    row = (postgresql if dialect == "postgresql" else sqlite).insert(CustomerSearch.__table__)
+    row = upsert_insert(CustomerSearch.__table__, session.get_bind().dialect.name)
     row = row.values(customer_id=customer.id, search_tokens=tokens, search_text=text)
     session.execute(
         row.on_conflict_do_update(

@@ -32,6 +32,7 @@ from sqlalchemy import (
     text,
     type_coerce,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -45,6 +46,12 @@ def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: s
         return type_coerce(column, JSONB).contains(cast(literal([value], JSONB), JSONB))
     each = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(each).where(cast(each.c.value, String) == value))
+
+
+def upsert_insert(table: Any, dialect: str) -> Any:
+    """An INSERT into ``table`` that takes ``on_conflict_do_update`` / ``_do_nothing``: both
+    databases have ON CONFLICT, each with its own SQLAlchemy construct."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 _PLAN_METHODS = {
