@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -209,6 +210,21 @@ class TestSnapshots:
             )
         }
         assert amounts[customer["id"]] == Decimal("32000.00")
+
+    def test_the_nightly_refresh_logs_how_many_it_wrote_and_where_its_time_went(
+        self, admin: Api, customer: dict, session: Session, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        tenant = session.get(Tenant, admin.user.tenant_id)
+        assert tenant is not None
+        with caplog.at_level(logging.INFO, logger="crm.analytics.value"):
+            refresh(session, tenant)
+        (record,) = [r for r in caplog.records if r.name == "crm.analytics.value"]
+        assert f"tenant {tenant.id} for {TODAY.isoformat()}: 3 snapshots" in record.getMessage()
+        steps = getattr(record, "refresh_steps", {})
+        on_postgresql = session.get_bind().dialect.name == "postgresql"
+        expected = {"order_figures", "snapshots"} | ({"statistics"} if on_postgresql else set())
+        assert set(steps) == expected
+        assert all(seconds >= 0 for seconds in steps.values())
 
     def test_the_nightly_refresh_after_a_one_customer_refresh_that_day_replaces_its_row(
         self, admin: Api, customer: dict, session: Session
