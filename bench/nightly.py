@@ -54,7 +54,7 @@ from typing import Any
 import httpx
 import psycopg
 from psycopg import sql
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from tests.servers import exit_on_sigterm, postgres_server
 
 from bench.customers import (
@@ -74,7 +74,6 @@ from bench.customers import (
 from bench.interactions import _build, load_interactions
 from crm import jobs
 from crm.analytics import value
-from crm.config import settings
 from crm.kit.clock import business_today
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.dialects import planner_methods
@@ -372,9 +371,7 @@ def time_floors(url: str) -> dict[str, Any]:
             end = value.end_of(business_today(tenant.timezone or "Asia/Shanghai"), tenant)
             grouped = value.order_figures(tenant, end, settings_of(tenant).churn).subquery("g")
             forced = select(func.count(), *(func.max(c) for c in grouped.c if c.name != "customer_id"))
-            session.execute(text("SET LOCAL jit = off"))
-            session.execute(text(f"SET LOCAL work_mem = '{settings.nightly_work_mem}'"))  # as the refresh
-            with planner_methods(session, seqscan=False, hashagg=False):
+            with value.nightly_settings(session), planner_methods(session, **value.ORDER_GROUPING_PLAN):
                 for _ in range(BARE_RUNS):
                     started = time.perf_counter()
                     session.execute(forced).one()

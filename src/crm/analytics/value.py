@@ -507,28 +507,18 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         params = {ONE_CUSTOMER.key: customer_id, ONE_CUSTOMER_NOW.key: utcnow()}
         return session.connection().execute(statement, params, execution_options={"preserve_rowcount": True}).rowcount
     steps: dict[str, float] = {}
-    if dialect == "postgresql":  # skip JIT compilation, which costs more than it saves on one pass
-        session.execute(text("SET LOCAL jit = off"))
-        session.execute(text(f"SET LOCAL work_mem = '{settings.nightly_work_mem}'"))  # validated by Settings
-    first_of_day = _claim_day(session, tenant, day)
-    with ExitStack() as grouped:
-        # The orders of every customer, grouped into a temporary table first: a CREATE TABLE AS
-        # may use parallel workers, an INSERT … SELECT never does. Read in customer order from
-        # the covering (customer, date) index, each worker aggregates whole customers one after
-        # the other; the planner's choice, a parallel sequential scan with hashed partial
-        # aggregates, had each worker hold nearly every customer and merged three million
-        # partial groups (at 10,000,000 orders 40 s against 16 s).
-        with _timed(steps, "order_figures"), planner_methods(session, seqscan=False, hashagg=False):
-            ranked = grouped.enter_context(
-                temporary_table(session, "refresh_order_figures", ranked_order_figures(tenant, day, dialect))
-            )
-        with _timed(steps, "snapshots"), planner_methods(session, indexscan=False):
-            # The rest joins every customer to small grouped tables: hashed, in one pass.
-            rows = snapshot_select(session, tenant, day, ranked_orders=ranked)
-            written = _write(session, rows, replace=not first_of_day)
+    with nightly_settings(session):
+        first_of_day = _claim_day(session, tenant, day)
+        with ExitStack() as grouped:
+            with _timed(steps, "order_figures"), planner_methods(session, **ORDER_GROUPING_PLAN):
+                ranked = grouped.enter_context(
+                    temporary_table(session, "refresh_order_figures", ranked_order_figures(tenant, day, dialect))
+                )
+            with _timed(steps, "snapshots"), planner_methods(session, indexscan=False):
+                # The rest joins every customer to small grouped tables: hashed, in one pass.
+                rows = snapshot_select(session, tenant, day, ranked_orders=ranked)
+                written = _write(session, rows, replace=not first_of_day)
     if dialect == "postgresql":
-        session.execute(text("SET LOCAL jit TO DEFAULT"))
-        session.execute(text("SET LOCAL work_mem TO DEFAULT"))
         # A million rows just written: without fresh statistics the next statements
         # (regrade, churn warnings) plan for the table as it was: the regrade then ran for
         # over 12 minutes at 1,000,000 customers, joining the snapshots by nested loops.
@@ -541,6 +531,32 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
         extra={"refresh_steps": steps},
     )  # fmt: skip
     return written
+
+
+# How the whole-tenant refresh groups the orders of every customer (into a temporary table
+# first: a CREATE TABLE AS may use parallel workers, an INSERT … SELECT never does). Read in
+# customer order from the covering (customer, date) index, each worker aggregates whole
+# customers one after the other; the planner's choice, a parallel sequential scan with hashed
+# partial aggregates, had each worker hold nearly every customer and merged three million
+# partial groups (at 10,000,000 orders 40 s against 16 s).
+ORDER_GROUPING_PLAN = {"seqscan": False, "hashagg": False}
+
+
+@contextmanager
+def nightly_settings(session: Session) -> Iterator[None]:
+    """PostgreSQL settings for the whole-tenant refresh's statements, which group every order
+    and join a million rows: no JIT compilation (it costs more than it saves on one pass) and
+    ``CRM_NIGHTLY_WORK_MEM``. SQLite has no such settings."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text(f"SET LOCAL work_mem = '{settings.nightly_work_mem}'"))  # validated by Settings
+    yield
+    # Not in a finally: after an error the transaction is aborted (and rolled back, settings
+    # with it), and a SET would only hide the error behind "current transaction is aborted".
+    session.execute(text("SET LOCAL jit TO DEFAULT"))
+    session.execute(text("SET LOCAL work_mem TO DEFAULT"))
 
 
 @contextmanager
