@@ -302,13 +302,14 @@ def test_crm_jobs_run_nightly_writes_todays_snapshots(tmp_path: Path, monkeypatc
             session, actor, [OrderIn.model_validate(_order({"id": made.id}, "N-1", "paid", 3, "880.00", None))]
         )
         session.commit()
+    today = business_today()  # not the module's TODAY: the suite may cross midnight in Shanghai
     result = CliRunner().invoke(app, ["jobs", "run", "nightly"])
     assert result.exit_code == 0, result.output
     assert "value_refresh: 1" in result.output
     assert "churn_warnings: 0" in result.output  # an order 3 days ago, created today: no risk
     with make_session_factory(engine)() as session:
         row = session.scalars(select(CustomerValueAnalysis)).one()
-        assert (row.analysis_date, row.total_amount, row.lifecycle_stage) == (TODAY, Decimal("880.00"), "new")
+        assert (row.analysis_date, row.total_amount, row.lifecycle_stage) == (today, Decimal("880.00"), "new")
     trained = CliRunner().invoke(app, ["model", "train"])
     assert trained.exit_code == 0, trained.output
     assert "not used — 历史数据不足" in trained.output  # one customer is no history to learn from
