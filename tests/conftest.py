@@ -21,6 +21,7 @@ from crm.config import settings
 from crm.kit.crypto import Keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
+from crm.kit.ratelimit import limiter_for
 from crm.kit.regions import Region
 from crm.models import Base, Tenant
 from crm.models.enums import Role
@@ -62,6 +63,12 @@ def attachment_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     settings.attachment_dir = tmp_path_factory.mktemp("attachments")
     yield settings.attachment_dir
     settings.attachment_dir = previous
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> None:
+    """Counters start at zero in each test: ids repeat across rolled-back tests, budgets must not."""
+    limiter_for.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm import __version__, jobs
 from crm.api import api_router
 from crm.config import settings
+from crm.kit.admission import AdmissionControl
 from crm.kit.context import RequestContextMiddleware
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.errors import FieldError, Problem, install_error_handlers
@@ -39,7 +41,14 @@ def create_app(
     if run_jobs is None:
         run_jobs = session_factory is None and settings.run_jobs_in_process
     if session_factory is None:
-        engine = make_engine(settings.database_url, echo=settings.sql_echo)
+        engine = make_engine(
+            settings.database_url,
+            echo=settings.sql_echo,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
+            lock_timeout=settings.db_lock_timeout_seconds,
+        )
         session_factory = make_session_factory(engine)
 
     @asynccontextmanager
@@ -47,6 +56,9 @@ def create_app(
         bind = session_factory.kw.get("bind")
         if check_migrations and isinstance(bind, Engine) and not is_up_to_date(bind):
             raise DatabaseNotMigrated()
+        # Every admitted request may hold a worker thread at once (see crm.kit.admission).
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(threads.total_tokens, settings.request_slots + 4)
         task = jobs.start_in_process(session_factory, settings.jobs_interval_seconds) if run_jobs else None
         yield
         if task is not None:
@@ -67,6 +79,12 @@ def create_app(
     )
     app.state.session_factory = session_factory
     install_error_handlers(app)
+    app.add_middleware(
+        AdmissionControl,
+        limit=settings.request_slots,
+        queue=settings.request_queue_limit,
+        wait_seconds=settings.request_queue_seconds,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(
         HardeningMiddleware,

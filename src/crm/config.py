@@ -44,11 +44,28 @@ class Settings(BaseSettings):
     # beyond it, exact matches come first and the rest newest first.
     search_rank_limit: int = 1_000
     sql_echo: bool = False
+    # Database connections each API process keeps (pool) and may add under load (overflow), and
+    # how long a request waits for one before it is answered 503.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # How long an API request waits for a row another transaction holds (PostgreSQL) before it
+    # is answered 503: a stuck writer must not hang everyone behind it.
+    db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # API requests one process works on at once (0: as many as its connections, less one for
+    # the scheduled jobs); more wait in line, up to request_queue_limit of them for at most
+    # request_queue_seconds, and are otherwise answered 503 with Retry-After.
+    max_concurrent_requests: int = Field(default=0, ge=0, le=400)
+    request_queue_limit: int = Field(default=256, ge=0)
+    request_queue_seconds: float = Field(default=5.0, gt=0, le=120)
     # Sign-in throttling: this many failures within the window lock an account or an address.
     login_max_failures: int = 5
     login_window_minutes: int = 15
-    # Requests per minute one access token may make (shared across workers through Redis).
+    # Requests per minute one access token, one user (all their tokens) and one tenant (all its
+    # users) may make; shared across workers through Redis.
     api_rate_limit_per_minute: int = 600
+    api_rate_limit_per_user_minute: int = 1200
+    api_rate_limit_per_tenant_minute: int = 30_000
     max_body_bytes: int = 1_048_576
     # Exports per user per business day, and the size above which some roles need approval.
     export_daily_limit: int = 20
@@ -91,6 +108,12 @@ class Settings(BaseSettings):
     @property
     def public_base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def request_slots(self) -> int:
+        if self.max_concurrent_requests:
+            return self.max_concurrent_requests
+        return max(1, self.db_pool_size + self.db_max_overflow - 1)
 
     @property
     def is_sqlite(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from crm.config import settings
@@ -16,6 +17,8 @@ from tests.factories import Api
 def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Limiter:
     url = request.getfixturevalue("redis_url") if request.param == "redis" else None
     monkeypatch.setattr(settings, "redis_url", url)
+    if url:
+        redis.Redis.from_url(url).flushdb()
     return limiter_for(url)
 
 
@@ -53,3 +56,48 @@ class TestPerToken:
         assert limited.headers["content-type"].startswith("application/problem+json")
         assert 0 < int(limited.headers["retry-after"]) <= 60
         assert admin.get("/auth/me").status_code == 200  # a new token has its own budget
+
+    def test_signing_in_again_does_not_give_a_user_a_fresh_budget(
+        self, admin: Api, client: TestClient, backend: Limiter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "api_rate_limit_per_user_minute", 3)
+        answers = [client.get("/api/v1/auth/me", headers=admin.headers).status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 429]  # four tokens, one user
+
+    def test_a_user_over_their_limit_leaves_colleagues_their_own(
+        self,
+        admin: Api,
+        sales_a: Api,
+        client: TestClient,
+        backend: Limiter,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(settings, "api_rate_limit_per_user_minute", 2)
+        assert [admin.get("/auth/me").status_code for _ in range(3)] == [200, 200, 429]
+        assert sales_a.get("/auth/me").status_code == 200
+
+
+class TestPerTenant:
+    def test_a_tenant_over_its_limit_is_limited_for_every_user_and_other_tenants_are_not(
+        self,
+        admin: Api,
+        sales_a: Api,
+        outsider: Api,
+        backend: Limiter,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        monkeypatch.setattr(settings, "api_rate_limit_per_tenant_minute", 3)
+        assert [admin.get("/auth/me").status_code for _ in range(2)] == [200, 200]
+        assert sales_a.get("/auth/me").status_code == 200
+        limited = sales_a.get("/auth/me")
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) > 0
+        assert outsider.get("/auth/me").status_code == 200
+
+
+class TestOneRoundTrip:
+    def test_every_counter_of_a_request_counts_even_when_another_is_over(self, backend: Limiter) -> None:
+        small, large = f"test:{uuid.uuid4()}", f"test:{uuid.uuid4()}"
+        assert backend.hit_all({small: 1, large: 10}, 60) is None
+        assert backend.hit_all({small: 1, large: 10}, 60) is not None
+        assert backend.hit(large, 2, 60) is not None  # the large counter is at 3 now

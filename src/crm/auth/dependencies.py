@@ -46,7 +46,15 @@ def get_actor(request: Request, session: SessionDep, token: Annotated[str | None
     ).one_or_none()
     if found is not None and found.revoked:
         raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
-    wait = limiter().hit(f"token:{claims.token_id}", settings.api_rate_limit_per_minute, 60)
+    # Per user and per tenant too: signing in again gives a fresh token, not a fresh budget.
+    wait = limiter().hit_all(
+        {
+            f"token:{claims.token_id}": settings.api_rate_limit_per_minute,
+            f"user:{claims.user_id}": settings.api_rate_limit_per_user_minute,
+            f"tenant:{claims.tenant_id}": settings.api_rate_limit_per_tenant_minute,
+        },
+        60,
+    )
     if wait is not None:
         raise RateLimited(wait)
     request.state.token_claims = claims

@@ -65,16 +65,29 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    pool_timeout: float = 30.0,
+    lock_timeout: float | None = None,
+) -> Engine:
+    """The engine for ``url``; ``lock_timeout`` (seconds) bounds how long a statement waits for a
+    row lock on PostgreSQL (SQLite waits busy_timeout for its write lock), so that a request
+    behind a stuck writer fails and is answered instead of hanging."""
+    pool = {"pool_size": pool_size, "max_overflow": max_overflow, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800)
+    connect_args = {"options": f"-c lock_timeout={int(lock_timeout * 1000)}"} if lock_timeout else {}
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args, **pool)
 
 
 def make_session_factory(bind: Any, **kwargs: Any) -> sessionmaker[Session]:

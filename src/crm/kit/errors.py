@@ -14,7 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -55,6 +56,8 @@ class ErrorCode(StrEnum):
     ALREADY_ESCALATED = "already_escalated"
     SURVEY_ANSWERED = "survey_answered"
     SURVEY_EXPIRED = "survey_expired"
+    OVERLOADED = "overloaded"
+    DATABASE_UNAVAILABLE = "database_unavailable"
 
 
 class FieldError(BaseModel):
@@ -264,10 +267,38 @@ def install_error_handlers(app: FastAPI) -> None:
         log.info("integrity error turned into 409: %s", exc.orig)
         return _problem(request, 409, ErrorCode.CONFLICT, lang_of(request))
 
+    @app.exception_handler(PoolTimeout)
+    async def pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection within the pool timeout on %s %s", request.method, request.url.path)
+        return _problem(request, 503, ErrorCode.OVERLOADED, lang_of(request), headers={"Retry-After": "1"})
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        if not is_transient(exc):
+            return await unexpected(request, exc)
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _problem(request, 503, ErrorCode.DATABASE_UNAVAILABLE, lang_of(request), headers={"Retry-After": "5"})
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _problem(request, 500, ErrorCode.INTERNAL_ERROR, lang_of(request))
+
+
+# SQLSTATE classes of a database that is restarting, unreachable or shedding load, and of a lock
+# or a serialisable transaction that lost a race: the same request succeeds when tried again.
+_TRANSIENT_SQLSTATES = ("08", "53", "57", "40", "55P03")
+
+
+def is_transient(exc: OperationalError) -> bool:
+    """Whether the error is the database's state rather than the request's (or the code's) fault."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_TRANSIENT_SQLSTATES)
+    # SQLite names its transient states only in the message.
+    return "database is locked" in str(exc.orig) or "unable to open database" in str(exc.orig)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -282,6 +313,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body too large",
         422: "Invalid input; `errors` names each field",
         429: "Too many attempts; `Retry-After` says when to try again",
+        503: "Overloaded or the database is unavailable; `Retry-After` says when to try again",
     }
     return {
         status: {

@@ -66,26 +66,35 @@ class HardeningMiddleware:
             await self._too_large(scope, send_with_headers)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        accept = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
-        lang = negotiate(accept)
-        title = translate("body_too_large", lang, limit=self.max_body_bytes)
-        body: dict[str, Any] = {
-            "type": "urn:crm:problem:body_too_large",
-            "title": title,
-            "status": 413,
-            "code": "body_too_large",
-            "detail": title,
-            "instance": scope["path"],
+        await send_problem(scope, send, 413, "body_too_large", limit=self.max_body_bytes)
+
+
+async def send_problem(
+    scope: Scope, send: Send, status: int, code: str, *, headers: list[tuple[bytes, bytes]] | None = None, **params: Any
+) -> None:
+    """Answer with a problem+json document from below the application (middleware)."""
+    accept = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")
+    lang = negotiate(accept)
+    title = translate(code, lang, **params)
+    body: dict[str, Any] = {
+        "type": f"urn:crm:problem:{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": title,
+        "instance": scope["path"],
+    }
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"content-language", b"zh-CN" if lang == "zh" else b"en"),
+                *(headers or []),
+            ],
         }
-        payload = json.dumps(body, ensure_ascii=False).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+    )
+    await send({"type": "http.response.body", "body": payload})

@@ -32,6 +32,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "http_error": {"zh": "请求无法处理", "en": "The request could not be processed"},
     "internal_error": {"zh": "服务器内部错误，请稍后重试", "en": "Internal server error; please retry later"},
     "body_too_large": {"zh": "请求体过大（上限 {limit} 字节）", "en": "Request body too large (limit {limit} bytes)"},
+    "overloaded": {
+        "zh": "服务繁忙，请稍后重试",
+        "en": "The service is busy; please try again shortly",
+    },
+    "database_unavailable": {
+        "zh": "数据库暂时不可用，请稍后重试",
+        "en": "The database is temporarily unavailable; please try again shortly",
+    },
     "rate_limited": {
         "zh": "尝试次数过多，请 {seconds} 秒后再试",
         "en": "Too many attempts; try again in {seconds} seconds",

@@ -22,6 +22,9 @@ class Limiter(Protocol):
     def hit(self, key: str, limit: int, window: int) -> int | None:
         """Count one request; None when within ``limit`` per ``window`` seconds, else seconds to wait."""
 
+    def hit_all(self, limits: dict[str, int], window: int) -> int | None:
+        """Count one request against every key's limit at once; None when within all of them."""
+
 
 def _window(window: int) -> tuple[int, int]:
     now = int(time.time())
@@ -34,13 +37,19 @@ class MemoryLimiter:
         self._lock = threading.Lock()
 
     def hit(self, key: str, limit: int, window: int) -> int | None:
+        return self.hit_all({key: limit}, window)
+
+    def hit_all(self, limits: dict[str, int], window: int) -> int | None:
         index, remaining = _window(window)
+        over = False
         with self._lock:
-            count = self._counts.get((key, index), 0) + 1
-            self._counts[(key, index)] = count
+            for key, limit in limits.items():
+                count = self._counts.get((key, index), 0) + 1
+                self._counts[(key, index)] = count
+                over = over or count > limit
             if len(self._counts) > 100_000:  # forget windows that have ended
                 self._counts = {k: v for k, v in self._counts.items() if k[1] >= index}
-        return None if count <= limit else remaining
+        return remaining if over else None
 
 
 class RedisLimiter:
@@ -48,17 +57,23 @@ class RedisLimiter:
         self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
     def hit(self, key: str, limit: int, window: int) -> int | None:
+        return self.hit_all({key: limit}, window)
+
+    def hit_all(self, limits: dict[str, int], window: int) -> int | None:
         index, remaining = _window(window)
-        name = f"crm:ratelimit:{key}:{index}"
         try:
-            pipe = self._client.pipeline()
-            pipe.incr(name)
-            pipe.expire(name, window + 1)
-            count = int(pipe.execute()[0])
+            # One round trip for every counter of the request.
+            pipe = self._client.pipeline(transaction=False)
+            for key in limits:
+                name = f"crm:ratelimit:{key}:{index}"
+                pipe.incr(name)
+                pipe.expire(name, window + 1)
+            counts = pipe.execute()[::2]
         except redis.RedisError as error:
             log.warning("rate limit not enforced, Redis unavailable: %s", error)
             return None
-        return None if count <= limit else remaining
+        over = any(int(count) > limit for count, limit in zip(counts, limits.values(), strict=True))
+        return remaining if over else None
 
 
 @cache
