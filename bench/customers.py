@@ -538,6 +538,8 @@ def api_server(url: str, *, workers: int, log_path: Path, sql_echo: bool) -> Ite
         # scheduled jobs (in production a Celery worker runs them; in process the nightly value
         # refresh of every customer would run at the server's first start of the day).
         "CRM_API_RATE_LIMIT_PER_MINUTE": "100000000",
+        "CRM_API_RATE_LIMIT_PER_USER_MINUTE": "100000000",
+        "CRM_API_RATE_LIMIT_PER_TENANT_MINUTE": "100000000",
         "CRM_RUN_JOBS_IN_PROCESS": "false",
     }
     command = [executable, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]

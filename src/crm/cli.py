@@ -40,7 +40,9 @@ def _fail(message: str) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (CRM_HOST)")] = settings.host,
     port: Annotated[int, typer.Option(help="Port (CRM_PORT)")] = settings.port,
-    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (CRM_WORKERS; default: 1 on SQLite, one per CPU on PostgreSQL)")
+    ] = None,
 ) -> None:
     """Serve the API (and the web UI) with uvicorn."""
     import uvicorn
@@ -57,7 +59,16 @@ def serve(
             )
     finally:
         engine.dispose()
-    uvicorn.run("crm.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "crm.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers or settings.api_workers,
+        # A worker answers its supervisor only once the application is imported and started,
+        # which takes seconds on a busy machine; uvicorn's 5 s default restarts it in a loop.
+        timeout_worker_healthcheck=60,
+    )
 
 
 @db_app.command("upgrade")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     # The address customers reach the CRM at, for links sent to them (satisfaction surveys);
     # left unset, http://HOST:PORT.
     public_url: str | None = None
+    # API worker processes of `crm serve` (0: one for SQLite, whose writers queue on one file,
+    # one per CPU for PostgreSQL).
+    workers: int = Field(default=0, ge=0, le=64)
     access_token_minutes: int = 60 * 8
     default_timezone: str = "Asia/Shanghai"
     default_page_size: int = 20
@@ -108,6 +112,10 @@ class Settings(BaseSettings):
     @property
     def public_base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def api_workers(self) -> int:
+        return self.workers or (1 if self.is_sqlite else os.cpu_count() or 1)
 
     @property
     def request_slots(self) -> int:

@@ -32,9 +32,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.preprocessing import StandardScaler
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -102,6 +99,8 @@ def _first_order_day(session: Session, tenant: Tenant) -> date | None:
 
 
 def _auc(labels: Any, scores: Any) -> float | None:
+    from sklearn.metrics import roc_auc_score  # noqa: PLC0415 - see train()
+
     if len(set(labels.tolist())) < 2:
         return None
     return round(float(roc_auc_score(labels, scores)), 4)
@@ -169,6 +168,11 @@ def train(session: Session, tenant_id: int, *, trained_by: int | None = None, to
     elif len(set(y_test.tolist())) < 2:
         metrics["message"] = "测试期的客户没有两类结果，无法评估，仅按规则预警"
     else:
+        # scikit-learn is imported by training alone: at module level it added seconds to the
+        # start of every API worker, which never trains.
+        from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+        from sklearn.preprocessing import StandardScaler  # noqa: PLC0415
+
         scaler = StandardScaler().fit(x_train)
         model = LogisticRegression(max_iter=2000).fit(scaler.transform(x_train), y_train)
         predicted = model.predict_proba(scaler.transform(x_test))[:, 1]
