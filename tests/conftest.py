@@ -20,7 +20,7 @@ from crm.app import create_app
 from crm.config import settings
 from crm.kit.crypto import Keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
-from crm.kit.migrate import upgrade
+from crm.kit.migrate import grant_application, upgrade
 from crm.kit.ratelimit import limiter_for
 from crm.kit.regions import Region
 from crm.models import Base, Tenant
@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on = callspec.params.get("engine") if callspec else None
+        on = callspec.params.get("owner_engine") if callspec else None
         (drop if item.get_closest_marker("postgresql_only") and on != "postgresql" else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
@@ -91,14 +91,37 @@ def redis_url() -> Iterator[str]:
         yield url
 
 
+APPLICATION_ROLE = "crm_app"
+
+
 @pytest.fixture(scope="session", params=DATABASES)
-def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+def owner_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """The database as its owner, who migrates it (and may do what the application may not)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'crm.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
     upgrade(url)
     engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(owner_engine: Engine) -> Iterator[Engine]:
+    """The database as the application uses it: on PostgreSQL a user of its own with the privileges
+    `crm db upgrade` grants, as in production."""
+    if owner_engine.dialect.name != "postgresql":
+        yield owner_engine
+        return
+    with owner_engine.begin() as conn:
+        exists_already = conn.exec_driver_sql(
+            f"SELECT 1 FROM pg_roles WHERE rolname = '{APPLICATION_ROLE}'"  # noqa: S608 - a constant
+        ).scalar()
+        if not exists_already:
+            conn.exec_driver_sql(f"CREATE ROLE {APPLICATION_ROLE} LOGIN")
+    grant_application(owner_engine, APPLICATION_ROLE)
+    engine = make_engine(owner_engine.url.set(username=APPLICATION_ROLE).render_as_string(hide_password=False))
     yield engine
     engine.dispose()
 
@@ -141,13 +164,14 @@ def repo_root() -> Path:
 
 
 @pytest.fixture
-def committed(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    """Sessions that really commit, for tests of concurrent writers; their tenants are purged after."""
+def committed(engine: Engine, owner_engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that really commit, for tests of concurrent writers; their tenants are purged after
+    (by the owner: the application may not delete audit records)."""
     factory = make_session_factory(engine)
     with factory() as s:
         before = set(s.scalars(select(Tenant.id)))
     yield factory
-    with factory() as s:
+    with make_session_factory(owner_engine)() as s:
         created = set(s.scalars(select(Tenant.id))) - before
         if created:
             for table in reversed(Base.metadata.sorted_tables):

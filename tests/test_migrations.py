@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,12 +14,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, create_engine, insert, select
 from sqlalchemy.orm import Session
 
+from crm.audit import service as audit
 from crm.kit.crypto import phone_index
-from crm.kit.db import make_engine
+from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import alembic_config, head_revision, is_up_to_date, upgrade
 from crm.kit.search import email_token, index_tokens, last4_token, phone_token
 from crm.kit.types import TokenList
-from crm.models import Base, CustomerAddress, CustomerContact, CustomerSearch
+from crm.models import AuditLog, Base, CustomerAddress, CustomerContact, CustomerSearch
 
 
 def test_the_test_database_is_at_the_head_revision(engine: Engine) -> None:
@@ -39,22 +40,23 @@ def test_the_migrations_match_the_models(engine: Engine) -> None:
     assert differences == []
 
 
+@pytest.fixture
+def blank_url(owner_engine: Engine, tmp_path: Path) -> Iterator[str]:
+    if owner_engine.dialect.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    name = f"crm_migration_{secrets.token_hex(4)}"
+    admin = create_engine(owner_engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield owner_engine.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
 class TestEncryptionMigration:
     """0005 encrypts the personal data an earlier installation stored in clear."""
-
-    @pytest.fixture
-    def blank_url(self, engine: Engine, tmp_path: Path) -> Iterator[str]:
-        if engine.dialect.name == "sqlite":
-            yield f"sqlite:///{tmp_path / 'old.db'}"
-            return
-        name = f"crm_migration_{secrets.token_hex(4)}"
-        admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield engine.url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
 
     def test_clear_values_of_an_earlier_version_become_encrypted_and_stay_findable(self, blank_url: str) -> None:
         command.upgrade(alembic_config(blank_url), "0004")
@@ -149,4 +151,49 @@ class TestEncryptionMigration:
                 assert {phone_token("13911112222"), last4_token("2222"), email_token("old@example.com")} <= tokens
                 assert "1391111" not in tokens
                 assert "老客" in tokens
+        new.dispose()
+
+
+class TestSealingMigration:
+    """0030 seals the audit records written before the trail was sealed, in the order they were written."""
+
+    BEFORE = "0024"
+
+    def test_existing_records_are_numbered_and_sealed_and_verify(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), self.BEFORE)
+        old = make_engine(blank_url)
+        now = datetime.now(UTC)
+        tables = MetaData()
+        tables.reflect(old)
+        audit_logs = tables.tables["audit_logs"]
+        with old.begin() as conn:
+            tenant = conn.execute(
+                insert(tables.tables["tenants"]).values(
+                    code="old", name="旧租户", timezone="Asia/Shanghai", is_active=True, created_at=now, updated_at=now
+                )
+            ).inserted_primary_key[0]
+            for n, amount in enumerate((1e16, 2.5, 3)):
+                conn.execute(
+                    insert(audit_logs).values(
+                        tenant_id=tenant, action="customer.update", object_type="customer", object_id=n,
+                        changes={"remarks": {"before": None, "after": f"第{n}条"}}, detail={"amount": amount},
+                        created_at=now + timedelta(seconds=n),
+                    )
+                )  # fmt: skip
+            failed = {"action": "auth.login_failed", "detail": {"username": "x"}, "created_at": now}
+            conn.execute(insert(audit_logs).values(**failed))
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        with make_session_factory(new)() as session:
+            rows = session.scalars(select(AuditLog).where(AuditLog.tenant_id == tenant).order_by(AuditLog.id)).all()
+            assert [r.seq for r in rows] == [1, 2, 3]
+            assert audit.verify(session, tenant).problems == []
+            assert audit.verify(session, None).problems == []
+            audit.record(session, "customer.export", actor=None, tenant_id=tenant, detail={"rows": 1})
+            session.commit()
+            assert audit.verify(session, tenant).records == 4
+            assert audit.verify(session, tenant).problems == []
         new.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,8 +21,10 @@ from crm.kit.context import RequestContextMiddleware
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.errors import FieldError, Problem, install_error_handlers
 from crm.kit.http import HardeningMiddleware
-from crm.kit.migrate import is_up_to_date
+from crm.kit.migrate import is_up_to_date, owns_audit_trail
 from crm.webui import install_web_ui
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseNotMigrated(RuntimeError):
@@ -54,8 +57,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         bind = session_factory.kw.get("bind")
-        if check_migrations and isinstance(bind, Engine) and not is_up_to_date(bind):
-            raise DatabaseNotMigrated()
+        if check_migrations and isinstance(bind, Engine):
+            if not is_up_to_date(bind):
+                raise DatabaseNotMigrated()
+            if owns_audit_trail(bind):
+                log.warning(
+                    "应用以审计日志所有者的身份连接数据库，审计日志可被其修改；请按 README 配置两个数据库账号。 "
+                    "The application connects as the owner of audit_logs and could alter the audit trail: "
+                    "run it as a separate user (CRM_DATABASE_URL) and migrate as the owner (CRM_DATABASE_OWNER_URL)."
+                )
         # Every admitted request may hold a worker thread at once (see crm.kit.admission).
         threads = anyio.to_thread.current_default_thread_limiter()
         threads.total_tokens = max(threads.total_tokens, settings.request_slots + 4)

@@ -21,6 +21,7 @@ keys_app = typer.Typer(help="Keys that encrypt personal data at rest", no_args_i
 jobs_app = typer.Typer(help="Scheduled jobs", no_args_is_help=True)
 orders_app = typer.Typer(help="Orders and receivables from the order system and finance", no_args_is_help=True)
 model_app = typer.Typer(help="The churn model (§10.2)", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail (§9.2)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(demo_app, name="demo")
@@ -29,6 +30,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(orders_app, name="orders")
 app.add_typer(model_app, name="model")
+app.add_typer(audit_app, name="audit")
 
 
 def _fail(message: str) -> None:
@@ -73,11 +75,27 @@ def serve(
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every migration up to the latest (safe to run again)."""
-    from crm.kit.migrate import upgrade
+    """Apply every migration up to the latest (safe to run again), as CRM_DATABASE_OWNER_URL's user
+    when set, then grant the application's user (CRM_DATABASE_URL's) what it needs."""
+    from sqlalchemy.engine import make_url
 
-    upgrade(settings.database_url)
+    from crm.kit.db import make_engine
+    from crm.kit.migrate import grant_application, upgrade
+
+    owner_url = settings.database_owner_url or settings.database_url
+    upgrade(owner_url)
     typer.echo("数据库已是最新版本 / database is up to date")
+    application, owner = make_url(settings.database_url), make_url(owner_url)
+    if application.get_backend_name() == "postgresql" and application.username != owner.username:
+        engine = make_engine(owner_url)
+        try:
+            grant_application(engine, application.username or "")
+        finally:
+            engine.dispose()
+        typer.echo(
+            f"已授予应用账号 {application.username} 所需权限（审计日志只读、只追加） / "
+            f"granted {application.username} the application's privileges (audit trail: read and append only)"
+        )
 
 
 @user_app.command("create")
@@ -223,6 +241,37 @@ def jobs_run(
             typer.echo(f"{job}: {run_job(factory, job)}")
     finally:
         engine.dispose()
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option(help="Tenant code (default: every tenant)")] = None,
+) -> None:
+    """Recompute the audit trail's seals: report every record changed or deleted around the application."""
+    from crm.audit.service import verify_trail
+    from crm.kit.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            results = verify_trail(session, tenant)
+    finally:
+        engine.dispose()
+    if results is None:
+        _fail(f"租户不存在 / no tenant with code {tenant!r}")
+        return
+    problems = 0
+    for found in results:
+        name = "(no tenant)" if found.tenant_id is None else f"tenant {found.tenant_id}"
+        state = "完好 intact" if not found.problems else f"{len(found.problems)} 处异常 problems"
+        typer.echo(f"{name}: {found.records} records, {state}; head {found.head[:16]}")
+        for problem in found.problems[:50]:
+            typer.echo(f"  {problem}")
+        if len(found.problems) > 50:
+            typer.echo(f"  … and {len(found.problems) - 50} more")
+        problems += len(found.problems)
+    if problems:
+        raise typer.Exit(1)
 
 
 @demo_app.command("load")

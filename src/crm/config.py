@@ -18,6 +18,10 @@ class Settings(BaseSettings):
         default="sqlite:///var/crm.db",
         description="SQLAlchemy URL; SQLite for the embedded mode, postgresql+psycopg://… in production.",
     )
+    # The URL `crm db upgrade` migrates with: the owner of the tables. When it is set (and names
+    # another user than CRM_DATABASE_URL), the upgrade grants the application's user what it
+    # needs and no more: on the audit trail, SELECT and INSERT only. PostgreSQL only.
+    database_owner_url: str | None = None
     redis_url: str | None = None
     # Left empty, a random key is generated once and kept in var/secret_key, so that an
     # embedded install is never signed with a key published in this repository.

@@ -294,12 +294,13 @@ class TestAuditStaysImmutable:
     def test_a_redaction_cannot_rewrite_who_did_what(self, admin: Api, subject: dict, connection: Connection) -> None:
         entry = connection.execute(text("SELECT id FROM audit_logs ORDER BY id LIMIT 1")).scalar_one()
         nested = connection.begin_nested()
-        with pytest.raises(DBAPIError, match="cannot be changed"):
+        # SQLite by its trigger, PostgreSQL already by the application's privileges (tests/audit/test_seal.py).
+        with pytest.raises(DBAPIError, match=r"cannot be changed|permission denied"):
             connection.execute(
                 text("UPDATE audit_logs SET action = 'x', redacted_at = created_at WHERE id = :id"), {"id": entry}
             )
         nested.rollback()
         nested = connection.begin_nested()
-        with pytest.raises(DBAPIError, match="cannot be changed"):
+        with pytest.raises(DBAPIError, match=r"cannot be changed|permission denied"):
             connection.execute(text("UPDATE audit_logs SET changes = NULL WHERE id = :id"), {"id": entry})
         nested.rollback()

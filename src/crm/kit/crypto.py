@@ -107,6 +107,12 @@ class Keyring:
                 f"{column}: the value does not open with key {key_id!r} (altered or wrong key)"
             ) from error
 
+    @property
+    def seal_key(self) -> bytes:
+        """The audit trail's sealing key, derived from the blind-index key: like it, never in the
+        database and never rotated (old seals must keep verifying)."""
+        return hmac.new(self.blind_key, b"crm audit trail seal", hashlib.sha256).digest()
+
     def blind(self, purpose: str, value: str) -> str:
         """The keyed fingerprint of a normalised value (hex, 128 bits)."""
         digest = hmac.new(self.blind_key, f"{purpose}\x00{value}".encode(), hashlib.sha256)

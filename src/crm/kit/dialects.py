@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
@@ -260,3 +261,35 @@ def temporary_table(session: Session, name: str, query: Select[Any]) -> Iterator
         session.execute(text(f"ANALYZE {name}"))
     yield table  # (after an error the transaction's rollback removes the table)
     session.execute(text(f"DROP TABLE {name}"))
+
+
+def transaction_lock(session: Session, name: str) -> None:
+    """Hold a lock named ``name`` until the transaction ends, so that writers of one name queue.
+    SQLite's writers already hold its single write lock from BEGIN IMMEDIATE on."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})
+
+
+def analyze(session: Session, table_name: str) -> None:
+    """Fresh planner statistics for a table the application just rewrote. On PostgreSQL only its
+    owner may ANALYZE it, and the application does not own the tables: a function of the owner's
+    (migration 0030) does it for the application."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT crm_analyze(:name)"), {"name": table_name})
+
+
+def redact_audit_record(session: Session, table: Table, record_id: int, values: dict[str, Any]) -> None:
+    """Blank personal values of one audit record. The application may not UPDATE the audit trail
+    on PostgreSQL: the owner's function crm_redact_audit_log does it, and refuses anything but
+    values blanked in place (the same keys, each value kept or erased)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT crm_redact_audit_log(:id, CAST(:changes AS jsonb), CAST(:detail AS jsonb))"),
+            {"id": record_id, "changes": _as_json(values["changes"]), "detail": _as_json(values["detail"])},
+        )
+        return
+    session.execute(table.update().where(table.c.id == record_id).values(**values))
+
+
+def _as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

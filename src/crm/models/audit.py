@@ -18,6 +18,9 @@ class AuditLog(IdMixin, Base):
         Index("ix_audit_logs_tenant_created", "tenant_id", "created_at"),
         Index("ix_audit_logs_object", "object_type", "object_id"),
         Index("ix_audit_logs_actor", "actor_id", "created_at"),
+        # A record's place in its tenant's sealed chain (crm.kit.seal), unique so that two
+        # writers can never both extend the chain from the same record.
+        Index("ix_audit_logs_tenant_seq", "tenant_id", "seq", unique=True),
     )
 
     # Null only for a failed login with an unknown user name: no tenant can be told.
@@ -37,3 +40,8 @@ class AuditLog(IdMixin, Base):
     # Records never change, with one exception: erasing a person's data on request redacts
     # the personal values in ``changes`` and ``detail`` once, and stamps the time it did.
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The seal (crm.kit.seal): the record's number in its tenant's chain, its body's hash as
+    # written, and the HMAC linking it to the record before it.
+    seq: Mapped[int | None] = mapped_column(BigIntId)
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(64))

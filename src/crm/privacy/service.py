@@ -27,6 +27,7 @@ from typing import cast as typed
 from sqlalchemy import ColumnElement, CursorResult, Executable, Text, cast, false, or_, select, update
 from sqlalchemy.orm import Session
 
+from crm.audit import repository as audit_records
 from crm.audit import service as audit
 from crm.customers.repository import customer_scope
 from crm.customers.service import reindex_customer
@@ -413,12 +414,7 @@ def _redact_audit(session: Session, actor: Actor, objects: list[tuple[str, list[
         changes = _redact(row.changes, needles, personal=personal)
         detail = _redact(row.detail, needles, personal=personal)
         if changes != row.changes or detail != row.detail:
-            session.execute(
-                update(AuditLog)
-                .where(AuditLog.id == row.id)
-                .values(changes=changes, detail=detail, redacted_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            audit_records.redact(session, row.id, changes, detail, now)
             changed += 1
     return changed
 
