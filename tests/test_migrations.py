@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session
 from crm.kit.crypto import phone_index
 from crm.kit.db import make_engine
 from crm.kit.migrate import alembic_config, head_revision, is_up_to_date, upgrade
-from crm.kit.search import email_token, index_tokens, last4_token, phone_token
+from crm.kit.search import email_token, index_tokens, last4_token, phone_token, search_text
 from crm.kit.types import TokenList
-from crm.models import Base, CustomerAddress, CustomerContact, CustomerSearch
+from crm.models import Base, Customer, CustomerAddress, CustomerContact, CustomerSearch, Tenant, User
+from crm.models.enums import CustomerType, Role
 
 
 def test_the_test_database_is_at_the_head_revision(engine: Engine) -> None:
@@ -39,22 +41,24 @@ def test_the_migrations_match_the_models(engine: Engine) -> None:
     assert differences == []
 
 
+@pytest.fixture
+def blank_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the engine's kind, to migrate step by step."""
+    if engine.dialect.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    name = f"crm_migration_{secrets.token_hex(4)}"
+    admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield engine.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
 class TestEncryptionMigration:
     """0005 encrypts the personal data an earlier installation stored in clear."""
-
-    @pytest.fixture
-    def blank_url(self, engine: Engine, tmp_path: Path) -> Iterator[str]:
-        if engine.dialect.name == "sqlite":
-            yield f"sqlite:///{tmp_path / 'old.db'}"
-            return
-        name = f"crm_migration_{secrets.token_hex(4)}"
-        admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield engine.url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
 
     def test_clear_values_of_an_earlier_version_become_encrypted_and_stay_findable(self, blank_url: str) -> None:
         command.upgrade(alembic_config(blank_url), "0004")
@@ -150,3 +154,59 @@ class TestEncryptionMigration:
                 assert "1391111" not in tokens
                 assert "老客" in tokens
         new.dispose()
+
+
+class TestSearchBeyondTheBmpMigration:
+    """0027 gives rows whose text holds an ideograph beyond the BMP the tokens search now asks for."""
+
+    @staticmethod
+    def _tokens(name: str, code: str) -> list[str]:
+        return index_tokens([name, code], exact=[code], name=name)
+
+    @staticmethod
+    def _earlier(tokens: list[str]) -> list[str]:
+        """What the tokeniser gave before: nothing from the text around those characters."""
+        beyond = re.compile("[\U00020000-\U0003ffff]")
+        return [t for t in tokens if t[0] in "^=#" or not beyond.search(t)]
+
+    def test_rows_with_such_characters_gain_their_tokens_and_other_rows_stay_as_they_are(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), "0027-1")
+        old = make_engine(blank_url)
+        rows = {"C1": "𠀀𪚥贸易有限公司", "C2": "普通贸易公司"}
+        with Session(old) as session:
+            tenant = Tenant(code="old", name="旧租户", timezone="Asia/Shanghai")
+            session.add(tenant)
+            session.flush()
+            user = User(tenant_id=tenant.id, username="u", display_name="用户", password_hash="x", role=Role.ADMIN)
+            session.add(user)
+            session.flush()
+            for code, name in rows.items():
+                customer = Customer(
+                    tenant_id=tenant.id,
+                    customer_code=code,
+                    customer_name=name,
+                    customer_type=CustomerType.ENTERPRISE,
+                    created_by=user.id,
+                )
+                session.add(customer)
+                session.flush()
+                tokens = self._earlier(self._tokens(name, code))
+                session.add(
+                    CustomerSearch(customer_id=customer.id, search_tokens=tokens, search_text=search_text([name, code]))
+                )
+            session.commit()
+            assert "𪚥" not in session.scalars(select(CustomerSearch.search_tokens)).first()  # the state before
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        with Session(new) as session:
+            joined = select(Customer.customer_code, CustomerSearch.search_tokens).join(
+                CustomerSearch, CustomerSearch.customer_id == Customer.id
+            )
+            stored: dict[str, list[str]] = dict(session.execute(joined).all())
+        new.dispose()
+        assert sorted(stored["C1"]) == self._tokens(rows["C1"], "C1")
+        assert {"𪚥", "𠀀𪚥", "𪚥贸"} <= set(stored["C1"])
+        assert sorted(stored["C2"]) == self._tokens(rows["C2"], "C2")
