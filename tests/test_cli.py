@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -110,7 +111,53 @@ def test_demo_load_fills_a_tenant_once(database: str) -> None:
     assert _count(database, Tenant) == 1
     again = runner.invoke(app, ["demo", "load", "--if-empty"])
     assert again.exit_code == 0
+    assert "admin / crm-demo-2026!" in again.output  # what make run prints each time
     assert _count(database, Customer) == 40
+
+
+class TestDemoOnlyIntoANewSqliteDatabase:
+    """The demo accounts share a published password: `make run` (`--if-empty`) loads them only
+    into a new SQLite database, and PostgreSQL gets them only when asked explicitly."""
+
+    def test_if_empty_leaves_a_database_with_users_alone(self, database: str) -> None:
+        runner.invoke(app, ["db", "upgrade"])
+        made = runner.invoke(
+            app, ["user", "create", "--username", "boss", "--password", "a-long-password-1", "--role", "admin"]
+        )
+        assert made.exit_code == 0, made.output
+        result = runner.invoke(app, ["demo", "load", "--if-empty", "--customers", "5"])
+        assert result.exit_code == 0, result.output
+        assert "already has users" in result.output
+        assert "crm-demo-2026!" not in result.output
+        assert (_count(database, User), _count(database, Customer)) == (1, 0)
+
+    @pytest.mark.postgresql_only
+    def test_postgresql_is_refused_unless_asked_and_make_run_skips_it(
+        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        name = f"crm_demo_{secrets.token_hex(4)}"
+        server = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        url = engine.url.set(database=name).render_as_string(hide_password=False)
+        monkeypatch.setattr(settings, "database_url", url)
+        try:
+            assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+            refused = runner.invoke(app, ["demo", "load", "--customers", "5"])
+            assert refused.exit_code == 1
+            assert "--yes-on-postgresql" in refused.output
+            assert "演示数据" in refused.output
+            skipped = runner.invoke(app, ["demo", "load", "--if-empty", "--customers", "5"])
+            assert skipped.exit_code == 0
+            assert "--yes-on-postgresql" in skipped.output
+            assert _count(url, User) == 0
+            asked = runner.invoke(app, ["demo", "load", "--customers", "5", "--yes-on-postgresql"])
+            assert asked.exit_code == 0, asked.output
+            assert _count(url, Customer) == 5
+        finally:
+            with server.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+            server.dispose()
 
 
 def test_tenant_create_makes_a_tenant_once(database: str) -> None:

@@ -214,28 +214,57 @@ def jobs_run(
         engine.dispose()
 
 
+# Every demo account shares a published password: it goes into a database only when that is
+# plainly a throwaway one, or when the operator says so.
+DEMO_NOT_ON_POSTGRESQL = (
+    "演示数据默认只写入 SQLite 数据库（演示账号使用公开的密码），未写入此 PostgreSQL 数据库；"
+    "如确需写入，请运行 `crm demo load --yes-on-postgresql`。\n"
+    "Demo data goes only into SQLite by default (its accounts share a published password), so none "
+    "was loaded into this PostgreSQL database; to load it anyway, run `crm demo load --yes-on-postgresql`."
+)
+DEMO_NOT_NEW = (
+    "数据库中已有用户，未加载演示数据。\n"
+    "The database already has users: no demo data was loaded (it goes only into a new database)."
+)
+
+
 @demo_app.command("load")
 def demo_load(
     customers: Annotated[int, typer.Option(help="How many customers")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed, for repeatable data")] = 20261125,
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if demo data exists")] = False,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Only into a new database: do nothing (and succeed) if it has any user"),
+    ] = False,
+    yes_on_postgresql: Annotated[
+        bool, typer.Option("--yes-on-postgresql", help="Load into PostgreSQL too (never done otherwise)")
+    ] = False,
 ) -> None:
-    """Load realistic zh-CN demo data into the tenant `default`."""
-    from crm.demo import DEMO_ADMIN, DEMO_PASSWORD, load_demo
-    from crm.kit.db import make_engine, make_session_factory, unit_of_work
-    from crm.models import User
+    """Load realistic zh-CN demo data into the tenant `default` (SQLite; PostgreSQL only when asked)."""
+    from crm.demo import DEMO_ADMIN, DEMO_LOGIN, load_demo
+    from crm.kit.db import is_embedded, make_engine, make_session_factory, unit_of_work
+    from crm.users.repository import any_user, user_by_username
 
     engine = make_engine(settings.database_url)
     try:
+        if not is_embedded(engine) and not yes_on_postgresql:
+            if if_empty:
+                typer.echo(DEMO_NOT_ON_POSTGRESQL)
+                return
+            _fail(DEMO_NOT_ON_POSTGRESQL)
         for session in unit_of_work(make_session_factory(engine)):
-            if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is not None:
+            if user_by_username(session, DEMO_ADMIN) is not None:
                 if if_empty:
-                    typer.echo("demo data already loaded")
+                    typer.echo("演示数据已加载 / demo data already loaded")
+                    typer.echo(DEMO_LOGIN)
                     return
                 _fail("demo data is already loaded (user admin exists)")
+            if if_empty and any_user(session):
+                typer.echo(DEMO_NOT_NEW)
+                return
             summary = load_demo(session, customers=customers, seed=seed)
             typer.echo(summary)
-            typer.echo(f"demo login: {DEMO_ADMIN} / {DEMO_PASSWORD}")
+            typer.echo(DEMO_LOGIN)
     finally:
         engine.dispose()
 
