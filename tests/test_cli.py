@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from crm.app import DatabaseNotMigrated, create_app
 from crm.cli import app
 from crm.config import settings
+from crm.kit import sealed_files
 from crm.kit.crypto import decode_key, keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
 from crm.models import Customer, CustomerContact, Tenant, User
@@ -178,6 +179,7 @@ class TestKeys:
     @pytest.fixture
     def key_file(self, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.setattr(settings, "var_dir", tmp_path / "var")
+        monkeypatch.setattr(settings, "attachment_dir", tmp_path / "files")  # beside this installation's keys
         previous = keyring()
         use_keyring(None)
         yield tmp_path / "var" / "keys.json"
@@ -200,6 +202,32 @@ class TestKeys:
         assert "no value is encrypted under k1" in status.output
         use_keyring(None)
         assert self._phones() == first
+
+    def test_rotation_moves_attachment_files_onto_the_new_key_and_encrypts_those_stored_in_clear(
+        self, key_file: Path, tmp_path: Path
+    ) -> None:
+        runner.invoke(app, ["db", "upgrade"])
+        folder = tmp_path / "files" / "1"
+        folder.mkdir(parents=True)
+        sealed, clear = folder / ("a" * 32), folder / ("b" * 32)
+        with sealed_files.create(sealed, f"attachment:1/{sealed.name}") as out:
+            out.write("合同扫描件".encode())
+        clear.write_bytes("名片 13812345678".encode())
+        before = runner.invoke(app, ["keys", "status"])
+        assert "1 attachment files are stored unencrypted" in before.output
+        assert "1 files" in before.output
+
+        rotated = runner.invoke(app, ["keys", "rotate"])
+        assert rotated.exit_code == 0, rotated.output
+        assert "attachment files: 2 re-encrypted" in rotated.output
+        assert (sealed_files.key_id(sealed), sealed_files.key_id(clear)) == ("k2", "k2")
+        assert b"13812345678" not in clear.read_bytes()
+        assert clear.stat().st_mode & 0o777 == 0o600
+        assert folder.stat().st_mode & 0o777 == 0o700
+        assert b"".join(sealed_files.read(clear, f"attachment:1/{clear.name}")) == "名片 13812345678".encode()
+        after = runner.invoke(app, ["keys", "status"])
+        assert "no value is encrypted under k1" in after.output
+        assert "unencrypted" not in after.output
 
     def test_generate_prints_a_usable_key(self) -> None:
         result = runner.invoke(app, ["keys", "generate"])

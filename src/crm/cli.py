@@ -138,7 +138,8 @@ def keys_generate() -> None:
 
 @keys_app.command("status")
 def keys_status() -> None:
-    """Show the configured keys, the active one, and how many stored values each encrypts."""
+    """Show the configured keys, the active one, and how many stored values and attachment files each encrypts."""
+    from crm.interactions.attachments import file_key_usage
     from crm.kit.crypto import key_usage, keyring
     from crm.kit.db import make_engine, make_session_factory
     from crm.models import Base
@@ -150,12 +151,15 @@ def keys_status() -> None:
             usage = key_usage(session, Base.metadata)
     finally:
         engine.dispose()
+    files = file_key_usage()
     source = "CRM_ENCRYPTION_KEYS" if settings.encryption_keys else str(settings.var_dir / "keys.json")
     typer.echo(f"keys from {source}; active key: {ring.active}")
-    for key_id in sorted(set(ring.keys) | set(usage)):
+    for key_id in sorted(set(ring.keys) | set(usage) | {k for k in files if k is not None}):
         state = "active" if key_id == ring.active else ("configured" if key_id in ring.keys else "MISSING")
-        typer.echo(f"  {key_id:<12} {state:<10} {usage.get(key_id, 0):>10} values")
-    retired = [k for k in ring.keys if k != ring.active and not usage.get(k)]
+        typer.echo(f"  {key_id:<12} {state:<10} {usage.get(key_id, 0):>10} values {files.get(key_id, 0):>8} files")
+    if files.get(None):
+        typer.echo(f"{files[None]} attachment files are stored unencrypted: `crm keys rotate` encrypts them")
+    retired = [k for k in ring.keys if k != ring.active and not usage.get(k) and not files.get(k)]
     if retired:
         typer.echo(f"no value is encrypted under {', '.join(retired)} any more: it can be removed")
 
@@ -167,13 +171,14 @@ def keys_rotate(
         bool, typer.Option("--new-key/--no-new-key", help="Embedded key file only: add a key and make it active first")
     ] = True,
 ) -> None:
-    """Re-encrypt every stored value under the active key, in batches; safe to interrupt and rerun.
+    """Re-encrypt every stored value and attachment file under the active key, in batches; safe to interrupt and rerun.
 
     With CRM_ENCRYPTION_KEYS, add the new key to the list and make it active
     (CRM_ENCRYPTION_ACTIVE_KEY) on every process first, then run this; remove the old key
     once `crm keys status` shows it encrypts nothing. With the embedded key file, this adds
     the new key itself.
     """
+    from crm.interactions.attachments import reseal_files
     from crm.kit.crypto import add_file_key, keyring, rotate_keys, use_keyring
     from crm.kit.db import make_engine, make_session_factory
     from crm.models import Base
@@ -191,6 +196,13 @@ def keys_rotate(
         engine.dispose()
     for table, count in counts.items():
         typer.echo(f"  {table}: {count} rows re-encrypted")
+    resealed, unreadable = reseal_files()
+    typer.echo(f"  attachment files: {resealed} re-encrypted")
+    if unreadable:
+        _fail(
+            f"{len(unreadable)} attachment files do not open (damaged, altered or under a missing key), "
+            f"left as they are: {', '.join(str(p) for p in unreadable[:10])}"
+        )
 
 
 @jobs_app.command("run")

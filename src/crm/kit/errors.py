@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     ALREADY_ESCALATED = "already_escalated"
     SURVEY_ANSWERED = "survey_answered"
     SURVEY_EXPIRED = "survey_expired"
+    ATTACHMENT_UNREADABLE = "attachment_unreadable"
 
 
 class FieldError(BaseModel):
