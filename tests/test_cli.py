@@ -229,6 +229,23 @@ class TestKeys:
         assert "no value is encrypted under k1" in after.output
         assert "unencrypted" not in after.output
 
+    def test_rotation_names_a_damaged_attachment_file_fails_and_still_moves_the_others(
+        self, key_file: Path, tmp_path: Path
+    ) -> None:
+        runner.invoke(app, ["db", "upgrade"])
+        folder = tmp_path / "files" / "1"
+        folder.mkdir(parents=True)
+        damaged, whole = folder / ("c" * 32), folder / ("d" * 32)
+        for path in (damaged, whole):
+            with sealed_files.create(path, f"attachment:1/{path.name}") as out:
+                out.write(b"content")
+        damaged.write_bytes(damaged.read_bytes()[:12])
+        assert "1 attachment files are damaged" in runner.invoke(app, ["keys", "status"]).output
+        rotated = runner.invoke(app, ["keys", "rotate"])
+        assert rotated.exit_code == 1
+        assert damaged.name in rotated.output
+        assert sealed_files.key_id(whole) == "k2"
+
     def test_generate_prints_a_usable_key(self) -> None:
         result = runner.invoke(app, ["keys", "generate"])
         assert len(decode_key(result.output.strip(), "generated")) == 32

@@ -139,7 +139,7 @@ def keys_generate() -> None:
 @keys_app.command("status")
 def keys_status() -> None:
     """Show the configured keys, the active one, and how many stored values and attachment files each encrypts."""
-    from crm.interactions.attachments import file_key_usage
+    from crm.interactions.attachments import DAMAGED, file_key_usage
     from crm.kit.crypto import key_usage, keyring
     from crm.kit.db import make_engine, make_session_factory
     from crm.models import Base
@@ -154,11 +154,13 @@ def keys_status() -> None:
     files = file_key_usage()
     source = "CRM_ENCRYPTION_KEYS" if settings.encryption_keys else str(settings.var_dir / "keys.json")
     typer.echo(f"keys from {source}; active key: {ring.active}")
-    for key_id in sorted(set(ring.keys) | set(usage) | {k for k in files if k is not None}):
+    for key_id in sorted(set(ring.keys) | set(usage) | {k for k in files if k not in {None, DAMAGED}}):
         state = "active" if key_id == ring.active else ("configured" if key_id in ring.keys else "MISSING")
         typer.echo(f"  {key_id:<12} {state:<10} {usage.get(key_id, 0):>10} values {files.get(key_id, 0):>8} files")
     if files.get(None):
         typer.echo(f"{files[None]} attachment files are stored unencrypted: `crm keys rotate` encrypts them")
+    if files.get(DAMAGED):
+        typer.echo(f"{files[DAMAGED]} attachment files are damaged (their header is cut short)")
     retired = [k for k in ring.keys if k != ring.active and not usage.get(k) and not files.get(k)]
     if retired:
         typer.echo(f"no value is encrypted under {', '.join(retired)} any more: it can be removed")

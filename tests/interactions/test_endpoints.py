@@ -259,7 +259,7 @@ class TestAttachments:
         attachment = api.post(
             f"/crm/interactions/{logged['id']}/attachments", files={"file": ("名片.txt", content, "text/plain")}
         ).json()
-        [stored] = (settings.attachment_dir).rglob(attachment["id"])
+        [stored] = settings.attachment_dir.rglob(attachment["id"])
         return f"/crm/interactions/{logged['id']}/attachments/{attachment['id']}", stored
 
     def test_a_stored_file_is_encrypted_private_and_downloads_as_it_was_uploaded(

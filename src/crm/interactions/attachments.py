@@ -187,11 +187,18 @@ def _stored_files() -> Iterator[tuple[Path, str]]:
                 yield path, _context(int(directory.name), path.name)
 
 
+DAMAGED = "(damaged)"
+
+
 def file_key_usage() -> dict[str | None, int]:
-    """How many stored files each key id encrypts (None: stored in clear by an earlier version)."""
+    """How many stored files each key id encrypts (None: stored in clear by an earlier version;
+    DAMAGED: the header itself is cut short)."""
     usage: dict[str | None, int] = {}
     for path, _ in _stored_files():
-        key = sealed_files.key_id(path)
+        try:
+            key = sealed_files.key_id(path)
+        except sealed_files.SealedFileError:
+            key = DAMAGED
         usage[key] = usage.get(key, 0) + 1
     return usage
 
@@ -200,12 +207,14 @@ def reseal_files() -> tuple[int, list[Path]]:
     """Encrypt every stored file not under the active key (those in clear included) again under
     it, and make the directories private; returns how many were rewritten and those that do not open."""
     active = file_key()[0]
-    rewritten, unreadable = 0, []
+    rewritten, unreadable, private = 0, [], set()
     for path, context in _stored_files():
-        path.parent.chmod(0o700)
-        if sealed_files.key_id(path) == active:
-            continue
+        if path.parent not in private:
+            path.parent.chmod(0o700)
+            private.add(path.parent)
         try:
+            if sealed_files.key_id(path) == active:
+                continue
             sealed_files.reseal(path, context)
         except sealed_files.SealedFileError as error:
             log.warning("attachment file %s does not open: %s", path, error)

@@ -9,9 +9,9 @@ injection guidance, such text cells are neutralised and keep their visible text:
 * in XLSX, the cell is written as a string with Excel's own "quote prefix" style, the flag
   Excel sets when a person types ``'=…``: it shows the text unchanged and stays text when edited.
 
-The full-width forms (＝ ＋ － ＠) and a formula behind leading blanks count too: spreadsheet
-programs common in China (WPS, Excel with an IME) may fold them to the ASCII form, and a
-needless quote on such rare text costs less than proving that none does.
+The full-width forms (＝ ＋ － ＠, by NFKC) and a formula behind leading blanks count too: no
+version of every spreadsheet program in use (WPS is common in China) can be shown never to
+fold or trim them on import, and a needless quote on such rare text costs little.
 
 Numbers stay numbers: a negative amount is a number cell, never quoted. Only text is changed.
 """
