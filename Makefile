@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: help run test lint typecheck pytest bench system-deps clean web web-types web-test screenshots
 
 help:
-	@echo "make run    - install, migrate, load demo data once, serve http://127.0.0.1:$${CRM_PORT:-8000}"
+	@echo "make run    - install, migrate, load demo data into a new SQLite database, serve http://127.0.0.1:$${CRM_PORT:-8000}"
 	@echo "make test   - install, start throwaway PostgreSQL, run lint, type checks and every test"
 	@echo "make bench  - on throwaway PostgreSQL: the API over 1,000,000 customers and 5,000,000 interactions, the nightly jobs over 10,000,000 orders"
 	@echo "make web    - build the web UI into src/crm/static (make run does it when the sources changed)"
@@ -59,7 +59,6 @@ run: $(VENV)/.installed web
 	@mkdir -p var
 	$(BIN)/crm db upgrade
 	$(BIN)/crm demo load --if-empty
-	@echo "演示账号 / demo login: admin / crm-demo-2026!  (other roles: manager.east, sales.east1, service.agent1, analyst — same password)"
 	$(BIN)/crm serve
 
 # What the suite needs from Debian: PostgreSQL's server binaries (it starts a throwaway cluster),

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, create_engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from crm.app import DatabaseNotMigrated, create_app
 from crm.cli import app
 from crm.config import settings
+from crm.kit import sealed_files
 from crm.kit.crypto import decode_key, keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
 from crm.models import Customer, CustomerContact, Tenant, User
@@ -110,7 +112,53 @@ def test_demo_load_fills_a_tenant_once(database: str) -> None:
     assert _count(database, Tenant) == 1
     again = runner.invoke(app, ["demo", "load", "--if-empty"])
     assert again.exit_code == 0
+    assert "admin / crm-demo-2026!" in again.output  # what make run prints each time
     assert _count(database, Customer) == 40
+
+
+class TestDemoOnlyIntoANewSqliteDatabase:
+    """The demo accounts share a published password: `make run` (`--if-empty`) loads them only
+    into a new SQLite database, and PostgreSQL gets them only when asked explicitly."""
+
+    def test_if_empty_leaves_a_database_with_users_alone(self, database: str) -> None:
+        runner.invoke(app, ["db", "upgrade"])
+        made = runner.invoke(
+            app, ["user", "create", "--username", "boss", "--password", "a-long-password-1", "--role", "admin"]
+        )
+        assert made.exit_code == 0, made.output
+        result = runner.invoke(app, ["demo", "load", "--if-empty", "--customers", "5"])
+        assert result.exit_code == 0, result.output
+        assert "already has users" in result.output
+        assert "crm-demo-2026!" not in result.output
+        assert (_count(database, User), _count(database, Customer)) == (1, 0)
+
+    @pytest.mark.postgresql_only
+    def test_postgresql_is_refused_unless_asked_and_make_run_skips_it(
+        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        name = f"crm_demo_{secrets.token_hex(4)}"
+        server = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        url = engine.url.set(database=name).render_as_string(hide_password=False)
+        monkeypatch.setattr(settings, "database_url", url)
+        try:
+            assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+            refused = runner.invoke(app, ["demo", "load", "--customers", "5"])
+            assert refused.exit_code == 1
+            assert "--yes-on-postgresql" in refused.output
+            assert "演示数据" in refused.output
+            skipped = runner.invoke(app, ["demo", "load", "--if-empty", "--customers", "5"])
+            assert skipped.exit_code == 0
+            assert "--yes-on-postgresql" in skipped.output
+            assert _count(url, User) == 0
+            asked = runner.invoke(app, ["demo", "load", "--customers", "5", "--yes-on-postgresql"])
+            assert asked.exit_code == 0, asked.output
+            assert _count(url, Customer) == 5
+        finally:
+            with server.connect() as conn:
+                conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+            server.dispose()
 
 
 def test_tenant_create_makes_a_tenant_once(database: str) -> None:
@@ -131,6 +179,7 @@ class TestKeys:
     @pytest.fixture
     def key_file(self, database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         monkeypatch.setattr(settings, "var_dir", tmp_path / "var")
+        monkeypatch.setattr(settings, "attachment_dir", tmp_path / "files")  # beside this installation's keys
         previous = keyring()
         use_keyring(None)
         yield tmp_path / "var" / "keys.json"
@@ -153,6 +202,49 @@ class TestKeys:
         assert "no value is encrypted under k1" in status.output
         use_keyring(None)
         assert self._phones() == first
+
+    def test_rotation_moves_attachment_files_onto_the_new_key_and_encrypts_those_stored_in_clear(
+        self, key_file: Path, tmp_path: Path
+    ) -> None:
+        runner.invoke(app, ["db", "upgrade"])
+        folder = tmp_path / "files" / "1"
+        folder.mkdir(parents=True)
+        sealed, clear = folder / ("a" * 32), folder / ("b" * 32)
+        with sealed_files.create(sealed, f"attachment:1/{sealed.name}") as out:
+            out.write("合同扫描件".encode())
+        clear.write_bytes("名片 13812345678".encode())
+        before = runner.invoke(app, ["keys", "status"])
+        assert "1 attachment files are stored unencrypted" in before.output
+        assert "1 files" in before.output
+
+        rotated = runner.invoke(app, ["keys", "rotate"])
+        assert rotated.exit_code == 0, rotated.output
+        assert "attachment files: 2 re-encrypted" in rotated.output
+        assert (sealed_files.key_id(sealed), sealed_files.key_id(clear)) == ("k2", "k2")
+        assert b"13812345678" not in clear.read_bytes()
+        assert clear.stat().st_mode & 0o777 == 0o600
+        assert folder.stat().st_mode & 0o777 == 0o700
+        assert b"".join(sealed_files.read(clear, f"attachment:1/{clear.name}")) == "名片 13812345678".encode()
+        after = runner.invoke(app, ["keys", "status"])
+        assert "no value is encrypted under k1" in after.output
+        assert "unencrypted" not in after.output
+
+    def test_rotation_names_a_damaged_attachment_file_fails_and_still_moves_the_others(
+        self, key_file: Path, tmp_path: Path
+    ) -> None:
+        runner.invoke(app, ["db", "upgrade"])
+        folder = tmp_path / "files" / "1"
+        folder.mkdir(parents=True)
+        damaged, whole = folder / ("c" * 32), folder / ("d" * 32)
+        for path in (damaged, whole):
+            with sealed_files.create(path, f"attachment:1/{path.name}") as out:
+                out.write(b"content")
+        damaged.write_bytes(damaged.read_bytes()[:12])
+        assert "1 attachment files are damaged" in runner.invoke(app, ["keys", "status"]).output
+        rotated = runner.invoke(app, ["keys", "rotate"])
+        assert rotated.exit_code == 1
+        assert damaged.name in rotated.output
+        assert sealed_files.key_id(whole) == "k2"
 
     def test_generate_prints_a_usable_key(self) -> None:
         result = runner.invoke(app, ["keys", "generate"])

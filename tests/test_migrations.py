@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,9 +19,10 @@ from crm.audit import service as audit
 from crm.kit.crypto import phone_index
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import alembic_config, head_revision, is_up_to_date, upgrade
-from crm.kit.search import email_token, index_tokens, last4_token, phone_token
+from crm.kit.search import email_token, index_tokens, last4_token, phone_token, search_text
 from crm.kit.types import TokenList
-from crm.models import AuditLog, Base, CustomerAddress, CustomerContact, CustomerSearch
+from crm.models import AuditLog, Base, Customer, CustomerAddress, CustomerContact, CustomerSearch, Tenant, User
+from crm.models.enums import CustomerType, Role
 
 
 def test_the_test_database_is_at_the_head_revision(engine: Engine) -> None:
@@ -157,7 +159,7 @@ class TestEncryptionMigration:
 class TestSealingMigration:
     """0030 seals the audit records written before the trail was sealed, in the order they were written."""
 
-    BEFORE = "0024"
+    BEFORE = "0030-1"
 
     def test_existing_records_are_numbered_and_sealed_and_verify(self, blank_url: str) -> None:
         command.upgrade(alembic_config(blank_url), self.BEFORE)
@@ -197,3 +199,59 @@ class TestSealingMigration:
             assert audit.verify(session, tenant).records == 4
             assert audit.verify(session, tenant).problems == []
         new.dispose()
+
+
+class TestSearchBeyondTheBmpMigration:
+    """0027 gives rows whose text holds an ideograph beyond the BMP the tokens search now asks for."""
+
+    @staticmethod
+    def _tokens(name: str, code: str) -> list[str]:
+        return index_tokens([name, code], exact=[code], name=name)
+
+    @staticmethod
+    def _earlier(tokens: list[str]) -> list[str]:
+        """What the tokeniser gave before: nothing from the text around those characters."""
+        beyond = re.compile("[\U00020000-\U0003ffff]")
+        return [t for t in tokens if t[0] in "^=#" or not beyond.search(t)]
+
+    def test_rows_with_such_characters_gain_their_tokens_and_other_rows_stay_as_they_are(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), "0027-1")
+        old = make_engine(blank_url)
+        rows = {"C1": "𠀀𪚥贸易有限公司", "C2": "普通贸易公司"}
+        with Session(old) as session:
+            tenant = Tenant(code="old", name="旧租户", timezone="Asia/Shanghai")
+            session.add(tenant)
+            session.flush()
+            user = User(tenant_id=tenant.id, username="u", display_name="用户", password_hash="x", role=Role.ADMIN)
+            session.add(user)
+            session.flush()
+            for code, name in rows.items():
+                customer = Customer(
+                    tenant_id=tenant.id,
+                    customer_code=code,
+                    customer_name=name,
+                    customer_type=CustomerType.ENTERPRISE,
+                    created_by=user.id,
+                )
+                session.add(customer)
+                session.flush()
+                tokens = self._earlier(self._tokens(name, code))
+                session.add(
+                    CustomerSearch(customer_id=customer.id, search_tokens=tokens, search_text=search_text([name, code]))
+                )
+            session.commit()
+            assert "𪚥" not in session.scalars(select(CustomerSearch.search_tokens)).first()  # the state before
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        with Session(new) as session:
+            joined = select(Customer.customer_code, CustomerSearch.search_tokens).join(
+                CustomerSearch, CustomerSearch.customer_id == Customer.id
+            )
+            stored: dict[str, list[str]] = dict(session.execute(joined).all())
+        new.dispose()
+        assert sorted(stored["C1"]) == self._tokens(rows["C1"], "C1")
+        assert {"𪚥", "𠀀𪚥", "𪚥贸"} <= set(stored["C1"])
+        assert sorted(stored["C2"]) == self._tokens(rows["C2"], "C2")

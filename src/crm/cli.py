@@ -167,7 +167,8 @@ def keys_generate() -> None:
 
 @keys_app.command("status")
 def keys_status() -> None:
-    """Show the configured keys, the active one, and how many stored values each encrypts."""
+    """Show the configured keys, the active one, and how many stored values and attachment files each encrypts."""
+    from crm.interactions.attachments import DAMAGED, file_key_usage
     from crm.kit.crypto import key_usage, keyring
     from crm.kit.db import make_engine, make_session_factory
     from crm.models import Base
@@ -179,12 +180,17 @@ def keys_status() -> None:
             usage = key_usage(session, Base.metadata)
     finally:
         engine.dispose()
+    files = file_key_usage()
     source = "CRM_ENCRYPTION_KEYS" if settings.encryption_keys else str(settings.var_dir / "keys.json")
     typer.echo(f"keys from {source}; active key: {ring.active}")
-    for key_id in sorted(set(ring.keys) | set(usage)):
+    for key_id in sorted(set(ring.keys) | set(usage) | {k for k in files if k not in {None, DAMAGED}}):
         state = "active" if key_id == ring.active else ("configured" if key_id in ring.keys else "MISSING")
-        typer.echo(f"  {key_id:<12} {state:<10} {usage.get(key_id, 0):>10} values")
-    retired = [k for k in ring.keys if k != ring.active and not usage.get(k)]
+        typer.echo(f"  {key_id:<12} {state:<10} {usage.get(key_id, 0):>10} values {files.get(key_id, 0):>8} files")
+    if files.get(None):
+        typer.echo(f"{files[None]} attachment files are stored unencrypted: `crm keys rotate` encrypts them")
+    if files.get(DAMAGED):
+        typer.echo(f"{files[DAMAGED]} attachment files are damaged (their header is cut short)")
+    retired = [k for k in ring.keys if k != ring.active and not usage.get(k) and not files.get(k)]
     if retired:
         typer.echo(f"no value is encrypted under {', '.join(retired)} any more: it can be removed")
 
@@ -196,13 +202,14 @@ def keys_rotate(
         bool, typer.Option("--new-key/--no-new-key", help="Embedded key file only: add a key and make it active first")
     ] = True,
 ) -> None:
-    """Re-encrypt every stored value under the active key, in batches; safe to interrupt and rerun.
+    """Re-encrypt every stored value and attachment file under the active key, in batches; safe to interrupt and rerun.
 
     With CRM_ENCRYPTION_KEYS, add the new key to the list and make it active
     (CRM_ENCRYPTION_ACTIVE_KEY) on every process first, then run this; remove the old key
     once `crm keys status` shows it encrypts nothing. With the embedded key file, this adds
     the new key itself.
     """
+    from crm.interactions.attachments import reseal_files
     from crm.kit.crypto import add_file_key, keyring, rotate_keys, use_keyring
     from crm.kit.db import make_engine, make_session_factory
     from crm.models import Base
@@ -220,6 +227,13 @@ def keys_rotate(
         engine.dispose()
     for table, count in counts.items():
         typer.echo(f"  {table}: {count} rows re-encrypted")
+    resealed, unreadable = reseal_files()
+    typer.echo(f"  attachment files: {resealed} re-encrypted")
+    if unreadable:
+        _fail(
+            f"{len(unreadable)} attachment files do not open (damaged, altered or under a missing key), "
+            f"left as they are: {', '.join(str(p) for p in unreadable[:10])}"
+        )
 
 
 @jobs_app.command("run")
@@ -274,28 +288,57 @@ def audit_verify(
         raise typer.Exit(1)
 
 
+# Every demo account shares a published password: it goes into a database only when that is
+# plainly a throwaway one, or when the operator says so.
+DEMO_NOT_ON_POSTGRESQL = (
+    "演示数据默认只写入 SQLite 数据库（演示账号使用公开的密码），未写入此 PostgreSQL 数据库；"
+    "如确需写入，请运行 `crm demo load --yes-on-postgresql`。\n"
+    "Demo data goes only into SQLite by default (its accounts share a published password), so none "
+    "was loaded into this PostgreSQL database; to load it anyway, run `crm demo load --yes-on-postgresql`."
+)
+DEMO_NOT_NEW = (
+    "数据库中已有用户，未加载演示数据。\n"
+    "The database already has users: no demo data was loaded (it goes only into a new database)."
+)
+
+
 @demo_app.command("load")
 def demo_load(
     customers: Annotated[int, typer.Option(help="How many customers")] = 300,
     seed: Annotated[int, typer.Option(help="Random seed, for repeatable data")] = 20261125,
-    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if demo data exists")] = False,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Only into a new database: do nothing (and succeed) if it has any user"),
+    ] = False,
+    yes_on_postgresql: Annotated[
+        bool, typer.Option("--yes-on-postgresql", help="Load into PostgreSQL too (never done otherwise)")
+    ] = False,
 ) -> None:
-    """Load realistic zh-CN demo data into the tenant `default`."""
-    from crm.demo import DEMO_ADMIN, DEMO_PASSWORD, load_demo
-    from crm.kit.db import make_engine, make_session_factory, unit_of_work
-    from crm.models import User
+    """Load realistic zh-CN demo data into the tenant `default` (SQLite; PostgreSQL only when asked)."""
+    from crm.demo import DEMO_ADMIN, DEMO_LOGIN, load_demo
+    from crm.kit.db import is_embedded, make_engine, make_session_factory, unit_of_work
+    from crm.users.repository import any_user, user_by_username
 
     engine = make_engine(settings.database_url)
     try:
+        if not is_embedded(engine) and not yes_on_postgresql:
+            if if_empty:
+                typer.echo(DEMO_NOT_ON_POSTGRESQL)
+                return
+            _fail(DEMO_NOT_ON_POSTGRESQL)
         for session in unit_of_work(make_session_factory(engine)):
-            if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is not None:
+            if user_by_username(session, DEMO_ADMIN) is not None:
                 if if_empty:
-                    typer.echo("demo data already loaded")
+                    typer.echo("演示数据已加载 / demo data already loaded")
+                    typer.echo(DEMO_LOGIN)
                     return
                 _fail("demo data is already loaded (user admin exists)")
+            if if_empty and any_user(session):
+                typer.echo(DEMO_NOT_NEW)
+                return
             summary = load_demo(session, customers=customers, seed=seed)
             typer.echo(summary)
-            typer.echo(f"demo login: {DEMO_ADMIN} / {DEMO_PASSWORD}")
+            typer.echo(DEMO_LOGIN)
     finally:
         engine.dispose()
 

@@ -57,6 +57,10 @@ from crm.users.service import actor_for, create_user, get_or_create_tenant
 
 DEMO_ADMIN = "admin"
 DEMO_PASSWORD = "crm-demo-2026!"  # noqa: S105 - the published demo login, printed by make run
+DEMO_LOGIN = (
+    f"演示账号 / demo login: {DEMO_ADMIN} / {DEMO_PASSWORD}  "
+    "(other roles: manager.east, sales.east1, service.agent1, analyst — same password)"
+)
 
 CITIES: dict[str, list[str]] = {
     "北京市": ["北京市"],

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crm.config import settings
-from crm.models import AuditLog
+from crm.models import AuditLog, Customer
 from tests.factories import Api
 
 
@@ -33,6 +36,110 @@ def _csv_rows(response: object) -> list[list[str]]:
     content = response.content  # type: ignore[attr-defined]
     assert content.startswith("\ufeff".encode())  # Excel reads the Chinese correctly
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def _sheet(response: object) -> Worksheet:
+    sheet = load_workbook(io.BytesIO(response.content)).active  # type: ignore[attr-defined]
+    assert isinstance(sheet, Worksheet)
+    return sheet
+
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+# The export's column titles, and the text each shows for the hostile customer.
+NEUTRALISED = {
+    "客户名称": FORMULA,
+    "行业": "＝1+1",
+    "客户来源": "+86 转介绍",
+    "标签": "-2+3、重点客户",
+    "主要联系人": "@SUM(1+1)",
+}
+
+
+@pytest.fixture
+def hostile(sales_a: Api) -> dict[str, Any]:
+    """A customer whose text fields each start a formula in a spreadsheet."""
+    return sales_a.create_customer(
+        customer_name=FORMULA,
+        province="江苏",
+        industry="＝1+1",  # full width: NFKC folds it into "="
+        source="+86 转介绍",
+        annual_revenue="1000.00",
+        tags=["-2+3", "重点客户"],
+        contacts=[{"contact_name": "@SUM(1+1)", "contact_phone": "13912340000"}],
+    )
+
+
+class TestFormulaInjection:
+    """Text from the database never runs as a formula in an export; its visible text stays."""
+
+    def _check_xlsx(self, response: object) -> None:
+        sheet = _sheet(response)
+        header = [c.value for c in sheet[1]]
+        row = {title: sheet.cell(2, header.index(title) + 1) for title in header}
+        for title, text in NEUTRALISED.items():
+            cell = row[title]
+            assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True), title
+        assert row["客户编码"].quotePrefix is False  # ordinary text is left alone
+
+    def _check_csv(self, response: object) -> None:
+        header, *rows = _csv_rows(response)
+        shown = dict(zip(header, rows[0], strict=True))
+        for title, text in NEUTRALISED.items():
+            assert shown[title] == "'" + text, title
+        assert not shown["客户编码"].startswith("'")
+
+    def test_xlsx_cells_that_start_a_formula_are_quoted_text_with_their_text_unchanged(
+        self, manager_east: Api, hostile: dict[str, Any]
+    ) -> None:
+        response = manager_east.get("/crm/customers/export", params={"format": "xlsx"})
+        assert response.status_code == 200
+        self._check_xlsx(response)
+
+    def test_csv_cells_that_start_a_formula_get_a_leading_single_quote(
+        self, manager_east: Api, hostile: dict[str, Any]
+    ) -> None:
+        response = manager_east.get("/crm/customers/export", params={"format": "csv"})
+        assert response.status_code == 200
+        self._check_csv(response)
+
+    @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+    def test_an_approved_download_is_neutralised_the_same_way(
+        self,
+        sales_a: Api,
+        manager_east: Api,
+        hostile: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch,
+        file_format: str,
+    ) -> None:
+        monkeypatch.setattr(settings, "export_approval_threshold", 0)
+        request = sales_a.get("/crm/customers/export", params={"format": file_format}).json()
+        manager_east.post(f"/crm/approvals/{request['id']}/approve", {"note": "核对"})
+        response = sales_a.get(f"/crm/approvals/{request['id']}/download")
+        assert response.status_code == 200
+        if file_format == "xlsx":
+            self._check_xlsx(response)
+            return
+        header, *rows = _csv_rows(response)
+        shown = dict(zip(header, rows[0], strict=True))
+        assert (shown["客户名称"], shown["主要联系人"]) == ("'" + FORMULA, "'@SUM(1+1)")
+
+    def test_a_negative_amount_stays_a_number_and_is_not_quoted(
+        self, manager_east: Api, hostile: dict[str, Any], session: Session
+    ) -> None:
+        session.execute(update(Customer).where(Customer.id == hostile["id"]).values(annual_revenue=Decimal("-5")))
+        session.commit()
+        cell = _sheet(manager_east.get("/crm/customers/export", params={"format": "xlsx"})).cell(2, 8)
+        assert (cell.value, cell.data_type, cell.quotePrefix) == (-5, "n", False)
+        header, *rows = _csv_rows(manager_east.get("/crm/customers/export", params={"format": "csv"}))
+        assert dict(zip(header, rows[0], strict=True))["年营业额"] == "-5.00"
+
+    def test_a_control_character_in_a_name_leaves_the_workbook_readable(self, manager_east: Api) -> None:
+        manager_east.create_customer(customer_name="控制\x01字符公司", province="江苏")
+        response = manager_east.get("/crm/customers/export", params={"format": "xlsx"})
+        assert response.status_code == 200
+        assert [c.value for c in _sheet(response)[2]][1] == "控制字符公司"
 
 
 class TestExport:
@@ -59,7 +166,7 @@ class TestExport:
         values = list(sheet.values)
         assert values[0][1] == "客户名称"
         assert len(values) == 4
-        assert {row[7] for row in values[1:]} == {"1000.00"}  # a manager sees revenue
+        assert {row[7] for row in values[1:]} == {1000}  # a manager sees revenue, as a number
 
     def test_an_export_is_audited_with_its_row_count(
         self, sales_a: Api, customers: list[dict], session: Session

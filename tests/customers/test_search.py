@@ -88,6 +88,13 @@ class TestKeyword:
         assert _names(admin, keyword="_") == []
         assert _names(admin, keyword="!!!") == []
 
+    def test_rare_characters_of_cjk_extensions_beyond_the_bmp_are_searched(self, admin: Api) -> None:
+        admin.create_customer(customer_name="𠀀𪚥贸易有限公司")
+        admin.create_customer(customer_name="𪚥记餐饮")
+        assert set(_names(admin, keyword="𪚥")) == {"𠀀𪚥贸易有限公司", "𪚥记餐饮"}
+        assert _names(admin, keyword="𠀀𪚥贸易") == ["𠀀𪚥贸易有限公司"]
+        assert _names(admin, keyword="𪚥贸") == ["𠀀𪚥贸易有限公司"]
+
     def test_full_width_and_case_do_not_matter(self, admin: Api, companies: dict) -> None:
         assert _names(admin, keyword="ＲＥＮ＠ＨＵＡＷＥＩ．ＥＸＡＭＰＬＥ") == ["华为技术有限公司"]
         assert _names(admin, keyword="ＲＥＮ") == []  # contact names are words; e-mails are only whole

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,12 +15,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.config import settings
 from crm.interactions.service import send_follow_up_reminders
 from crm.jobs import run_job
+from crm.kit import sealed_files
 from crm.kit.clock import business_today
+from crm.kit.crypto import Keyring, use_keyring
 from crm.models import AuditLog
 from tests.factories import Api, mobile
 
 ZONE = ZoneInfo("Asia/Shanghai")
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+CARD = "客户名片：张伟 13812345678\n".encode() * 50
 
 
 def _local(day_offset: int, hour: int = 12, minute: int = 0) -> str:
@@ -247,6 +252,66 @@ class TestAttachments:
         stored = tmp_path / "attachments"
         assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))
         assert sales_a.get(f"/crm/customers/{customer['id']}/interactions").json()["items"][0]["attachments"] == []
+
+    def _upload(self, api: Api, customer: dict, content: bytes = CARD) -> tuple[str, Path]:
+        """The download URL of a new text attachment, and its file on disk."""
+        logged = _log(api, customer)
+        attachment = api.post(
+            f"/crm/interactions/{logged['id']}/attachments", files={"file": ("名片.txt", content, "text/plain")}
+        ).json()
+        [stored] = settings.attachment_dir.rglob(attachment["id"])
+        return f"/crm/interactions/{logged['id']}/attachments/{attachment['id']}", stored
+
+    def test_a_stored_file_is_encrypted_private_and_downloads_as_it_was_uploaded(
+        self, sales_a: Api, customer: dict
+    ) -> None:
+        url, stored = self._upload(sales_a, customer)
+        on_disk = stored.read_bytes()
+        assert "张伟".encode() not in on_disk
+        assert b"13812345678" not in on_disk
+        assert stored.stat().st_mode & 0o777 == 0o600
+        assert stored.parent.stat().st_mode & 0o777 == 0o700
+        assert settings.attachment_dir.stat().st_mode & 0o777 == 0o700
+        download = sales_a.get(url)
+        assert (download.status_code, download.content) == (200, CARD)
+        assert download.headers["content-disposition"] == "attachment; filename*=utf-8''%E5%90%8D%E7%89%87.txt"
+        assert download.headers["content-length"] == str(len(CARD))
+
+    def test_a_file_stored_in_clear_by_an_earlier_version_still_downloads(self, sales_a: Api, customer: dict) -> None:
+        url, stored = self._upload(sales_a, customer)
+        stored.write_bytes(CARD)
+        download = sales_a.get(url)
+        assert (download.status_code, download.content) == (200, CARD)
+
+    def test_a_file_stored_under_an_old_key_still_downloads_after_rotation(
+        self, sales_a: Api, customer: dict, test_keys: Keyring
+    ) -> None:
+        old_url, old_file = self._upload(sales_a, customer)
+        use_keyring(Keyring({**test_keys.keys, "t2": secrets.token_bytes(32)}, "t2", test_keys.blind_key))
+        try:
+            new_url, new_file = self._upload(sales_a, customer, b"after rotation")
+            assert (sealed_files.key_id(old_file), sealed_files.key_id(new_file)) == ("t1", "t2")
+            assert sales_a.get(old_url).content == CARD
+            assert sales_a.get(new_url).content == b"after rotation"
+        finally:
+            use_keyring(test_keys)
+
+    def test_an_altered_file_is_refused_with_409_and_a_clear_message(self, sales_a: Api, customer: dict) -> None:
+        url, stored = self._upload(sales_a, customer)
+        data = bytearray(stored.read_bytes())
+        data[-20] ^= 0x01
+        stored.write_bytes(bytes(data))
+        refused = sales_a.get(url)
+        assert refused.status_code == 409
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["code"] == "attachment_unreadable"
+        assert "篡改" in refused.json()["title"]
+
+    def test_a_file_copied_over_another_attachment_is_refused(self, sales_a: Api, customer: dict) -> None:
+        url, stored = self._upload(sales_a, customer)
+        _, other = self._upload(sales_a, customer, b"another file")
+        stored.write_bytes(other.read_bytes())
+        assert sales_a.get(url).json()["code"] == "attachment_unreadable"
 
     def test_others_cannot_download(self, sales_a: Api, sales_b: Api, customer: dict) -> None:
         logged = _log(sales_a, customer)

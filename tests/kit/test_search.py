@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,3 +63,40 @@ class TestTokens:
         start = data.draw(st.integers(0, len(text) - 1))
         end = data.draw(st.integers(start + 1, len(text)))
         assert set(query_tokens(text[start:end])) <= set(index_tokens([text]))
+
+
+# Every ideograph unicodedata knows: named "CJK UNIFIED IDEOGRAPH-…" or "CJK COMPATIBILITY IDEOGRAPH-…".
+IDEOGRAPH_NAMES = ("CJK UNIFIED IDEOGRAPH-", "CJK COMPATIBILITY IDEOGRAPH-")
+EXTENSION_B_TO_G = st.characters(min_codepoint=0x20000, max_codepoint=0x3134A).filter(
+    lambda ch: unicodedata.name(ch, "").startswith(IDEOGRAPH_NAMES)
+)
+
+
+class TestEveryIdeograph:
+    def test_extension_b_characters_are_tokens_of_their_own_and_join_their_neighbours(self) -> None:
+        assert {"𠀀", "𪚥", "𠀀𪚥", "𪚥贸", "贸易"} <= set(index_tokens(["𠀀𪚥贸易"]))
+        assert query_tokens("𪚥") == ["𪚥"]
+        assert query_tokens("𠀀𪚥") == ["𠀀𪚥"]
+
+    def test_every_ideograph_unicodedata_names_is_a_token(self) -> None:
+        missed = [
+            hex(point)
+            for point in range(sys.maxunicode + 1)
+            if unicodedata.name(chr(point), "").startswith(IDEOGRAPH_NAMES)
+            and query_tokens(chr(point)) != [normalise_text(chr(point))]
+        ]
+        assert missed == []
+
+    def test_extensions_unknown_to_this_python_are_tokens_too(self) -> None:
+        # Extension H (Unicode 15.0) and I (15.1) lie in planes 3 and 2.
+        for point in (0x31350, 0x323AF, 0x2EBF0, 0x2EE5D):
+            assert query_tokens(chr(point)) == [chr(point)]
+
+    @given(st.text(st.sampled_from("华为技术有限公司") | EXTENSION_B_TO_G, min_size=1, max_size=12), st.data())
+    def test_every_substring_of_text_with_any_ideograph_is_findable_by_tokens(
+        self, text: str, data: st.DataObject
+    ) -> None:
+        start = data.draw(st.integers(0, len(text) - 1))
+        end = data.draw(st.integers(start + 1, len(text)))
+        assert set(query_tokens(text[start:end])) <= set(index_tokens([text]))
+        assert "".join(query_tokens(text[start:end])) != ""

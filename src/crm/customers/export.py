@@ -1,18 +1,15 @@
 """Customer exports (§9.2): CSV (UTF-8 with BOM, so Excel opens Chinese correctly) or XLSX,
-streamed in batches, masked exactly as the API masks, and audited with their row count."""
+streamed in batches, masked exactly as the API masks, and audited with their row count.
+Cells are written by crm.kit.spreadsheet, which keeps text from running as a formula."""
 
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.responses import StreamingResponse
-from openpyxl import Workbook
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.approvals.requests import must_ask, open_request
@@ -26,6 +23,7 @@ from crm.kit.actor import Actor
 from crm.kit.clock import business_today
 from crm.kit.errors import RateLimited
 from crm.kit.pagination import count_capped, count_rows
+from crm.kit.spreadsheet import csv_rows, xlsx_file
 from crm.models import ApprovalRequest, Customer
 
 BATCH = 1_000
@@ -49,6 +47,8 @@ COLUMNS: list[tuple[str, str]] = [
     ("primary_phone", "联系电话"),
     ("created_at", "创建时间"),
 ]
+# Written as numbers, not as the API's JSON text, so that a spreadsheet can sum them.
+NUMBERS = ("annual_revenue",)
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -129,7 +129,8 @@ def _batches(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilt
             primaries = repo.primary_contacts([c.id for c in batch])
             rows = []
             for customer in batch:
-                shown = present.customer(customer, actor).model_dump(mode="json")
+                model = present.customer(customer, actor)
+                shown = model.model_dump(mode="json") | {key: getattr(model, key) for key in NUMBERS}
                 contact = primaries.get(customer.id)
                 shown["primary_contact"] = contact.contact_name if contact else None
                 shown["primary_phone"] = present.contact(contact, actor).contact_phone if contact else None
@@ -141,32 +142,13 @@ def _batches(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilt
 
 
 def stream(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters, file_format: str) -> Iterator[bytes]:
+    header = [title for _, title in COLUMNS]
     if file_format == "xlsx":
-        yield from _xlsx(factory, actor, filters)
+        yield from xlsx_file("客户", header, _batches(factory, actor, filters))
         return
-    yield "\ufeff".encode() + _csv([[title for _, title in COLUMNS]])
+    yield csv_rows([header], bom=True)
     for rows in _batches(factory, actor, filters):
-        yield _csv(rows)
-
-
-def _csv(rows: list[list[Any]]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows([["" if v is None else v for v in row] for row in rows])
-    return buffer.getvalue().encode()
-
-
-def _xlsx(factory: sessionmaker[Session], actor: Actor, filters: CustomerFilters) -> Iterator[bytes]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("客户")
-    sheet.append([title for _, title in COLUMNS])
-    for rows in _batches(factory, actor, filters):
-        for row in rows:
-            sheet.append(row)
-    with tempfile.TemporaryFile() as handle:
-        workbook.save(handle)
-        handle.seek(0)
-        while chunk := handle.read(64 * 1024):
-            yield chunk
+        yield csv_rows(rows)
 
 
 def file_response(

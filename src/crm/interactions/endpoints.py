@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from crm.auth.dependencies import CurrentActor, SessionDep, require
 from crm.auth.permissions import Permission
 from crm.interactions import attachments, schemas, service
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
+from crm.kit.http import download_headers
 from crm.kit.pagination import Page, PageParams, fetch_page, page_of
 from crm.kit.validation import IdPath
 
@@ -92,18 +93,24 @@ def upload_attachment(
 
 @router.get(
     "/interactions/{interaction_id}/attachments/{attachment_id}",
-    response_class=FileResponse,
-    responses={200: {"description": "The file", "content": {"application/octet-stream": {}}}, **READ},
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The file", "content": {"application/octet-stream": {}}},
+        **READ,
+        **problem_responses(409),
+    },
 )
 def download_attachment(
     session: SessionDep,
     actor: Reader,
     interaction_id: IdPath,
     attachment_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
-) -> FileResponse:
-    """Download one attachment of an interaction you can see."""
-    described, path = attachments.open_attachment(session, actor, interaction_id, attachment_id)
-    return FileResponse(path, media_type=described["content_type"], filename=described["file_name"])
+) -> StreamingResponse:
+    """Download one attachment of an interaction you can see (409 when the stored file is damaged)."""
+    described, size, content = attachments.open_attachment(session, actor, interaction_id, attachment_id)
+    return StreamingResponse(
+        content, media_type=described["content_type"], headers=download_headers(described["file_name"], size)
+    )
 
 
 @router.get("/notifications", response_model=Page[schemas.Notification], responses=problem_responses(401, 422))

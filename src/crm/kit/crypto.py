@@ -215,6 +215,20 @@ def _open(stored: str, column: str) -> str:
     return ring.decrypt(stored, column)
 
 
+def file_key(key_id: str | None = None) -> tuple[str, bytes]:
+    """The id and raw bytes of ``key_id``, or of the active key, for encrypting files
+    (crm.kit.sealed_files); an id this process has not loaded reloads the key file, as _open does."""
+    ring = keyring()
+    if key_id is None:
+        return ring.active, ring.keys[ring.active]
+    if _from_key_file and key_id not in ring.keys:
+        use_keyring(None)
+        ring = keyring()
+    if key_id not in ring.keys:
+        raise KeyringError(f"encrypted under key {key_id!r}, which is not configured")
+    return key_id, ring.keys[key_id]
+
+
 def use_keyring(ring: Keyring | None) -> None:
     """Replace the process's keys (tests, and `crm keys` after changing the key file); None reloads."""
     global _keyring, _from_key_file

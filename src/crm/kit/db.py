@@ -90,6 +90,11 @@ def make_engine(
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args, **pool)
 
 
+def is_embedded(engine: Engine) -> bool:
+    """The engine is the embedded SQLite database, not a PostgreSQL server."""
+    return engine.dialect.name == "sqlite"
+
+
 def make_session_factory(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     # Objects stay readable after commit: responses are built from them once the unit of work ends.
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=False, **kwargs)

@@ -58,6 +58,7 @@ class ErrorCode(StrEnum):
     SURVEY_EXPIRED = "survey_expired"
     OVERLOADED = "overloaded"
     DATABASE_UNAVAILABLE = "database_unavailable"
+    ATTACHMENT_UNREADABLE = "attachment_unreadable"
 
 
 class FieldError(BaseModel):

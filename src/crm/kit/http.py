@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +19,16 @@ SECURITY_HEADERS = [
 ]
 # The API answers JSON only; the documentation page loads Swagger UI and so gets no CSP here.
 API_CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
+
+
+def download_headers(file_name: str, size: int) -> dict[str, str]:
+    """Headers that make a streamed body a download named ``file_name`` (RFC 6266: non-ASCII
+    names as UTF-8 in ``filename*``), as Starlette's FileResponse writes them."""
+    quoted = quote(file_name)
+    disposition = (
+        f'attachment; filename="{file_name}"' if quoted == file_name else f"attachment; filename*=utf-8''{quoted}"
+    )
+    return {"Content-Disposition": disposition, "Content-Length": str(size)}
 
 
 class _BodyTooLarge(Exception):

@@ -161,6 +161,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "v.bool_type": {"zh": "必须是 true 或 false", "en": "Must be true or false"},
     "v.views_limit": {"zh": "每个页面最多保存 {limit} 个视图", "en": "At most {limit} saved views per page"},
     "v.column_unknown": {"zh": "未知的列，可选：{expected}", "en": "Unknown column; one of {expected}"},
+    "attachment_unreadable": {
+        "zh": "附件无法打开：文件已损坏或被篡改，或其密钥未配置，请联系管理员",
+        "en": "The attachment cannot be opened: the file is damaged or was altered, or its key is not configured; "
+        "contact your administrator",
+    },
 }
 
 

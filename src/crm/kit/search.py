@@ -40,9 +40,13 @@ MAX_PREFIX = 24
 # the keyword" is answered by the index when a broad keyword has many matches.
 NAME_PREFIX = 8
 
+# Every CJK ideograph: Extension A, the unified and the compatibility blocks of the BMP, and
+# the whole of planes 2 and 3, which Unicode reserves for ideographs (Extensions B to I, the
+# compatibility supplement, and the extensions still to come). tests/kit/test_search.py checks
+# this against every ideograph that unicodedata names.
+IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 _CJK = (
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # CJK ideographs and extensions A, compatibility
-    "\u3040-\u30ff\uac00-\ud7af"  # kana and hangul, so Japanese and Korean names work too
+    IDEOGRAPHS + "\u3040-\u30ff\uac00-\ud7af"  # kana and hangul, so Japanese and Korean names work too
 )
 _RUN = re.compile(rf"([{_CJK}]+)|([0-9a-z]+)")
 

@@ -22,6 +22,11 @@ def user_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def any_user(session: Session) -> bool:
+    """Anyone at all can sign in: the database is no longer new."""
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def user_in_tenant(session: Session, tenant_id: int, user_id: int) -> User | None:
     return session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
 

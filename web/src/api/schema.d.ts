@@ -469,7 +469,7 @@ export interface paths {
         };
         /**
          * Download Attachment
-         * @description Download one attachment of an interaction you can see.
+         * @description Download one attachment of an interaction you can see (409 when the stored file is damaged).
          */
         get: operations["download_attachment_api_v1_crm_interactions__interaction_id__attachments__attachment_id__get"];
         put?: never;
@@ -6885,6 +6885,15 @@ export interface operations {
             };
             /** @description Not found (also for records outside the caller's data scope) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: stale version or a broken business rule */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
