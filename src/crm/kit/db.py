@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from crm.kit.dialects import sqlite_regexp_replace
 from crm.kit.types import BigIntId, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -57,6 +58,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     except sqlite3.OperationalError:
         dbapi_connection.create_function("exp", 1, math.exp, deterministic=True)
         dbapi_connection.create_function("ln", 1, math.log, deterministic=True)
+    dbapi_connection.create_function("crm_regexp_replace", 3, sqlite_regexp_replace, deterministic=True)
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,7 +40,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement, Executable
+from sqlalchemy.sql.expression import ClauseElement, Executable, FunctionElement
 
 
 def json_array_contains(column: SQLColumnExpression[Any], value: str, dialect: str) -> ColumnElement[bool]:
@@ -293,3 +295,44 @@ def redact_audit_record(session: Session, table: Table, record_id: int, values: 
 
 def _as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+class _RegexpReplaceAll(FunctionElement[str]):
+    type = String()
+    name = "regexp_replace_all"
+    inherit_cache = True
+
+
+@compiles(_RegexpReplaceAll, "postgresql")
+def _regexp_replace_all_postgresql(element: _RegexpReplaceAll, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"regexp_replace({compiler.process(element.clauses, **kw)}, 'gi')"
+
+
+@compiles(_RegexpReplaceAll, "sqlite")
+def _regexp_replace_all_sqlite(element: _RegexpReplaceAll, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"crm_regexp_replace({compiler.process(element.clauses, **kw)})"
+
+
+def regexp_replace_all(text: Any, pattern: str, replacement: str) -> ColumnElement[str]:
+    """Every match of a regular expression in a text replaced by a literal text, letter case ignored.
+
+    PostgreSQL's regexp_replace with the 'gi' flags; SQLite has no regular expressions, so a
+    function that runs Python's ``re`` is registered on each connection (crm.kit.db). Write
+    expressions both read alike: literals escaped with ``re.escape``, bracket classes, ``?``,
+    ``(?:…)`` groups and lookarounds such as ``(?<![0-9])``.
+    """
+    if "\\" in replacement:  # PostgreSQL would read \1 or \& in it as a part of the match
+        raise ValueError("the replacement of regexp_replace_all holds no backslash")
+    return _RegexpReplaceAll(text, literal(pattern, String), literal(replacement, String))
+
+
+@lru_cache(maxsize=64)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def sqlite_regexp_replace(text: str | None, pattern: str, replacement: str) -> str | None:
+    """SQLite's ``crm_regexp_replace``: what regexp_replace_all means there."""
+    if text is None:
+        return None
+    return _compiled(pattern).sub(lambda _: replacement, text)

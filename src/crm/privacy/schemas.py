@@ -55,7 +55,10 @@ class DataSubjectRequest(BaseModel):
     reference: str | None
     outcome: RequestOutcome
     reason: str | None = Field(description="Why it was refused (legal hold and its reason)")
-    detail: dict[str, Any] | None = Field(description="Rows anonymised per table, or the sections exported")
+    detail: dict[str, Any] | None = Field(
+        description="Rows anonymised per table (rows) and other rows whose mentions were blanked (mentions), "
+        "or the sections exported"
+    )
     handled_by: int
     created_at: datetime
 

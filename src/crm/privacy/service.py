@@ -9,9 +9,12 @@ survives while nothing identifies the person any more:
   person can no longer be found by phone or e-mail);
 * free text that could name them (level-change reasons, approval payloads and notes) is
   replaced;
+* their names, phones (in any written form), e-mails and WeChat ids are blanked wherever
+  else the tenant's free text mentions them: another customer's ticket, remarks, tags, a
+  saved view's name, a notification (crm.privacy.mentions);
 * audit records keep actor, action, object and time, but personal values in their
-  ``changes`` and ``detail`` are redacted, once, and stamped ``redacted_at`` — the only
-  change the database lets anyone make to an audit record;
+  ``changes`` and ``detail`` are redacted and stamped ``redacted_at`` — the only change the
+  database lets anyone make to an audit record;
 * the search index is rebuilt from the anonymised row, and the customer is soft-deleted.
 
 A customer under legal hold is not erased; the refusal is recorded with its reason.
@@ -19,12 +22,11 @@ A customer under legal hold is not erased; the refusal is recorded with its reas
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import ColumnElement, CursorResult, Executable, Text, cast, false, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Executable, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.audit import repository as audit_records
@@ -35,6 +37,7 @@ from crm.interactions.attachments import remove_files
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, field_invalid
+from crm.kit.redaction import Needles, needles
 from crm.models import (
     ApprovalRequest,
     AuditLog,
@@ -57,12 +60,15 @@ from crm.models import (
     SubjectType,
 )
 from crm.models.enums import ContactStatus
+from crm.privacy import mentions, repository
 from crm.privacy.schemas import LegalHold
 from crm.views import service as saved_views
 
 ERASED = "［已删除］"
-# Every table, and what erasure does with it. A new table must be added here (a test
-# compares this with the models), so personal data cannot slip past erasure unnoticed.
+# Every table, and what erasure does with the subject's rows in it. A new table must be added
+# here (a test compares this with the models), so personal data cannot slip past erasure
+# unnoticed. Mentions of the person in any other row are blanked too (crm.privacy.mentions,
+# whose test covers every column).
 ERASURE_COVERAGE: dict[str, str] = {
     "customers": "name, remarks and tags replaced; soft-deleted",
     "customer_search": "tokens and text rebuilt from the replaced name alone (no contacts)",
@@ -91,7 +97,7 @@ ERASURE_COVERAGE: dict[str, str] = {
     "code_sequences": "no personal data",
     "login_failures": "staff sign-in attempts, not customers",
     "revoked_tokens": "no personal data",
-    "saved_views": "a keyword filter naming the person (name, phone, e-mail, …) removed; the rest of the view kept",
+    "saved_views": "a keyword filter naming the person removed, the name and other filters blanked; the rest kept",
 }
 # Fields whose values identify a person: redacted in the audit records about the subject.
 PERSONAL_FIELDS = frozenset({
@@ -101,6 +107,8 @@ PERSONAL_FIELDS = frozenset({
 # A needle shorter than this is not searched for in other records: a two-character name
 # like 王芳 belongs to many people, and redacting every mention would destroy others' data.
 MIN_FREE_TEXT_NEEDLE = 3
+# Fields of the subject's audit records that hold the names it was known by before.
+PAST_NAMES = frozenset({"customer_name", "contact_name"})
 
 
 # ---------------------------------------------------------------- finding the subject
@@ -313,13 +321,26 @@ def _held(
     )
 
 
-def _needles(contacts: Iterable[CustomerContact], addresses: Iterable[CustomerAddress], *names: str) -> set[str]:
-    values: set[str] = set(names)
+def _identifiers(
+    contacts: Iterable[CustomerContact], addresses: Iterable[CustomerAddress], *names: str
+) -> tuple[set[str], set[str]]:
+    """The texts (names, e-mails, WeChat ids, addresses) and phones that identify the subject."""
+    texts: set[str] = set(names)
+    phones: set[str] = set()
     for c in contacts:
-        values.update(v for v in (c.contact_name, c.contact_phone, c.contact_email, c.contact_wechat) if v)
+        texts.update(v for v in (c.contact_name, c.contact_email, c.contact_wechat) if v)
+        phones.update(v for v in (c.contact_phone,) if v)
     for a in addresses:
-        values.update(v for v in (a.contact_name, a.contact_phone, a.detailed_address) if v)
-    return {v for v in values if v and v != ERASED}
+        texts.update(v for v in (a.contact_name, a.detailed_address) if v)
+        phones.update(v for v in (a.contact_phone,) if v)
+    return {t for t in texts if t != ERASED}, phones
+
+
+def _needles(texts: set[str], phones: set[str]) -> tuple[Needles, Needles]:
+    """The subject's identifiers: all of them (for its own rows), and those searched in the rest
+    of the tenant (long enough not to name other people too)."""
+    long_enough = {t for t in texts if len(t) >= MIN_FREE_TEXT_NEEDLE}
+    return needles(texts, phones), needles(long_enough, phones)
 
 
 def _erase_contacts(session: Session, contacts: list[CustomerContact]) -> int:
@@ -369,50 +390,36 @@ def _blank(value: Any) -> Any:
     return None if value is None else ERASED
 
 
-def _redact(value: Any, needles: set[str], *, personal: bool) -> Any:
+def _redact(value: Any, found: Needles, *, personal: bool) -> Any:
     if isinstance(value, dict):
         return {
-            k: _blank(v) if personal and k in PERSONAL_FIELDS else _redact(v, needles, personal=personal)
+            found.sub(k): _blank(v) if personal and k in PERSONAL_FIELDS else _redact(v, found, personal=personal)
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_redact(v, needles, personal=personal) for v in value]
-    if isinstance(value, str) and any(n in value for n in needles):
-        return ERASED
-    return value
+        return [_redact(v, found, personal=personal) for v in value]
+    return found.value(value)
 
 
-def _redact_audit(session: Session, actor: Actor, objects: list[tuple[str, list[int]]], needles: set[str]) -> int:
+def _redact_audit(
+    session: Session, actor: Actor, objects: list[tuple[str, list[int]]], own: Needles, everywhere: Needles
+) -> int:
     """Redact the subject's personal values from the audit trail; returns the records changed.
 
-    Records about the subject lose their personal fields; other records that are not about
-    another customer (exports with the person's name as a filter, for example) lose any
-    value that contains one of the person's identifiers.
+    Records about the subject lose their personal fields and any identifier elsewhere in them;
+    every other record of the tenant (an export with the person's name as a filter, another
+    customer's remarks quoting their phone) loses the identifiers it holds, the rest kept.
     """
     about = [(AuditLog.object_type == kind) & AuditLog.object_id.in_(ids) for kind, ids in objects if ids]
-    searchable = [n for n in needles if len(n) >= MIN_FREE_TEXT_NEEDLE]
-    # JSON may hold the text as written or \u-escaped, depending on the database.
-    patterns = {p for n in searchable for p in (n, json.dumps(n)[1:-1])}
-    mentions = [
-        cast(column, Text).contains(p, autoescape=True)
-        for p in patterns
-        for column in (AuditLog.changes, AuditLog.detail)
-    ]
-    elsewhere = (
-        AuditLog.object_id.is_(None)
-        | AuditLog.object_type.is_(None)
-        | AuditLog.object_type.not_in(("customer", "contact", "address"))
-    )
-    stmt = select(AuditLog).where(
-        AuditLog.tenant_id == actor.tenant_id,
-        or_(*about, elsewhere & or_(*mentions) if mentions else false()),
-    )
+    mentions = [everywhere.mentioned(column, json_text=True) for column in (AuditLog.changes, AuditLog.detail)]
+    stmt = select(AuditLog).where(AuditLog.tenant_id == actor.tenant_id, or_(*about, *mentions))
     subject = {(kind, i) for kind, ids in objects for i in ids}
     now, changed = utcnow(), 0
     for row in session.scalars(stmt.execution_options(yield_per=500)):
         personal = (row.object_type, row.object_id) in subject
-        changes = _redact(row.changes, needles, personal=personal)
-        detail = _redact(row.detail, needles, personal=personal)
+        found = own if personal else everywhere
+        changes = _redact(row.changes, found, personal=personal)
+        detail = _redact(row.detail, found, personal=personal)
         if changes != row.changes or detail != row.detail:
             audit_records.redact(session, row.id, changes, detail, now)
             changed += 1
@@ -445,9 +452,34 @@ def _erase_tickets(session: Session, which: ColumnElement[bool]) -> int:
     )
 
 
-def _forget_keywords(session: Session, actor: Actor, needles: set[str]) -> int:
-    """Saved views whose keyword filter (typed by staff, so free text) names the person lose it."""
-    return saved_views.forget_keywords(session, actor.tenant_id, (n for n in needles if len(n) >= MIN_FREE_TEXT_NEEDLE))
+def _subject_needles(
+    session: Session, actor: Actor, objects: list[tuple[str, list[int]]], identifiers: tuple[set[str], set[str]]
+) -> tuple[Needles, Needles]:
+    """The subject's identifiers, with the names the audit trail says it had before."""
+    texts, phones = identifiers
+    return _needles(texts | repository.past_values(session, actor.tenant_id, objects, PAST_NAMES), phones)
+
+
+def _blank_elsewhere(
+    session: Session,
+    actor: Actor,
+    owner: tuple[str, str, int],
+    objects: list[tuple[str, list[int]]],
+    found: tuple[Needles, Needles],
+    *,
+    counts: dict[str, int],
+) -> dict[str, int]:
+    """The subject's identifiers blanked in the rest of the tenant: the audit trail and saved views
+    are counted in ``counts``; returns the rows changed per table by the scan of free text."""
+    own, everywhere = found
+    session.flush()
+    mentioned = mentions.blank_mentions(session, actor.tenant_id, everywhere, owner, own)
+    counts["audit_logs"] = _redact_audit(session, actor, objects, own, everywhere)
+    counts["saved_views"] = saved_views.forget_person(session, actor.tenant_id, everywhere)
+    session.flush()
+    # Rows were rewritten in SQL: what the session holds of them is stale.
+    session.expire_all()
+    return mentioned
 
 
 def _rowcount(session: Session, statement: Executable) -> int:
@@ -462,7 +494,12 @@ def erase_customer(session: Session, actor: Actor, customer_id: int, reference: 
     if customer.anonymised_at is not None:
         raise Conflict(ErrorCode.ALREADY_ERASED)
     contacts, addresses = _contacts(session, customer.id), _addresses(session, customer.id)
-    needles = _needles(contacts, addresses, customer.customer_name)
+    objects = [
+        ("customer", [customer.id]),
+        ("contact", [c.id for c in contacts]),
+        ("address", [a.id for a in addresses]),
+    ]
+    found = _subject_needles(session, actor, objects, _identifiers(contacts, addresses, customer.customer_name))
     counts: dict[str, int] = {}
     counts["customer_contacts"] = _erase_contacts(session, contacts)
     counts["customer_addresses"] = _erase_addresses(session, addresses, only_contact=None)
@@ -512,14 +549,18 @@ def erase_customer(session: Session, actor: Actor, customer_id: int, reference: 
         .values(payload={}, decision_note=None)
         .execution_options(synchronize_session=False),
     )
-    objects = [
-        ("customer", [customer.id]),
-        ("contact", [c.id for c in contacts]),
-        ("address", [a.id for a in addresses]),
-    ]
-    counts["audit_logs"] = _redact_audit(session, actor, objects, needles)
-    counts["saved_views"] = _forget_keywords(session, actor, needles)
-    return _record(session, actor, RequestKind.ERASURE, subject, customer, reference=reference, detail={"rows": counts})
+    mentioned = _blank_elsewhere(
+        session, actor, ("customers", "customer_id", customer.id), objects, found, counts=counts
+    )
+    return _record(
+        session,
+        actor,
+        RequestKind.ERASURE,
+        subject,
+        customer,
+        reference=_blanked(reference, found),
+        detail={"rows": counts, "mentions": mentioned},
+    )
 
 
 def erase_contact(session: Session, actor: Actor, contact_id: int, reference: str | None) -> DataSubjectRequest:
@@ -531,18 +572,34 @@ def erase_contact(session: Session, actor: Actor, contact_id: int, reference: st
     if contact.contact_name == ERASED:
         raise Conflict(ErrorCode.ALREADY_ERASED)
     addresses = _addresses(session, customer.id)
-    needles = _needles([contact], [])
+    objects = [("contact", [contact.id])]
+    found = _subject_needles(session, actor, objects, _identifiers([contact], []))
+    reaches = {v for v in (contact.contact_name, contact.contact_phone) if v}
     counts = {
         "customer_contacts": _erase_contacts(session, [contact]),
-        "customer_addresses": _erase_addresses(session, addresses, only_contact=needles),
+        "customer_addresses": _erase_addresses(session, addresses, only_contact=reaches),
     }
     counts["customer_interactions"] = _erase_interactions(session, actor, CustomerInteraction.contact_id == contact.id)
     counts["customer_service_records"] = _erase_tickets(session, ServiceRecord.contact_id == contact.id)
     live = [c for c in _contacts(session, customer.id) if c.deleted_at is None]
     reindex_customer(session, customer, live)
-    counts["audit_logs"] = _redact_audit(session, actor, [("contact", [contact.id])], needles)
-    counts["saved_views"] = _forget_keywords(session, actor, needles)
-    return _record(session, actor, RequestKind.ERASURE, subject, customer, reference=reference, detail={"rows": counts})
+    mentioned = _blank_elsewhere(
+        session, actor, ("customer_contacts", "contact_id", contact.id), objects, found, counts=counts
+    )
+    return _record(
+        session,
+        actor,
+        RequestKind.ERASURE,
+        subject,
+        customer,
+        reference=_blanked(reference, found),
+        detail={"rows": counts, "mentions": mentioned},
+    )
+
+
+def _blanked(reference: str | None, found: tuple[Needles, Needles]) -> str | None:
+    """The request's own reference, typed by staff, may name the person too."""
+    return found[0].sub(reference) if reference else reference
 
 
 # ---------------------------------------------------------------- legal hold

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Select, Text, cast, func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, ValidationFailed, field_invalid
+from crm.kit.redaction import Needles
 from crm.models import SavedView, SavedViewPage
 from crm.views import schemas
 from crm.views.pages import PAGES, PageRules
 
 FieldErrors = list[tuple[str, str, dict[str, Any]]]
+NAME_LENGTH = 50  # saved_views.name
 
 
 def _rules(actor: Actor, page: SavedViewPage) -> PageRules:
@@ -166,39 +166,47 @@ def delete_view(session: Session, actor: Actor, view_id: int) -> None:
     session.flush()
 
 
-# Separators people type in phone numbers ("138-1234-5678", "(0755) 8888 6666", "+86 …").
-_PHONE_SEPARATORS = re.compile(r"[\s\-()+]")
-
-
-def _names_one_of(keyword: str, needles: set[str]) -> bool:
-    text = keyword.casefold()
-    compact = _PHONE_SEPARATORS.sub("", text)
-    for needle in needles:
-        bare = _PHONE_SEPARATORS.sub("", needle)
-        if needle in text or (bare and bare in compact):  # a needle of separators alone names no one
-            return True
-    return False
-
-
-def forget_keywords(session: Session, tenant_id: int, needles: Iterable[str]) -> int:
-    """Data-subject erasure: remove the keyword filter from the tenant's saved views that names one
-    of ``needles`` (an erased person's name, phone or e-mail). The rest of each view stays; returns
-    how many views changed. The caller chooses the needles (long enough not to hit other people).
-    """
-    wanted = {needle.casefold() for needle in needles if needle}
-    if not wanted:
+def forget_person(session: Session, tenant_id: int, needles: Needles) -> int:
+    """Data-subject erasure: the tenant's saved views that name an erased person (by name, phone or
+    e-mail) lose the keyword filter that names them, and the identifiers in their names and other
+    filters are blanked. The rest of each view stays; returns how many views changed. The caller
+    chooses the needles (long enough not to hit other people)."""
+    if not needles:
         return 0
-    # Only views with a keyword can name anyone; the JSON text test keeps the rest unread.
     stmt = select(SavedView).where(
-        SavedView.tenant_id == tenant_id, cast(SavedView.definition, Text).contains('"keyword"')
+        SavedView.tenant_id == tenant_id,
+        needles.mentioned(SavedView.name) | needles.mentioned(SavedView.definition, json_text=True),
     )
     changed = 0
-    for view in session.scalars(stmt):
+    for view in session.scalars(stmt.order_by(SavedView.id)):
         filters = dict((view.definition or {}).get("filters") or {})
         keyword = filters.get("keyword")
-        if isinstance(keyword, str) and _names_one_of(keyword, wanted):
-            del filters["keyword"]
-            view.definition = {**view.definition, "filters": filters}  # a new value: the version moves on
+        if isinstance(keyword, str) and needles.found_in(keyword):
+            del filters["keyword"]  # blanked, it would filter for the marker and find nothing
+        definition = needles.value({**view.definition, "filters": filters})
+        name = _free_name(session, view, needles.sub(view.name)[:NAME_LENGTH])
+        if (definition, name) != (view.definition, view.name):
+            view.definition, view.name = definition, name  # new values: the version moves on
+            session.flush()  # the next view's name is checked against this one
             changed += 1
-    session.flush()
     return changed
+
+
+def _free_name(session: Session, view: SavedView, name: str) -> str:
+    """``name``, or with a number after it if its owner has another view of that name."""
+    candidate, number = name, 1
+    while (
+        candidate != view.name
+        and session.scalars(
+            select(SavedView.id).where(
+                SavedView.user_id == view.user_id,
+                SavedView.page == view.page,
+                SavedView.name == candidate,
+                SavedView.id != view.id,
+            )
+        ).first()
+    ):
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[: NAME_LENGTH - len(suffix)] + suffix
+    return candidate

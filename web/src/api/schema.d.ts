@@ -2556,7 +2556,7 @@ export interface components {
             reason: string | null;
             /**
              * Detail
-             * @description Rows anonymised per table, or the sections exported
+             * @description Rows anonymised per table (rows) and other rows whose mentions were blanked (mentions), or the sections exported
              */
             detail: {
                 [key: string]: unknown;

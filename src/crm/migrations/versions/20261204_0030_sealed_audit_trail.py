@@ -12,7 +12,7 @@ only SELECT and INSERT audit records (`crm db upgrade` grants it that when it ru
   which only a table's owner may do.
 
 Revision ID: 0030
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-04 17:00:00.000000
 """
 
@@ -29,7 +29,7 @@ from crm.kit.seal import GENESIS, body_hash, seal
 from crm.kit.types import BigIntId, JSONType, UTCDateTime
 
 revision: str = "0030"
-down_revision: str | None = "0027"
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,6 +39,8 @@ UNCHANGED = (
     "user_agent", "created_at", "seq", "body_hash", "seal",
 )  # fmt: skip
 BATCH = 5_000
+# Any number of redactions (one per erasure that finds its person), their stamps never going back.
+STAMPED = "NEW.redacted_at IS NOT NULL AND (OLD.redacted_at IS NULL OR NEW.redacted_at >= OLD.redacted_at)"
 
 audit_logs = sa.table(
     "audit_logs",
@@ -144,7 +146,7 @@ def _postgresql_functions() -> None:
 
         CREATE OR REPLACE FUNCTION audit_logs_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF NEW.redacted_at IS NOT NULL AND {unchanged}
+            IF {STAMPED} AND {unchanged}
                AND audit_only_blanked(OLD.changes, NEW.changes) AND audit_only_blanked(OLD.detail, NEW.detail) THEN
                 RETURN NEW;
             END IF;
@@ -179,7 +181,7 @@ def _sqlite_trigger() -> None:
     op.execute(
         f"""
         CREATE TRIGGER audit_logs_no_update BEFORE UPDATE ON audit_logs
-        WHEN NOT (NEW.redacted_at IS NOT NULL AND {unchanged})
+        WHEN NOT ({STAMPED} AND {unchanged})
         BEGIN SELECT RAISE(ABORT, 'audit_logs rows cannot be changed'); END
         """
     )
@@ -197,9 +199,7 @@ def downgrade() -> None:
         batch_op.drop_column("seal")
         batch_op.drop_column("body_hash")
         batch_op.drop_column("seq")
-    previous = "OLD.redacted_at IS NULL AND NEW.redacted_at IS NOT NULL AND " + " AND ".join(
-        f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in UNCHANGED[:11]
-    )
+    previous = f"{STAMPED} AND " + " AND ".join(f"NEW.{c} IS NOT DISTINCT FROM OLD.{c}" for c in UNCHANGED[:11])
     if postgresql:
         op.execute(
             f"""
