@@ -120,6 +120,7 @@ def _postgresql_functions() -> None:
         DECLARE
             k text;
             i integer;
+            pattern text;
         BEGIN
             -- SQL NULL and JSON null are one "nothing" here: the ORM writes None as JSON null.
             IF coalesce(new, 'null') = coalesce(old, 'null') THEN RETURN true; END IF;
@@ -141,7 +142,15 @@ def _postgresql_functions() -> None:
                 END LOOP;
                 RETURN true;
             END IF;
-            RETURN new = to_jsonb('{ERASED}'::text);
+            -- A value, or parts of a text, replaced by the marker: the new text with each marker
+            -- read as "one or more characters" must match the old value, and nothing else may differ.
+            IF jsonb_typeof(new) <> 'string' OR position('{ERASED}' IN new #>> '{{}}') = 0 THEN
+                RETURN false;
+            END IF;
+            SELECT '^' || string_agg(regexp_replace(part, '([^[:alnum:]])', '\\\\\\1', 'g'), '.+' ORDER BY n) || '$'
+            INTO pattern
+            FROM unnest(string_to_array(new #>> '{{}}', '{ERASED}')) WITH ORDINALITY AS parts(part, n);
+            RETURN coalesce((old #>> '{{}}') ~ pattern, false);
         END $$;
 
         CREATE OR REPLACE FUNCTION audit_logs_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
