@@ -3670,7 +3670,7 @@ export interface components {
          * Role
          * @enum {string}
          */
-        Role: "admin" | "sales_manager" | "sales" | "service_manager" | "service_agent" | "marketer" | "analyst";
+        Role: "admin" | "sales_manager" | "sales" | "service_manager" | "service_agent" | "marketer" | "analyst" | "finance";
         /** SalesAssignment */
         SalesAssignment: {
             /** Assigned Sales Id */

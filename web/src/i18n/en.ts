@@ -62,7 +62,7 @@ const en: typeof zhCN = {
     expired: 'Your session expired; please sign in again',
     loggedOut: 'You have signed out',
     demoHint:
-      'Demo login: admin / crm-demo-2026! (also manager.east, sales.east1, service.agent1, marketer, analyst, same password)',
+      'Demo login: admin / crm-demo-2026! (also manager.east, sales.east1, service.agent1, marketer, analyst, finance, same password)',
   },
   roles: {
     admin: 'Administrator',
@@ -72,6 +72,7 @@ const en: typeof zhCN = {
     service_agent: 'Service agent',
     marketer: 'Marketer',
     analyst: 'Analyst',
+    finance: 'Finance',
   },
   scopes: {
     tenant: 'whole company',

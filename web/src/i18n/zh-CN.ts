@@ -59,7 +59,7 @@ export default {
     passwordRequired: '请输入密码',
     expired: '登录已过期，请重新登录',
     loggedOut: '您已退出登录',
-    demoHint: '演示账号：admin / crm-demo-2026!（另有 manager.east、sales.east1、service.agent1、marketer、analyst，密码相同）',
+    demoHint: '演示账号：admin / crm-demo-2026!（另有 manager.east、sales.east1、service.agent1、marketer、analyst、finance，密码相同）',
   },
   roles: {
     admin: '系统管理员',
@@ -69,6 +69,7 @@ export default {
     service_agent: '客服专员',
     marketer: '市场专员',
     analyst: '数据分析师',
+    finance: '财务',
   },
   scopes: {
     tenant: '全公司',
