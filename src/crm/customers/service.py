@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from crm.approvals.requests import must_ask, open_request
 from crm.audit import service as audit
+from crm.auth import fields as field_rules
+from crm.auth.permissions import Permission
 from crm.customers import schemas
 from crm.customers.repository import AddressRepository, ContactRepository, CustomerRepository
 from crm.kit import search
@@ -48,6 +50,10 @@ CUSTOMER_AUDITED = (
 )
 CONTACT_AUDITED = tuple(f for f in schemas.ContactUpdate.model_fields if f != "version")
 ADDRESS_AUDITED = tuple(f for f in schemas.AddressUpdate.model_fields if f != "version")
+
+
+def _personal_values(data: schemas.ContactCreate | schemas.AddressCreate) -> list[str]:
+    return [f for f in field_rules.PERSONAL_FIELDS if getattr(data, f, None) is not None]
 
 
 def _check_version(current: int, sent: int | None) -> None:
@@ -140,6 +146,9 @@ def _generate_code(repo: CustomerRepository) -> str:
 
 
 def create_customer(session: Session, actor: Actor, data: schemas.CustomerCreate) -> Customer:
+    # Null is a new customer's default: only a value sets a finance field.
+    finance = [f for f in field_rules.FINANCE_FIELDS if getattr(data, f) is not None]
+    field_rules.check_writable(actor, finance, Permission.CUSTOMER_CREATE)
     repo = CustomerRepository(session, actor)
     if data.customer_code is not None:
         if repo.code_taken(data.customer_code):
@@ -211,11 +220,16 @@ def search_customers(
 def update_customer(
     session: Session, actor: Actor, customer_id: int, data: schemas.CustomerUpdate
 ) -> Customer | ApprovalRequest:
-    """Update, or when this blacklists the customer and the role must ask, open an approval request."""
+    """Update, or when this blacklists the customer and the role must ask, open an approval request.
+
+    Every field sent needs its write permission (see crm.auth.fields), even when its value
+    stays: accepting an unchanged value would tell a caller the value it cannot read.
+    """
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    field_rules.check_writable(actor, changes, Permission.CUSTOMER_UPDATE)
     repo = CustomerRepository(session, actor)
     customer = repo.get(customer_id, for_update=True)
     _check_version(customer.version, data.version)
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
     blacklisting = changes.get("customer_status") == CustomerStatus.BLACKLIST != customer.customer_status
     if blacklisting and must_ask(actor):
         return open_request(
@@ -410,6 +424,7 @@ def _clear_primary(session: Session, customer_id: int, keep_id: int | None) -> N
 
 
 def _add_contact(session: Session, actor: Actor, customer: Customer, data: schemas.ContactCreate) -> CustomerContact:
+    field_rules.check_writable(actor, _personal_values(data), Permission.CONTACT_WRITE)
     existing = CustomerRepository(session, actor).active_contacts(customer.id)
     make_primary = data.is_primary or not existing
     if make_primary:
@@ -443,9 +458,10 @@ def create_contact(session: Session, actor: Actor, customer_id: int, data: schem
 
 
 def update_contact(session: Session, actor: Actor, contact_id: int, data: schemas.ContactUpdate) -> CustomerContact:
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    field_rules.check_writable(actor, changes, Permission.CONTACT_WRITE)
     contact = ContactRepository(session, actor).get(contact_id, for_update=True)
     _check_version(contact.version, data.version)
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
     before = audit.snapshot(contact, CONTACT_AUDITED)
     if changes.get("is_primary"):
         _clear_primary(session, contact.customer_id, contact.id)
@@ -503,6 +519,7 @@ def _clear_default(session: Session, customer_id: int, address_type: Any, keep_i
 
 
 def _add_address(session: Session, actor: Actor, customer: Customer, data: schemas.AddressCreate) -> CustomerAddress:
+    field_rules.check_writable(actor, _personal_values(data), Permission.CONTACT_WRITE)
     same_type = [
         a for a in CustomerRepository(session, actor).addresses(customer.id) if a.address_type == data.address_type
     ]
@@ -533,9 +550,10 @@ def create_address(session: Session, actor: Actor, customer_id: int, data: schem
 
 
 def update_address(session: Session, actor: Actor, address_id: int, data: schemas.AddressUpdate) -> CustomerAddress:
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    field_rules.check_writable(actor, changes, Permission.CONTACT_WRITE)
     address = AddressRepository(session, actor).get(address_id, for_update=True)
     _check_version(address.version, data.version)
-    changes = data.model_dump(exclude_unset=True, exclude={"version"})
     before = audit.snapshot(address, ADDRESS_AUDITED)
     new_type = changes.get("address_type", address.address_type)
     becomes_default = changes.get("is_default", address.is_default and new_type == address.address_type)

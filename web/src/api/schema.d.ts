@@ -147,6 +147,9 @@ export interface paths {
         /**
          * Update Customer
          * @description Change the fields sent; `version` must be the one read, else 409. Blacklisting may need approval.
+         *
+         *     `annual_revenue` and `credit_rating` need `finance.write` (finance, admin): sending either
+         *     without it answers 403 naming the field, whatever its value.
          */
         put: operations["update_customer_api_v1_crm_customers__customer_id__put"];
         post?: never;

@@ -251,6 +251,12 @@ const en: typeof zhCN = {
     hint: 'Showing the full value is recorded in the audit log',
     failed: 'Could not show it: {message}',
   },
+  finance: {
+    action: 'Finance',
+    title: 'Edit financial figures',
+    saved: 'Financial figures saved',
+    revenueInvalid: 'Enter an amount with at most 2 decimal places',
+  },
   level: {
     title: 'Change customer level',
     current: 'Current level',
@@ -359,6 +365,7 @@ const en: typeof zhCN = {
     selectPlaceholder: 'Select',
     provinceCityPlaceholder: 'Province / city',
     financeHidden: 'Financial figures are visible to permitted roles only',
+    financeReadOnly: 'Annual revenue and credit rating are kept by finance',
     unsaved: 'Leave without saving your changes?',
   },
   approvals: {

@@ -248,6 +248,12 @@ export default {
     hint: '查看完整信息会记录审计日志',
     failed: '无法查看：{message}',
   },
+  finance: {
+    action: '财务信息',
+    title: '修改财务信息',
+    saved: '财务信息已保存',
+    revenueInvalid: '请输入金额，最多保留 2 位小数',
+  },
   level: {
     title: '调整客户等级',
     current: '当前等级',
@@ -356,6 +362,7 @@ export default {
     selectPlaceholder: '请选择',
     provinceCityPlaceholder: '选择省份 / 城市',
     financeHidden: '财务信息仅对有权限的角色可见',
+    financeReadOnly: '年营业额和信用等级由财务人员维护',
     unsaved: '有未保存的修改，确定离开吗？',
   },
   approvals: {
