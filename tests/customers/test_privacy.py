@@ -124,6 +124,51 @@ def _version(api: Api, customer: dict) -> int:
     return int(api.get(f"/crm/customers/{customer['id']}").json()["version"])
 
 
+class TestSortingAndFilteringByHiddenFields:
+    """Ordering or narrowing the list by a field ranks customers by a value the caller cannot see."""
+
+    def test_roles_without_finance_read_may_not_sort_by_annual_revenue(
+        self, sales_a: Api, marketer: Api, customer: dict
+    ) -> None:
+        for api in (sales_a, marketer):
+            for path in ("/crm/customers", "/crm/customers/search", "/crm/customers/export"):
+                for sort in ("annual_revenue", "-annual_revenue"):
+                    response = api.get(path, params={"sort": sort, "keyword": "隐私"})
+                    assert response.status_code == 403, (path, sort, response.text)
+                    body = response.json()
+                    assert (body["code"], body["title"]) == (
+                        "field_read_denied",
+                        "无权查看“年营业额”，因此不能按它排序或筛选",
+                    )
+                    assert (body["errors"][0]["field"], body["errors"][0]["location"]) == ("sort", "query")
+
+    @pytest.mark.parametrize(
+        "params", [{"credit_rating": "AA"}, {"annual_revenue_min": "1"}, {"annual_revenue_max": "99999999"}]
+    )
+    def test_nor_filter_by_a_finance_field(self, marketer: Api, customer: dict, params: dict[str, str]) -> None:
+        for path in ("/crm/customers", "/crm/customers/export"):
+            response = marketer.get(path, params=params)
+            assert response.status_code == 403, response.text
+            assert response.json()["errors"][0]["field"] == next(iter(params))
+
+    def test_finance_readers_sort_and_filter_by_them(
+        self, manager_east: Api, finance: Api, sales_a: Api, customer: dict
+    ) -> None:
+        sales_a.create_customer(customer_name="隐私测试其他公司", province="江苏")
+        for api in (manager_east, finance):
+            ids = [c["id"] for c in api.get("/crm/customers", params={"sort": "-annual_revenue"}).json()["items"]]
+            assert ids[0] == customer["id"]  # customers without a revenue come last
+            for params, found in [
+                ({"credit_rating": ["AA", "AAA"]}, [customer["id"]]),
+                ({"credit_rating": "C"}, []),
+                ({"annual_revenue_min": "8800000.00"}, [customer["id"]]),
+                ({"annual_revenue_min": "8800000.01"}, []),
+                ({"annual_revenue_max": "8800000.00", "keyword": "隐私"}, [customer["id"]]),
+            ]:
+                items = api.get("/crm/customers", params=params).json()["items"]
+                assert [c["id"] for c in items] == found, params
+
+
 class TestWritingFinanceFields:
     """Writing a field needs the permission to read it; finance fields need finance.write too."""
 

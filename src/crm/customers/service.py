@@ -52,6 +52,34 @@ CONTACT_AUDITED = tuple(f for f in schemas.ContactUpdate.model_fields if f != "v
 ADDRESS_AUDITED = tuple(f for f in schemas.AddressUpdate.model_fields if f != "version")
 
 
+# Filters that narrow the list by a field's value: only for callers who can see the field.
+FIELD_FILTERS = {
+    "credit_rating": "credit_rating",
+    "annual_revenue_min": "annual_revenue",
+    "annual_revenue_max": "annual_revenue",
+}
+
+
+def check_query(actor: Actor, filters: schemas.CustomerFilters) -> None:
+    """Refuse a list, search or export that would tell ``actor`` values it cannot see.
+
+    Ordering or narrowing by a hidden field ranks customers by it. A whole phone or e-mail
+    as the keyword confirms a masked value (138****5678 has 10,000 candidates) for a role
+    that cannot reveal it, so such roles may not look customers up that way; a phone's last
+    four digits stay open to everyone, as every masked phone shows them.
+    """
+    if filters.sort is not None:
+        field_rules.check_readable(actor, filters.sort.lstrip("-"), parameter="sort")
+    for parameter, field in FIELD_FILTERS.items():
+        if getattr(filters, parameter) is not None:
+            field_rules.check_readable(actor, field, parameter=parameter)
+    keyword = (filters.keyword or "").strip()
+    if keyword and search.personal_lookup(keyword) is not None and not actor.can(Permission.PII_UNMASK):
+        raise PermissionDenied(
+            ErrorCode.PII_SEARCH_DENIED, fields=[("keyword", "pii_search_denied", {})], location="query"
+        )
+
+
 def _personal_values(data: schemas.ContactCreate | schemas.AddressCreate) -> list[str]:
     return [f for f in field_rules.PERSONAL_FIELDS if getattr(data, f, None) is not None]
 
@@ -212,6 +240,7 @@ def search_customers(
     session: Session, actor: Actor, filters: schemas.CustomerFilters
 ) -> tuple[list[Customer], int, bool]:
     """A page of customers, its total and whether that total is exact."""
+    check_query(actor, filters)
     repo = CustomerRepository(session, actor)
     keyword = (filters.keyword or "").strip()
     return repo.keyword_page(filters, keyword) if keyword else repo.list_page(filters)

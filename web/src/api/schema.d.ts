@@ -4741,7 +4741,13 @@ export interface operations {
                 acquired_from?: string | null;
                 /** @description Acquisition date, inclusive */
                 acquired_to?: string | null;
-                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at */
+                /** @description Finance permission */
+                credit_rating?: components["schemas"]["CreditRating"][] | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_min?: number | string | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_max?: number | string | null;
+                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at. annual_revenue needs the finance permission */
                 sort?: ("created_at" | "-created_at" | "updated_at" | "-updated_at" | "customer_name" | "-customer_name" | "customer_code" | "-customer_code" | "customer_level" | "-customer_level" | "acquisition_date" | "-acquisition_date" | "last_contact_date" | "-last_contact_date" | "annual_revenue" | "-annual_revenue" | "relevance") | null;
                 page?: number;
                 page_size?: number;
@@ -4904,7 +4910,13 @@ export interface operations {
                 acquired_from?: string | null;
                 /** @description Acquisition date, inclusive */
                 acquired_to?: string | null;
-                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at */
+                /** @description Finance permission */
+                credit_rating?: components["schemas"]["CreditRating"][] | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_min?: number | string | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_max?: number | string | null;
+                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at. annual_revenue needs the finance permission */
                 sort?: ("created_at" | "-created_at" | "updated_at" | "-updated_at" | "customer_name" | "-customer_name" | "customer_code" | "-customer_code" | "customer_level" | "-customer_level" | "acquisition_date" | "-acquisition_date" | "last_contact_date" | "-last_contact_date" | "annual_revenue" | "-annual_revenue" | "relevance") | null;
                 page?: number;
                 page_size?: number;
@@ -4980,7 +4992,13 @@ export interface operations {
                 acquired_from?: string | null;
                 /** @description Acquisition date, inclusive */
                 acquired_to?: string | null;
-                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at */
+                /** @description Finance permission */
+                credit_rating?: components["schemas"]["CreditRating"][] | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_min?: number | string | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_max?: number | string | null;
+                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at. annual_revenue needs the finance permission */
                 sort?: ("created_at" | "-created_at" | "updated_at" | "-updated_at" | "customer_name" | "-customer_name" | "customer_code" | "-customer_code" | "customer_level" | "-customer_level" | "acquisition_date" | "-acquisition_date" | "last_contact_date" | "-last_contact_date" | "annual_revenue" | "-annual_revenue" | "relevance") | null;
                 page?: number;
                 page_size?: number;
