@@ -393,7 +393,8 @@ def level_history(
             customer_id=change.customer_id,
             old_level=change.old_level,
             new_level=change.new_level,
-            reason=change.reason,
+            # The nightly regrade writes the figures it graded by into its reason.
+            reason=field_rules.without_amounts(actor, change.reason) if change.source == "rule" else change.reason,
             source=change.source,
             changed_by=change.changed_by,
             changed_by_name=name,

@@ -800,7 +800,7 @@ export interface paths {
         };
         /**
          * List Orders
-         * @description The customer's orders, newest first; cost and margin only with the finance permission.
+         * @description The customer's orders, newest first; amounts, cost and margin only with the finance permission.
          */
         get: operations["list_orders_api_v1_crm_customers__customer_id__orders_get"];
         put?: never;
@@ -3046,8 +3046,11 @@ export interface components {
              * Format: date-time
              */
             order_date: string;
-            /** Amount */
-            amount: string;
+            /**
+             * Amount
+             * @description Null without the finance permission
+             */
+            amount: string | null;
             /**
              * Cost
              * @description Null without the finance permission
@@ -3147,8 +3150,11 @@ export interface components {
             category: string | null;
             /** Quantity */
             quantity: number;
-            /** Amount */
-            amount: string;
+            /**
+             * Amount
+             * @description Null without the finance permission
+             */
+            amount: string | null;
         };
         /** OrderItemIn */
         OrderItemIn: {
