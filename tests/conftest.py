@@ -210,3 +210,9 @@ def sales_b(client: TestClient, session: Session, tenant: Tenant) -> Api:
 def outsider(client: TestClient, session: Session) -> Api:
     """The admin of another tenant."""
     return Api(client, make_user(session, make_tenant(session), Role.ADMIN))
+
+
+@pytest.fixture
+def finance(client: TestClient, session: Session, tenant: Tenant) -> Api:
+    """Finance: sets credit ratings and annual revenue (finance.write)."""
+    return Api(client, make_user(session, tenant, Role.FINANCE))

@@ -94,6 +94,12 @@ class Api:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    def set_finance(self, customer: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """Set finance fields of ``customer`` (as last read); needs finance.write."""
+        response = self.put(f"/crm/customers/{customer['id']}", {"version": customer["version"], **fields})
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
 
 def mobile(n: int) -> str:
     """A valid, distinct mainland mobile number."""

@@ -231,6 +231,9 @@ def _users(session: Session, tenant: Tenant, fake: Faker) -> _DemoUsers:
                 display_name=fake.name())  # fmt: skip
     create_user(session, tenant=tenant, username="analyst", password=DEMO_PASSWORD, role=Role.ANALYST,
                 display_name=fake.name())  # fmt: skip
+    # A fixed name: drawing one would shift every name and figure generated after it.
+    create_user(session, tenant=tenant, username="finance", password=DEMO_PASSWORD, role=Role.FINANCE,
+                display_name="王静（财务）")  # fmt: skip
     session.flush()
     return _DemoUsers(admin, by_id, sales_by_region, service_manager, agents)
 

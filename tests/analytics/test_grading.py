@@ -99,3 +99,28 @@ def test_the_regrade_changes_nothing_when_rerun_and_reads_only_todays_analysis(
     session.execute(update(CustomerValueAnalysis).where(CustomerValueAnalysis.customer_id == stale["id"]).values(
         annual_spend=Decimal("900000")))  # fmt: skip
     assert regrade(session, tenant) == 0  # yesterday's figures do not grade today
+
+
+def test_the_figures_in_a_rules_reason_are_shown_only_to_finance_readers(
+    admin: Api, sales_a: Api, manager_east: Api, session: Session, tenant: Tenant
+) -> None:
+    customer = admin.create_customer(customer_name="定级金额", province="江苏", assigned_sales_id=sales_a.user.id)
+    refresh(session, tenant, customer_id=customer["id"])
+    session.execute(
+        update(CustomerValueAnalysis)
+        .where(CustomerValueAnalysis.customer_id == customer["id"])
+        .values(annual_spend=Decimal("523000.00"), potential_value=Decimal("100.00"))
+    )
+    regrade(session, tenant)
+    session.commit()
+
+    def reasons(api: Api) -> tuple[str, str]:
+        history = api.get(f"/crm/customers/{customer['id']}/level_history").json()["items"][0]
+        timeline = api.get(f"/crm/customers/{customer['id']}/timeline", params={"kinds": "level_change"}).json()
+        return history["reason"], timeline[0]["detail"]["reason"]
+
+    rule = "A级：年消费≥500,000或潜在价值≥1,000,000"
+    hidden = f"按规则定级：近12个月消费 *** 元，预测12个月价值 *** 元；{rule}"
+    shown = f"按规则定级：近12个月消费 523000.00 元，预测12个月价值 100.00 元；{rule}"
+    assert reasons(sales_a) == (hidden, hidden)
+    assert reasons(manager_east) == (shown, shown)

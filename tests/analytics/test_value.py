@@ -142,6 +142,23 @@ class TestFigures:
         assert (shown["total_amount"], shown["customer_lifetime_value"], shown["profit_margin"]) == (None, None, None)
         assert sales_a.get(f"/crm/customers/{customer['id']}/value_analysis").status_code == 404  # not theirs
 
+    def test_read_only_roles_cannot_recompute_a_customers_figures(
+        self, admin: Api, customer: dict, session: Session, tenant: Tenant
+    ) -> None:
+        path = f"/crm/customers/{customer['id']}/value_analysis/refresh"
+        for role in (Role.MARKETER, Role.ANALYST, Role.FINANCE):
+            reader = Api(admin.client, make_user(session, tenant, role))
+            assert reader.get(f"/crm/customers/{customer['id']}/value_analysis").status_code == 200
+            assert reader.post(path).status_code == 403, role
+        snapshots = select(CustomerValueAnalysis.id).where(CustomerValueAnalysis.customer_id == customer["id"])
+        assert session.scalar(snapshots) is None
+
+    def test_the_customers_sales_rep_recomputes_them(self, admin: Api, sales_a: Api, customer: dict) -> None:
+        admin.put(f"/crm/customers/{customer['id']}/assign_sales", {"assigned_sales_id": sales_a.user.id})
+        answer = sales_a.post(f"/crm/customers/{customer['id']}/value_analysis/refresh")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["latest"]["total_orders"] == 3
+
     def test_a_customer_without_orders_has_zeros_and_no_lifetime_value(self, admin: Api) -> None:
         quiet = admin.create_customer(customer_name="新客户")
         latest = admin.post(f"/crm/customers/{quiet['id']}/value_analysis/refresh").json()["latest"]

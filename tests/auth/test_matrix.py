@@ -131,7 +131,7 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("GET", "/api/v1/crm/customers/{customer_id}/receivables"): Rule(Permission.FINANCE_READ),
     ("GET", "/api/v1/crm/customers/{customer_id}/value_analysis"): Rule(Permission.CUSTOMER_READ),
     ("GET", "/api/v1/crm/customers/{customer_id}/behavior_analysis"): Rule(Permission.CUSTOMER_READ),
-    ("POST", "/api/v1/crm/customers/{customer_id}/value_analysis/refresh"): Rule(Permission.CUSTOMER_READ),
+    ("POST", "/api/v1/crm/customers/{customer_id}/value_analysis/refresh"): Rule(Permission.CUSTOMER_UPDATE),
     ("GET", "/api/v1/crm/analytics/dashboard"): Rule(Permission.ANALYTICS_READ, record=False),
     ("GET", "/api/v1/crm/churn_warnings"): Rule(Permission.CUSTOMER_READ, record=False),
     ("GET", "/api/v1/crm/churn_warnings/summary"): Rule(Permission.CUSTOMER_READ, record=False),

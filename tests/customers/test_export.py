@@ -19,17 +19,17 @@ from tests.factories import Api
 
 
 @pytest.fixture
-def customers(sales_a: Api) -> list[dict]:
-    return [
+def customers(sales_a: Api, admin: Api) -> list[dict]:
+    made = [
         sales_a.create_customer(
             customer_name=f"导出测试{n}号公司",
             province="江苏",
-            annual_revenue="1000.00",
             tags=["重点客户"],
             contacts=[{"contact_name": f"联系人{n}", "contact_phone": f"1391234{n:04d}"}],
         )
         for n in range(3)
     ]
+    return [admin.set_finance(customer, annual_revenue="1000.00") for customer in made]
 
 
 def _csv_rows(response: object) -> list[list[str]]:

@@ -13,12 +13,10 @@ from tests.factories import Api, make_user
 
 
 @pytest.fixture
-def customer(sales_a: Api) -> dict:
-    return sales_a.create_customer(
+def customer(sales_a: Api, admin: Api) -> dict:
+    made = sales_a.create_customer(
         customer_name="隐私测试公司",
         province="江苏",
-        annual_revenue="8800000.00",
-        credit_rating="AA",
         contacts=[
             {
                 "contact_name": "周杰",
@@ -38,6 +36,8 @@ def customer(sales_a: Api) -> dict:
             }
         ],
     )
+    admin.set_finance(made, annual_revenue="8800000.00", credit_rating="AA")
+    return made
 
 
 @pytest.fixture
@@ -118,3 +118,129 @@ class TestFinancialFields:
         for api in (manager_east, admin, analyst):
             body = api.get(f"/crm/customers/{customer['id']}").json()
             assert (body["annual_revenue"], body["credit_rating"]) == ("8800000.00", "AA")
+
+
+def _version(api: Api, customer: dict) -> int:
+    return int(api.get(f"/crm/customers/{customer['id']}").json()["version"])
+
+
+class TestSortingAndFilteringByHiddenFields:
+    """Ordering or narrowing the list by a field ranks customers by a value the caller cannot see."""
+
+    def test_roles_without_finance_read_may_not_sort_by_annual_revenue(
+        self, sales_a: Api, marketer: Api, customer: dict
+    ) -> None:
+        for api in (sales_a, marketer):
+            for path in ("/crm/customers", "/crm/customers/search", "/crm/customers/export"):
+                for sort in ("annual_revenue", "-annual_revenue"):
+                    response = api.get(path, params={"sort": sort, "keyword": "隐私"})
+                    assert response.status_code == 403, (path, sort, response.text)
+                    body = response.json()
+                    assert (body["code"], body["title"]) == (
+                        "field_read_denied",
+                        "无权查看“年营业额”，因此不能按它排序或筛选",
+                    )
+                    assert (body["errors"][0]["field"], body["errors"][0]["location"]) == ("sort", "query")
+
+    @pytest.mark.parametrize(
+        "params", [{"credit_rating": "AA"}, {"annual_revenue_min": "1"}, {"annual_revenue_max": "99999999"}]
+    )
+    def test_nor_filter_by_a_finance_field(self, marketer: Api, customer: dict, params: dict[str, str]) -> None:
+        for path in ("/crm/customers", "/crm/customers/export"):
+            response = marketer.get(path, params=params)
+            assert response.status_code == 403, response.text
+            assert response.json()["errors"][0]["field"] == next(iter(params))
+
+    def test_finance_readers_sort_and_filter_by_them(
+        self, manager_east: Api, finance: Api, sales_a: Api, customer: dict
+    ) -> None:
+        sales_a.create_customer(customer_name="隐私测试其他公司", province="江苏")
+        for api in (manager_east, finance):
+            ids = [c["id"] for c in api.get("/crm/customers", params={"sort": "-annual_revenue"}).json()["items"]]
+            assert ids[0] == customer["id"]  # customers without a revenue come last
+            for params, found in [
+                ({"credit_rating": ["AA", "AAA"]}, [customer["id"]]),
+                ({"credit_rating": "C"}, []),
+                ({"annual_revenue_min": "8800000.00"}, [customer["id"]]),
+                ({"annual_revenue_min": "8800000.01"}, []),
+                ({"annual_revenue_max": "8800000.00", "keyword": "隐私"}, [customer["id"]]),
+            ]:
+                items = api.get("/crm/customers", params=params).json()["items"]
+                assert [c["id"] for c in items] == found, params
+
+
+class TestWritingFinanceFields:
+    """Writing a field needs the permission to read it; finance fields need finance.write too."""
+
+    @pytest.mark.parametrize(("field", "value"), [("credit_rating", "AAA"), ("annual_revenue", "1.00")])
+    def test_a_sales_rep_cannot_set_a_finance_field_of_their_own_customer(
+        self, sales_a: Api, admin: Api, customer: dict, field: str, value: str
+    ) -> None:
+        response = sales_a.put(
+            f"/crm/customers/{customer['id']}", {"version": _version(sales_a, customer), field: value}
+        )
+        assert response.status_code == 403, response.text
+        body = response.json()
+        assert (body["code"], body["errors"][0]["field"]) == ("field_write_denied", field)
+        shown = admin.get(f"/crm/customers/{customer['id']}").json()
+        assert (shown["credit_rating"], shown["annual_revenue"], shown["payment_terms_days"]) == (
+            "AA",
+            "8800000.00",
+            60,
+        )
+
+    def test_the_value_it_already_has_is_refused_too_so_a_write_tells_nothing(
+        self, sales_a: Api, customer: dict
+    ) -> None:
+        response = sales_a.put(
+            f"/crm/customers/{customer['id']}", {"version": _version(sales_a, customer), "credit_rating": "AA"}
+        )
+        assert response.status_code == 403
+        english = sales_a.put(
+            f"/crm/customers/{customer['id']}",
+            {"version": _version(sales_a, customer), "credit_rating": "AA"},
+            headers={"Accept-Language": "en"},
+        ).json()
+        assert english["title"] == "You are not allowed to change credit rating"
+
+    def test_nor_with_a_blacklisting_that_would_go_to_approval(self, sales_a: Api, customer: dict) -> None:
+        response = sales_a.put(
+            f"/crm/customers/{customer['id']}",
+            {"version": _version(sales_a, customer), "customer_status": "blacklist", "credit_rating": "C"},
+        )
+        assert response.status_code == 403
+        assert sales_a.get("/crm/approvals").json()["items"] == []
+
+    def test_nor_create_a_customer_with_them(self, sales_a: Api) -> None:
+        response = sales_a.post(
+            "/crm/customers", {"customer_name": "自评AAA公司", "customer_type": "enterprise", "credit_rating": "AAA"}
+        )
+        assert (response.status_code, response.json()["errors"][0]["field"]) == (403, "credit_rating")
+        assert sales_a.get("/crm/customers", params={"keyword": "自评"}).json()["items"] == []
+
+    def test_a_sales_reps_edit_that_leaves_them_out_still_works(self, sales_a: Api, customer: dict) -> None:
+        response = sales_a.put(
+            f"/crm/customers/{customer['id']}", {"version": _version(sales_a, customer), "remarks": "月底回访"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["remarks"] == "月底回访"
+
+    def test_a_sales_manager_reads_them_but_cannot_write_them(self, manager_east: Api, customer: dict) -> None:
+        response = manager_east.put(
+            f"/crm/customers/{customer['id']}", {"version": _version(manager_east, customer), "annual_revenue": None}
+        )
+        assert (response.status_code, response.json()["errors"][0]["field"]) == (403, "annual_revenue")
+
+    def test_finance_sets_the_credit_rating_and_the_payment_terms_follow(self, finance: Api, customer: dict) -> None:
+        response = finance.put(
+            f"/crm/customers/{customer['id']}", {"version": _version(finance, customer), "credit_rating": "AAA"}
+        )
+        assert response.status_code == 200, response.text
+        assert (response.json()["credit_rating"], response.json()["payment_terms_days"]) == ("AAA", 90)
+
+    def test_finance_changes_no_other_field(self, finance: Api, customer: dict) -> None:
+        response = finance.put(
+            f"/crm/customers/{customer['id']}",
+            {"version": _version(finance, customer), "credit_rating": "A", "customer_name": "改名"},
+        )
+        assert (response.status_code, response.json()["errors"][0]["field"]) == (403, "customer_name")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, insert, text
 from sqlalchemy.orm import Session
 
@@ -13,8 +14,9 @@ from crm.config import settings
 from crm.customers import repository
 from crm.kit import search
 from crm.kit.db import utcnow
-from crm.models import Customer, CustomerSearch
-from tests.factories import Api, mobile
+from crm.models import Customer, CustomerSearch, Tenant
+from crm.models.enums import Role
+from tests.factories import Api, make_user, mobile
 from tests.sqlcapture import captured_sql, explain_all
 
 
@@ -112,6 +114,43 @@ class TestKeyword:
         )
         assert _names(admin, keyword="欧阳") == ["上海为技软件"]
         assert _names(admin, keyword="8765") == ["上海为技软件"]
+
+
+class TestLookupsThatWouldConfirmAMaskedValue:
+    """A whole phone or e-mail as the keyword confirms a value the list shows masked (139****4444 has
+    10,000 candidates): roles that cannot reveal personal data may not look customers up that way."""
+
+    @pytest.fixture(params=[Role.MARKETER, Role.ANALYST])
+    def reader(self, request: pytest.FixtureRequest, client: TestClient, session: Session, tenant: Tenant) -> Api:
+        return Api(client, make_user(session, tenant, request.param))
+
+    @pytest.mark.parametrize(
+        "keyword", [mobile(33334444), "+86 139 3333 4444", "0755-86013388", "86013388", "Pony@QQ.example"]
+    )
+    def test_a_role_that_cannot_reveal_is_refused_a_whole_phone_or_email(
+        self, reader: Api, companies: dict, keyword: str
+    ) -> None:
+        for path in ("/crm/customers", "/crm/customers/search", "/crm/customers/export"):
+            response = reader.get(path, params={"keyword": keyword})
+            assert response.status_code == 403, (path, response.text)
+            body = response.json()
+            assert body["code"] == "pii_search_denied"
+            assert (body["errors"][0]["field"], body["errors"][0]["location"]) == ("keyword", "query")
+
+    def test_the_last_four_digits_stay_open_because_every_masked_phone_shows_them(
+        self, reader: Api, companies: dict
+    ) -> None:
+        assert _names(reader, keyword="4444") == ["北京华联商厦"]
+        shown = reader.get(f"/crm/customers/{companies['北京华联商厦']['id']}").json()["contacts"][0]
+        assert shown["contact_phone"] == "139****4444"
+
+    def test_names_and_codes_stay_open(self, reader: Api, companies: dict) -> None:
+        assert _names(reader, keyword="张伟") == ["北京华联商厦"]
+        assert _names(reader, keyword=companies["北京华联商厦"]["customer_code"]) == ["北京华联商厦"]
+
+    def test_roles_that_may_reveal_find_customers_by_phone_and_email(self, admin: Api, companies: dict) -> None:
+        assert _names(admin, keyword=mobile(33334444)) == ["北京华联商厦"]
+        assert _names(admin, keyword="pony@qq.example") == ["深圳市腾讯计算机系统有限公司"]
 
 
 class TestFilters:

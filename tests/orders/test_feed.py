@@ -107,14 +107,10 @@ class TestOrders:
         shown = admin.get(f"/crm/customers/{customer['id']}/orders").json()["items"][0]
         assert (shown["cost"], shown["margin"]) == ("9000.00", "3800.00")
 
-    def test_cost_and_margin_need_the_finance_permission_and_cancelled_orders_are_no_spend(
-        self, admin: Api, sales_a: Api, manager_east: Api, customer: dict
-    ) -> None:
+    def test_cancelled_orders_are_kept_but_are_no_spend(self, admin: Api, sales_a: Api, customer: dict) -> None:
         send(admin, order(customer, status="cancelled"))
         seen_by_rep = sales_a.get(f"/crm/customers/{customer['id']}/orders").json()["items"][0]
-        assert (seen_by_rep["amount"], seen_by_rep["cost"], seen_by_rep["margin"]) == ("12800.00", None, None)
-        assert seen_by_rep["counts_as_spend"] is False
-        assert manager_east.get(f"/crm/customers/{customer['id']}/orders").json()["items"][0]["cost"] == "9000.00"
+        assert (seen_by_rep["status"], seen_by_rep["counts_as_spend"]) == ("cancelled", False)
 
     def test_a_batch_with_one_unknown_customer_stores_nothing_and_names_it(
         self, admin: Api, customer: dict, session: Session
@@ -194,3 +190,37 @@ class TestReceivables:
 
     def test_receivables_are_financial_data(self, sales_a: Api, customer: dict) -> None:
         assert sales_a.get(f"/crm/customers/{customer['id']}/receivables").status_code == 403
+
+
+class TestMoneyFigures:
+    """Money needs finance.read wherever it shows; counts, statuses and dates do not (crm.auth.fields)."""
+
+    def test_a_sales_rep_sees_their_customers_orders_without_any_amount(
+        self, admin: Api, sales_a: Api, customer: dict
+    ) -> None:
+        send(admin, order(customer))
+        seen = sales_a.get(f"/crm/customers/{customer['id']}/orders").json()["items"][0]
+        assert (seen["amount"], seen["cost"], seen["margin"]) == (None, None, None)
+        assert [(i["quantity"], i["amount"]) for i in seen["items"]] == [(2, None)]
+        assert (seen["order_no"], seen["status"], seen["counts_as_spend"]) == ("SO-20261101-001", "created", True)
+
+    def test_finance_readers_see_amounts_cost_and_margin(
+        self, admin: Api, manager_east: Api, finance: Api, customer: dict
+    ) -> None:
+        send(admin, order(customer))
+        for api in (manager_east, finance):
+            seen = api.get(f"/crm/customers/{customer['id']}/orders").json()["items"][0]
+            assert (seen["amount"], seen["cost"], seen["margin"]) == ("12800.00", "9000.00", "3800.00")
+            assert [i["amount"] for i in seen["items"]] == ["12800.00"]
+
+    def test_the_orders_note_among_the_interactions_quotes_its_amount_only_to_finance_readers(
+        self, admin: Api, sales_a: Api, manager_east: Api, customer: dict
+    ) -> None:
+        send(admin, order(customer))
+
+        def note(api: Api) -> tuple[str, str]:
+            shown = api.get(f"/crm/customers/{customer['id']}/interactions").json()["items"][0]
+            return shown["subject"], shown["content"]
+
+        assert note(sales_a) == ("订单 SO-20261101-001 已下单", "订单金额 ¥***")
+        assert note(manager_east) == ("订单 SO-20261101-001 已下单", "订单金额 ¥12,800.00")

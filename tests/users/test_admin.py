@@ -36,6 +36,19 @@ class TestUsers:
         assert "password" not in entry.changes
         assert entry.changes["role"]["after"] == "sales_manager"
 
+    def test_an_admin_creates_a_finance_user_and_can_give_an_existing_user_that_role(
+        self, admin: Api, sales_a: Api, session: Session
+    ) -> None:
+        body = {"username": "cai.wu", "display_name": "财务小王", "password": "a-long-password-2026", "role": "finance"}
+        response = admin.post("/crm/users", body)
+        assert response.status_code == 201, response.text
+        login = admin.client.post("/api/v1/auth/login", data={"username": "cai.wu", "password": body["password"]})
+        me = admin.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert (me.json()["role"], me.json()["data_scope"]) == ("finance", "tenant")
+        assert {"finance.read", "finance.write", "customer.read"} <= set(me.json()["permissions"])
+        changed = admin.put(f"/crm/users/{sales_a.user.id}", {"role": "finance"})
+        assert (changed.status_code, changed.json()["role"]) == (200, "finance")
+
     @pytest.mark.parametrize(
         ("change", "field"),
         [({"password": "short"}, "password"), ({"role": "overlord"}, "role"), ({"region": "火星"}, "region")],

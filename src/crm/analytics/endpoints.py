@@ -17,6 +17,8 @@ from crm.kit.validation import IdPath
 router = APIRouter(prefix="/crm", tags=["customer intelligence"])
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
+# Recomputing writes the customer's figures: for those who maintain the customer, not readers.
+Refresher = Annotated[Actor, Depends(require(Permission.CUSTOMER_UPDATE))]
 
 
 @router.get(
@@ -34,7 +36,7 @@ def get_value_analysis(session: SessionDep, actor: Reader, customer_id: IdPath) 
     response_model=schemas.ValueAnalysis,
     responses=problem_responses(401, 403, 404, 422),
 )
-def refresh_value_analysis(session: SessionDep, actor: Reader, customer_id: IdPath) -> schemas.ValueAnalysis:
+def refresh_value_analysis(session: SessionDep, actor: Refresher, customer_id: IdPath) -> schemas.ValueAnalysis:
     """Recompute today's snapshot of this customer now (the nightly job does every customer)."""
     return service.refresh_one(session, actor, customer_id)
 

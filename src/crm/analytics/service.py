@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.analytics import schemas, value
-from crm.auth.permissions import Permission
+from crm.auth import fields
 from crm.customers.repository import CustomerRepository
 from crm.kit.actor import Actor
 from crm.kit.errors import NotFound
@@ -19,7 +19,7 @@ MONEY = ("total_amount", "avg_order_amount", "customer_lifetime_value", "service
 
 def _shown(actor: Actor, row: CustomerValueAnalysis) -> schemas.ValueSnapshot:
     snapshot = schemas.ValueSnapshot.model_validate(row)
-    if actor.can(Permission.FINANCE_READ):
+    if fields.sees_money(actor):
         return snapshot
     return snapshot.model_copy(update=dict.fromkeys(MONEY))
 

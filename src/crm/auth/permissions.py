@@ -22,7 +22,7 @@ class Permission(StrEnum):
     CONTACT_WRITE = "contact.write"
     USER_MANAGE = "user.manage"
     AUDIT_READ = "audit.read"
-    FINANCE_READ = "finance.read"  # annual revenue, credit rating and later money figures
+    FINANCE_READ = "finance.read"  # annual revenue, credit rating and every money figure (amounts, spend, value)
     CUSTOMER_EXPORT = "customer.export"
     APPROVAL_DECIDE = "approval.decide"
     PII_UNMASK = "pii.unmask"  # reveal one masked phone, e-mail, … at a time (audited)
@@ -34,6 +34,7 @@ class Permission(StrEnum):
     TICKET_ASSIGN = "ticket.assign"  # give a ticket to a service agent
     ORDER_WRITE = "order.write"  # the order and receivables feeds (the order system's and finance's account)
     ANALYTICS_READ = "analytics.read"  # the analytics dashboard and the service statistics (managers, analysts)
+    FINANCE_WRITE = "finance.write"  # set annual revenue and credit rating (credit decides payment terms)
 
 
 _SALES_WORK = {
@@ -83,6 +84,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ANALYTICS_READ,
         }
     ),
+    # Finance keeps the credit rating and revenue of every customer, and may be the receivables feed.
+    Role.FINANCE: frozenset(
+        {
+            Permission.CUSTOMER_READ,
+            Permission.FINANCE_READ,
+            Permission.FINANCE_WRITE,
+            Permission.CUSTOMER_EXPORT,
+            Permission.ORDER_WRITE,
+        }
+    ),
 }
 
 ROLE_SCOPES: dict[Role, DataScope] = {
@@ -93,6 +104,7 @@ ROLE_SCOPES: dict[Role, DataScope] = {
     Role.SERVICE_MANAGER: DataScope.REGION,
     Role.SALES: DataScope.OWN,
     Role.SERVICE_AGENT: DataScope.SERVICE,
+    Role.FINANCE: DataScope.TENANT,
 }
 
 # Roles that can own customers as their sales representative.

@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from crm.approvals.schemas import Approval
-from crm.auth.dependencies import SessionDep, require
+from crm.auth import fields
+from crm.auth.dependencies import SessionDep, require, require_any
 from crm.auth.permissions import Permission
 from crm.churn import service as churn_service
 from crm.customers import export, schemas, service
@@ -27,7 +28,7 @@ def _detail(session: Session, customer: Customer, actor: Actor) -> schemas.Custo
     detail = present.customer_detail(customer, actor)
     stage, risk, probability = churn_service.customer_risk(session, customer.id)
     extra: dict[str, Any] = {"lifecycle_stage": stage, "churn_risk": risk, "churn_probability": probability}
-    if actor.can(Permission.FINANCE_READ):
+    if fields.can_read(actor, "credit_rating"):  # the terms follow from the rating
         extra["payment_terms_days"], extra["payment_terms"] = orders_service.payment_terms(session, actor, customer)
     return detail.model_copy(update=extra)
 
@@ -37,6 +38,8 @@ router = APIRouter(prefix="/crm", tags=["customers"])
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 Creator = Annotated[Actor, Depends(require(Permission.CUSTOMER_CREATE))]
 Editor = Annotated[Actor, Depends(require(Permission.CUSTOMER_UPDATE))]
+# Finance edits the finance fields alone; which fields each caller may set is checked per field.
+FieldEditor = Annotated[Actor, Depends(require_any(Permission.CUSTOMER_UPDATE, Permission.FINANCE_WRITE))]
 Deleter = Annotated[Actor, Depends(require(Permission.CUSTOMER_DELETE))]
 Grader = Annotated[Actor, Depends(require(Permission.CUSTOMER_LEVEL))]
 Assigner = Annotated[Actor, Depends(require(Permission.CUSTOMER_ASSIGN))]
@@ -127,9 +130,13 @@ def get_customer(session: SessionDep, actor: Reader, customer_id: IdPath) -> sch
 
 @router.put("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses={**WRITE, **ASKED})
 def update_customer(
-    session: SessionDep, actor: Editor, customer_id: IdPath, data: schemas.CustomerUpdate
+    session: SessionDep, actor: FieldEditor, customer_id: IdPath, data: schemas.CustomerUpdate
 ) -> schemas.CustomerDetail | JSONResponse:
-    """Change the fields sent; `version` must be the one read, else 409. Blacklisting may need approval."""
+    """Change the fields sent; `version` must be the one read, else 409. Blacklisting may need approval.
+
+    `annual_revenue` and `credit_rating` need `finance.write` (finance, admin): sending either
+    without it answers 403 naming the field, whatever its value.
+    """
     result = service.update_customer(session, actor, customer_id, data)
     return _asked(result) if isinstance(result, ApprovalRequest) else _detail(session, result, actor)
 

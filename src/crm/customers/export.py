@@ -17,6 +17,7 @@ from crm.approvals.service import claim_export
 from crm.audit import service as audit
 from crm.config import settings
 from crm.customers import presenters as present
+from crm.customers import service
 from crm.customers.repository import CustomerRepository
 from crm.customers.schemas import CustomerFilters
 from crm.kit.actor import Actor
@@ -71,6 +72,7 @@ def _seconds_to_midnight() -> int:
 def start_export(session: Session, actor: Actor, filters: CustomerFilters, file_format: str) -> int | ApprovalRequest:
     """Check the caller may export this now and audit it, returning how many rows it holds; or,
     for more rows than the threshold by a role that must ask, the approval request opened instead."""
+    service.check_query(actor, filters)
     if _exports_today(session, actor) >= actor.policy.export_daily_limit:
         raise RateLimited(_seconds_to_midnight())
     stmt = CustomerRepository(session, actor).export_statement(filters).with_only_columns(Customer.id)
@@ -111,6 +113,7 @@ def take_approved(session: Session, actor: Actor, request_id: int) -> tuple[Cust
     """
     request = claim_export(session, actor, request_id)
     filters = CustomerFilters.model_validate(request.payload.get("filters", {}))
+    service.check_query(actor, filters)  # the requester's rights of today, as for the rows
     file_format = str(request.payload.get("format", "csv"))
     stmt = CustomerRepository(session, actor).export_statement(filters).with_only_columns(Customer.id)
     _audit(session, actor, filters, file_format, rows=count_rows(session, stmt), approval=request.id)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from crm.auth.permissions import Permission
+from crm.auth import fields
 from crm.customers import schemas
 from crm.kit.actor import Actor
 from crm.kit.masking import mask_address, mask_email, mask_phone, mask_text
@@ -21,7 +21,7 @@ from crm.models import Customer, CustomerAddress, CustomerContact
 
 M = TypeVar("M", bound=BaseModel)
 
-FINANCIAL_FIELDS = ("annual_revenue", "credit_rating")
+FINANCIAL_FIELDS = fields.FINANCE_FIELDS
 CONTACT_MASKS: dict[str, Callable[[Any], str]] = {
     "contact_phone": mask_phone,
     "contact_email": mask_email,
@@ -58,9 +58,8 @@ def address(row: CustomerAddress, actor: Actor) -> schemas.Address:
 
 
 def _without_finance(model: M, actor: Actor) -> M:
-    if actor.can(Permission.FINANCE_READ):
-        return model
-    return model.model_copy(update=dict.fromkeys(FINANCIAL_FIELDS))
+    hidden = [f for f in FINANCIAL_FIELDS if not fields.can_read(actor, f)]
+    return model.model_copy(update=dict.fromkeys(hidden)) if hidden else model
 
 
 def customer(row: Customer, actor: Actor) -> schemas.Customer:

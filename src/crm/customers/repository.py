@@ -144,7 +144,18 @@ class CustomerRepository(ScopedRepository[Customer]):
             stmt = stmt.where(Customer.acquisition_date >= filters.acquired_from)
         if filters.acquired_to:
             stmt = stmt.where(Customer.acquisition_date <= filters.acquired_to)
-        return stmt
+        return stmt.where(*self._finance_conditions(filters))
+
+    @staticmethod
+    def _finance_conditions(filters: CustomerFilters) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if filters.credit_rating:
+            conditions.append(Customer.credit_rating.in_(filters.credit_rating))
+        if filters.annual_revenue_min is not None:
+            conditions.append(Customer.annual_revenue >= filters.annual_revenue_min)
+        if filters.annual_revenue_max is not None:
+            conditions.append(Customer.annual_revenue <= filters.annual_revenue_max)
+        return conditions
 
     @property
     def dialect(self) -> str:

@@ -391,8 +391,13 @@ class CustomerFilters(BaseModel):
     assigned_sales_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     acquired_from: date | None = Field(default=None, description="Acquisition date, inclusive")
     acquired_to: date | None = Field(default=None, description="Acquisition date, inclusive")
+    credit_rating: list[CreditRating] | None = Field(default=None, description="Finance permission")
+    annual_revenue_min: Money | None = Field(default=None, description="Inclusive; finance permission")
+    annual_revenue_max: Money | None = Field(default=None, description="Inclusive; finance permission")
     sort: SortField | None = Field(
-        default=None, description="Field, `-` for descending; default relevance with a keyword, else -created_at"
+        default=None,
+        description="Field, `-` for descending; default relevance with a keyword, else -created_at. "
+        "annual_revenue needs the finance permission",
     )
     page: int = Field(default=1, ge=1, le=100_000)
     page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

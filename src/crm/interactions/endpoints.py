@@ -34,9 +34,7 @@ def list_interactions(
     """The customer's interactions, newest first, with their attachments."""
     params = PageParams(page=filters.page, page_size=filters.page_size)
     rows, total, exact = fetch_page(session, service.list_interactions(session, actor, customer_id, filters), params)
-    return page_of(
-        schemas.Interaction, [schemas.Interaction.model_validate(r) for r in rows], total, params, exact=exact
-    )
+    return page_of(schemas.Interaction, [service.present(actor, r) for r in rows], total, params, exact=exact)
 
 
 @router.post(
@@ -51,7 +49,7 @@ def create_interaction(
     """Record a call, e-mail, meeting, visit or WeChat exchange; a next_action_date makes it a follow-up."""
     interaction = service.create_interaction(session, actor, customer_id, data)
     response.headers["Location"] = f"/api/v1/crm/interactions/{interaction.id}"
-    return schemas.Interaction.model_validate(interaction)
+    return service.present(actor, interaction)
 
 
 @router.get("/interactions/pending_follow_up", response_model=schemas.PendingFollowUps, responses=READ)
@@ -67,7 +65,7 @@ def update_interaction(
     session: SessionDep, actor: Writer, interaction_id: IdPath, data: schemas.InteractionUpdate
 ) -> schemas.Interaction:
     """Edit an interaction, mark its follow-up done or cancelled, or reschedule it."""
-    return schemas.Interaction.model_validate(service.update_interaction(session, actor, interaction_id, data))
+    return service.present(actor, service.update_interaction(session, actor, interaction_id, data))
 
 
 @router.post(

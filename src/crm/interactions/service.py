@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, case, literal, select, union_all, 
 from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
+from crm.auth import fields
 from crm.auth.permissions import Permission
 from crm.config import settings
 from crm.customers import presenters
@@ -222,6 +223,14 @@ def record_from_feed(
     )
     session.add(interaction)
     return interaction
+
+
+def present(actor: Actor, interaction: CustomerInteraction) -> schemas.Interaction:
+    """An interaction as ``actor`` may see it: a feed's note quotes the order's amount (money)."""
+    shown = schemas.Interaction.model_validate(interaction)
+    if interaction.source == InteractionSource.STAFF:
+        return shown
+    return shown.model_copy(update={"content": fields.without_amounts(actor, shown.content)})
 
 
 def update_interaction(
@@ -565,7 +574,13 @@ def _timeline_entries(session: Session, actor: Actor, page: list[tuple[str, int]
                     occurred_at=c.changed_at,
                     title=f"{c.old_level or '-'} → {c.new_level}",
                     actor_id=c.changed_by,
-                    detail={"old_level": c.old_level, "new_level": c.new_level, "reason": c.reason, "source": c.source},
+                    detail={
+                        "old_level": c.old_level,
+                        "new_level": c.new_level,
+                        # The nightly regrade writes the figures it graded by into its reason.
+                        "reason": fields.without_amounts(actor, c.reason) if c.source == "rule" else c.reason,
+                        "source": c.source,
+                    },
                 )
             )
         else:

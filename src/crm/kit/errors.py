@@ -59,6 +59,9 @@ class ErrorCode(StrEnum):
     OVERLOADED = "overloaded"
     DATABASE_UNAVAILABLE = "database_unavailable"
     ATTACHMENT_UNREADABLE = "attachment_unreadable"
+    FIELD_WRITE_DENIED = "field_write_denied"
+    FIELD_READ_DENIED = "field_read_denied"
+    PII_SEARCH_DENIED = "pii_search_denied"
 
 
 class FieldError(BaseModel):
@@ -91,12 +94,14 @@ class CRMError(Exception):
         params: dict[str, Any] | None = None,
         fields: list[tuple[str, str, dict[str, Any]]] | None = None,
         headers: dict[str, str] | None = None,
+        location: str = "body",
     ) -> None:
         if code is not None:
             self.code = code
         self.params = params or {}
         # (field, code, params) triples, rendered as FieldError in the caller's language.
         self.fields = fields or []
+        self.location = location  # where those fields were sent
         self.headers = headers
         super().__init__(f"{self.code}: {self.params}")
 
@@ -224,7 +229,8 @@ def render_error(request: Request, exc: CRMError) -> JSONResponse:
     """The problem+json answer for ``exc``; also for endpoints that answer an error without raising."""
     lang = lang_of(request)
     errors = [
-        FieldError(field=f, location="body", code=c, message=_field_message(c, lang, p, c)) for f, c, p in exc.fields
+        FieldError(field=f, location=exc.location, code=c, message=_field_message(c, lang, p, c))
+        for f, c, p in exc.fields
     ] or None
     return _problem(request, exc.status_code, exc.code, lang, params=exc.params, errors=errors, headers=exc.headers)
 

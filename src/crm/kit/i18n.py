@@ -166,6 +166,29 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The attachment cannot be opened: the file is damaged or was altered, or its key is not configured; "
         "contact your administrator",
     },
+    "field_write_denied": {"zh": "无权修改“{field}”", "en": "You are not allowed to change {field}"},
+    "field_read_denied": {
+        "zh": "无权查看“{field}”，因此不能按它排序或筛选",
+        "en": "You cannot see {field}, so you cannot sort or filter by it",
+    },
+    "pii_search_denied": {
+        "zh": "您的角色不能查看个人信息，因此不能按完整手机号或邮箱搜索；请按客户名称、编码或手机号后四位搜索",
+        "en": "Your role cannot see personal data, so it cannot search by a whole phone number or e-mail; "
+        "search by name, code or a phone's last four digits",
+    },
+    "v.field_write_denied": {"zh": "无权修改该字段", "en": "Not yours to change"},
+    "v.field_read_denied": {"zh": "无权查看该字段", "en": "Not yours to see"},
+    "v.pii_search_denied": {
+        "zh": "不能按完整手机号或邮箱搜索",
+        "en": "Searching by a whole phone number or e-mail is not allowed",
+    },
+    "field.annual_revenue": {"zh": "年营业额", "en": "annual revenue"},
+    "field.credit_rating": {"zh": "信用等级", "en": "credit rating"},
+    "field.contact_phone": {"zh": "联系电话", "en": "phone"},
+    "field.contact_email": {"zh": "邮箱", "en": "e-mail"},
+    "field.contact_wechat": {"zh": "微信", "en": "WeChat id"},
+    "field.birthday": {"zh": "生日", "en": "birthday"},
+    "field.detailed_address": {"zh": "详细地址", "en": "detailed address"},
 }
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import Literal
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, Text, and_, cast, false, func, literal, or_, true
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -148,14 +149,22 @@ def search_text(texts: Iterable[str]) -> str:
     return " | ".join(normalise_text(t) for t in texts if t)
 
 
+def personal_lookup(keyword: str) -> Literal["phone", "email"] | None:
+    """Whether ``keyword`` looks a row up by a whole phone or e-mail (through their blind tokens)."""
+    text = normalise_text(keyword).strip()
+    # A phone typed with spaces, hyphens or +86 is still a whole phone.
+    if len(_digits(text)) >= 7 and not any(ch.isalpha() for ch in text):
+        return "phone"
+    return "email" if "@" in text else None
+
+
 def exact_key(keyword: str) -> str:
     """The token of an exact match: a whole phone or e-mail (blinded), else the code."""
     text = normalise_text(keyword).strip()
-    digits = _digits(text)
-    # A phone typed with spaces, hyphens or +86 is still an exact phone match.
-    if len(digits) >= 7 and not any(ch.isalpha() for ch in text):
-        return phone_token(normalise_phone(text) or digits)
-    if "@" in text:
+    lookup = personal_lookup(text)
+    if lookup == "phone":
+        return phone_token(normalise_phone(text) or _digits(text))
+    if lookup == "email":
         return email_token(text)
     return "=" + text
 

@@ -62,6 +62,7 @@ class Role(StrEnum):
     SERVICE_AGENT = "service_agent"
     MARKETER = "marketer"
     ANALYST = "analyst"
+    FINANCE = "finance"
 
 
 def db_enum(enum: type[StrEnum], name: str) -> Enum:

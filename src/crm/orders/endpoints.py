@@ -34,7 +34,7 @@ def receive_orders(session: SessionDep, actor: Feeder, data: schemas.OrdersBody)
 def list_orders(
     session: SessionDep, actor: Reader, customer_id: IdPath, filters: Annotated[schemas.OrderFilters, Query()]
 ) -> Page[schemas.Order]:
-    """The customer's orders, newest first; cost and margin only with the finance permission."""
+    """The customer's orders, newest first; amounts, cost and margin only with the finance permission."""
     service.visible_customer(session, actor, customer_id)
     params = PageParams(page=filters.page, page_size=filters.page_size)
     rows, total, exact = fetch_page(session, service.orders_of(actor, customer_id, filters), params)

@@ -117,7 +117,7 @@ class OrderItem(BaseModel):
     product_name: str | None
     category: str | None
     quantity: int
-    amount: Decimal
+    amount: Decimal | None = Field(description="Null without the finance permission")
 
 
 class Order(BaseModel):
@@ -126,7 +126,7 @@ class Order(BaseModel):
     customer_id: int
     status: OrderStatus
     order_date: datetime
-    amount: Decimal
+    amount: Decimal | None = Field(description="Null without the finance permission")
     cost: Decimal | None = Field(description="Null without the finance permission")
     margin: Decimal | None = Field(description="amount − cost; null without the finance permission")
     currency: str

@@ -21,7 +21,7 @@ from sqlalchemy import Select, delete, or_, select
 from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
-from crm.auth.permissions import Permission
+from crm.auth import fields
 from crm.config import settings
 from crm.customers.repository import CustomerRepository
 from crm.interactions.service import record_from_feed
@@ -245,8 +245,13 @@ def visible_customer(session: Session, actor: Actor, customer_id: int) -> Custom
     return CustomerRepository(session, actor).get(customer_id)
 
 
+def _item(actor: Actor, item: CustomerOrderItem) -> schemas.OrderItem:
+    shown = schemas.OrderItem.model_validate(item)
+    return shown.model_copy(update={"amount": fields.money(actor, shown.amount)})
+
+
 def present(session: Session, actor: Actor, orders: list[CustomerOrder]) -> list[schemas.Order]:
-    finance = actor.can(Permission.FINANCE_READ)
+    """The orders as ``actor`` may see them: amounts, cost and margin need the finance permission."""
     items = _items_of(session, [o.id for o in orders])
     return [
         schemas.Order(
@@ -255,13 +260,13 @@ def present(session: Session, actor: Actor, orders: list[CustomerOrder]) -> list
             customer_id=o.customer_id,
             status=o.status,
             order_date=o.order_date,
-            amount=o.amount,
-            cost=o.cost if finance else None,
-            margin=(o.amount - o.cost) if finance and o.cost is not None else None,
+            amount=fields.money(actor, o.amount),
+            cost=fields.money(actor, o.cost),
+            margin=fields.money(actor, o.amount - o.cost if o.cost is not None else None),
             currency=o.currency,
             counts_as_spend=o.status not in NOT_SPENT,
             status_changed_at=o.status_changed_at,
-            items=[schemas.OrderItem.model_validate(i) for i in items.get(o.id, [])],
+            items=[_item(actor, i) for i in items.get(o.id, [])],
             created_at=o.created_at,
             updated_at=o.updated_at,
         )

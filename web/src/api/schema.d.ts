@@ -147,6 +147,9 @@ export interface paths {
         /**
          * Update Customer
          * @description Change the fields sent; `version` must be the one read, else 409. Blacklisting may need approval.
+         *
+         *     `annual_revenue` and `credit_rating` need `finance.write` (finance, admin): sending either
+         *     without it answers 403 naming the field, whatever its value.
          */
         put: operations["update_customer_api_v1_crm_customers__customer_id__put"];
         post?: never;
@@ -797,7 +800,7 @@ export interface paths {
         };
         /**
          * List Orders
-         * @description The customer's orders, newest first; cost and margin only with the finance permission.
+         * @description The customer's orders, newest first; amounts, cost and margin only with the finance permission.
          */
         get: operations["list_orders_api_v1_crm_customers__customer_id__orders_get"];
         put?: never;
@@ -3043,8 +3046,11 @@ export interface components {
              * Format: date-time
              */
             order_date: string;
-            /** Amount */
-            amount: string;
+            /**
+             * Amount
+             * @description Null without the finance permission
+             */
+            amount: string | null;
             /**
              * Cost
              * @description Null without the finance permission
@@ -3144,8 +3150,11 @@ export interface components {
             category: string | null;
             /** Quantity */
             quantity: number;
-            /** Amount */
-            amount: string;
+            /**
+             * Amount
+             * @description Null without the finance permission
+             */
+            amount: string | null;
         };
         /** OrderItemIn */
         OrderItemIn: {
@@ -3670,7 +3679,7 @@ export interface components {
          * Role
          * @enum {string}
          */
-        Role: "admin" | "sales_manager" | "sales" | "service_manager" | "service_agent" | "marketer" | "analyst";
+        Role: "admin" | "sales_manager" | "sales" | "service_manager" | "service_agent" | "marketer" | "analyst" | "finance";
         /** SalesAssignment */
         SalesAssignment: {
             /** Assigned Sales Id */
@@ -4738,7 +4747,13 @@ export interface operations {
                 acquired_from?: string | null;
                 /** @description Acquisition date, inclusive */
                 acquired_to?: string | null;
-                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at */
+                /** @description Finance permission */
+                credit_rating?: components["schemas"]["CreditRating"][] | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_min?: number | string | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_max?: number | string | null;
+                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at. annual_revenue needs the finance permission */
                 sort?: ("created_at" | "-created_at" | "updated_at" | "-updated_at" | "customer_name" | "-customer_name" | "customer_code" | "-customer_code" | "customer_level" | "-customer_level" | "acquisition_date" | "-acquisition_date" | "last_contact_date" | "-last_contact_date" | "annual_revenue" | "-annual_revenue" | "relevance") | null;
                 page?: number;
                 page_size?: number;
@@ -4901,7 +4916,13 @@ export interface operations {
                 acquired_from?: string | null;
                 /** @description Acquisition date, inclusive */
                 acquired_to?: string | null;
-                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at */
+                /** @description Finance permission */
+                credit_rating?: components["schemas"]["CreditRating"][] | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_min?: number | string | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_max?: number | string | null;
+                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at. annual_revenue needs the finance permission */
                 sort?: ("created_at" | "-created_at" | "updated_at" | "-updated_at" | "customer_name" | "-customer_name" | "customer_code" | "-customer_code" | "customer_level" | "-customer_level" | "acquisition_date" | "-acquisition_date" | "last_contact_date" | "-last_contact_date" | "annual_revenue" | "-annual_revenue" | "relevance") | null;
                 page?: number;
                 page_size?: number;
@@ -4977,7 +4998,13 @@ export interface operations {
                 acquired_from?: string | null;
                 /** @description Acquisition date, inclusive */
                 acquired_to?: string | null;
-                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at */
+                /** @description Finance permission */
+                credit_rating?: components["schemas"]["CreditRating"][] | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_min?: number | string | null;
+                /** @description Inclusive; finance permission */
+                annual_revenue_max?: number | string | null;
+                /** @description Field, `-` for descending; default relevance with a keyword, else -created_at. annual_revenue needs the finance permission */
                 sort?: ("created_at" | "-created_at" | "updated_at" | "-updated_at" | "customer_name" | "-customer_name" | "customer_code" | "-customer_code" | "customer_level" | "-customer_level" | "acquisition_date" | "-acquisition_date" | "last_contact_date" | "-last_contact_date" | "annual_revenue" | "-annual_revenue" | "relevance") | null;
                 page?: number;
                 page_size?: number;

@@ -62,7 +62,7 @@ const en: typeof zhCN = {
     expired: 'Your session expired; please sign in again',
     loggedOut: 'You have signed out',
     demoHint:
-      'Demo login: admin / crm-demo-2026! (also manager.east, sales.east1, service.agent1, marketer, analyst, same password)',
+      'Demo login: admin / crm-demo-2026! (also manager.east, sales.east1, service.agent1, marketer, analyst, finance, same password)',
   },
   roles: {
     admin: 'Administrator',
@@ -72,6 +72,7 @@ const en: typeof zhCN = {
     service_agent: 'Service agent',
     marketer: 'Marketer',
     analyst: 'Analyst',
+    finance: 'Finance',
   },
   scopes: {
     tenant: 'whole company',
@@ -250,6 +251,12 @@ const en: typeof zhCN = {
     hint: 'Showing the full value is recorded in the audit log',
     failed: 'Could not show it: {message}',
   },
+  finance: {
+    action: 'Finance',
+    title: 'Edit financial figures',
+    saved: 'Financial figures saved',
+    revenueInvalid: 'Enter an amount with at most 2 decimal places',
+  },
   level: {
     title: 'Change customer level',
     current: 'Current level',
@@ -358,6 +365,7 @@ const en: typeof zhCN = {
     selectPlaceholder: 'Select',
     provinceCityPlaceholder: 'Province / city',
     financeHidden: 'Financial figures are visible to permitted roles only',
+    financeReadOnly: 'Annual revenue and credit rating are kept by finance',
     unsaved: 'Leave without saving your changes?',
   },
   approvals: {

@@ -59,7 +59,7 @@ export default {
     passwordRequired: '请输入密码',
     expired: '登录已过期，请重新登录',
     loggedOut: '您已退出登录',
-    demoHint: '演示账号：admin / crm-demo-2026!（另有 manager.east、sales.east1、service.agent1、marketer、analyst，密码相同）',
+    demoHint: '演示账号：admin / crm-demo-2026!（另有 manager.east、sales.east1、service.agent1、marketer、analyst、finance，密码相同）',
   },
   roles: {
     admin: '系统管理员',
@@ -69,6 +69,7 @@ export default {
     service_agent: '客服专员',
     marketer: '市场专员',
     analyst: '数据分析师',
+    finance: '财务',
   },
   scopes: {
     tenant: '全公司',
@@ -247,6 +248,12 @@ export default {
     hint: '查看完整信息会记录审计日志',
     failed: '无法查看：{message}',
   },
+  finance: {
+    action: '财务信息',
+    title: '修改财务信息',
+    saved: '财务信息已保存',
+    revenueInvalid: '请输入金额，最多保留 2 位小数',
+  },
   level: {
     title: '调整客户等级',
     current: '当前等级',
@@ -355,6 +362,7 @@ export default {
     selectPlaceholder: '请选择',
     provinceCityPlaceholder: '选择省份 / 城市',
     financeHidden: '财务信息仅对有权限的角色可见',
+    financeReadOnly: '年营业额和信用等级由财务人员维护',
     unsaved: '有未保存的修改，确定离开吗？',
   },
   approvals: {

@@ -12,7 +12,7 @@ only SELECT and INSERT audit records (`crm db upgrade` grants it that when it ru
   which only a table's owner may do.
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-04 17:00:00.000000
 """
 
@@ -29,7 +29,7 @@ from crm.kit.seal import GENESIS, body_hash, seal
 from crm.kit.types import BigIntId, JSONType, UTCDateTime
 
 revision: str = "0030"
-down_revision: str | None = "0028"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
