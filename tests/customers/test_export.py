@@ -58,17 +58,17 @@ NEUTRALISED = {
 
 
 @pytest.fixture
-def hostile(sales_a: Api) -> dict[str, Any]:
+def hostile(sales_a: Api, admin: Api) -> dict[str, Any]:
     """A customer whose text fields each start a formula in a spreadsheet."""
-    return sales_a.create_customer(
+    customer = sales_a.create_customer(
         customer_name=FORMULA,
         province="江苏",
         industry="＝1+1",  # full width: NFKC folds it into "="
         source="+86 转介绍",
-        annual_revenue="1000.00",
         tags=["-2+3", "重点客户"],
         contacts=[{"contact_name": "@SUM(1+1)", "contact_phone": "13912340000"}],
     )
+    return admin.set_finance(customer, annual_revenue="1000.00")
 
 
 class TestFormulaInjection:
