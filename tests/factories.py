@@ -58,7 +58,7 @@ def make_user(
 
 
 def auth(user: User) -> dict[str, str]:
-    token, _ = issue_token(user.id, user.tenant_id)
+    token, _ = issue_token(user.id, user.tenant_id, generation=user.token_generation)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -115,6 +115,23 @@ class TestTokens:
         assert response.status_code == 401
         assert response.json()["code"] == "user_inactive"
 
+    def test_a_token_issued_without_a_generation_works_until_the_users_first_change(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.ADMIN)
+        now = datetime.now(UTC)
+        token = jwt.encode(
+            {"sub": str(user.id), "tid": tenant.id, "iat": int(now.timestamp()),
+             "exp": int((now + timedelta(hours=1)).timestamp()), "iss": "crm", "jti": "before-generations"},
+            settings.signing_key,
+            algorithm="HS256",
+        )  # fmt: skip
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+        user.token_generation += 1
+        session.commit()
+        assert client.get("/api/v1/auth/me", headers=headers).json()["code"] == "token_revoked"
+
     def test_a_token_cannot_be_replayed_into_another_tenant(
         self, client: TestClient, session: Session, tenant: Tenant
     ) -> None:

@@ -58,7 +58,7 @@ def login(
         return render_error(request, NotAuthenticated(outcome.error))
     throttle.forget_failures(session, username)
     audit.record(session, "auth.login", actor=actor_for(user), object_type="user", object_id=user.id)
-    token, expires = issue_token(user.id, user.tenant_id)
+    token, expires = issue_token(user.id, user.tenant_id, generation=user.token_generation)
     return Token(
         access_token=token,
         expires_at=expires,

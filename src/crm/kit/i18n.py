@@ -76,7 +76,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The approval has expired (valid for {days} days); please ask again",
     },
     "resource.approval": {"zh": "审批申请", "en": "Approval request"},
-    "token_revoked": {"zh": "已退出登录，请重新登录", "en": "Signed out; please sign in again"},
+    "token_revoked": {
+        "zh": "登录已失效（已退出，或密码、角色、账号状态已变更），请重新登录",
+        "en": "This sign-in has ended (signed out, or the password, role or account changed); please sign in again",
+    },
     # Resource names used in messages.
     "resource.customer": {"zh": "客户", "en": "Customer"},
     "resource.contact": {"zh": "联系人", "en": "Contact"},

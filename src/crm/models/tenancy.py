@@ -41,6 +41,9 @@ class User(IdMixin, TimestampMixin, Base):
     # assignment passes them over; None means the tenant's default (settings.assignment.max_load).
     service_capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Raised when the password, the role or the account's state changes. Tokens carry the value
+    # they were issued under, so older ones stop working at once, on every worker.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RegionMapping(IdMixin, Base):

@@ -173,4 +173,24 @@ def change_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) 
         changes["password"] = {"before": "****", "after": "****"}  # that it changed, never the value
     if changes:
         audit.record(session, "user.update", actor=actor, object_type="user", object_id=user.id, changes=changes)
+    reasons = [
+        reason
+        for reason, applies in (
+            ("password_changed", password is not None),
+            ("role_changed", "role" in changes),
+            ("disabled", changes.get("is_active", {}).get("after") is False),
+        )
+        if applies
+    ]
+    if reasons:
+        revoke_tokens(session, actor, user, reasons)
     return user
+
+
+def revoke_tokens(session: Session, actor: Actor, user: User, reasons: list[str]) -> None:
+    """End every session of ``user`` at once: the tokens issued so far stop working on every worker."""
+    user.token_generation += 1
+    session.flush()
+    audit.record(
+        session, "user.tokens_revoked", actor=actor, object_type="user", object_id=user.id, detail={"reasons": reasons}
+    )
