@@ -44,8 +44,12 @@ class Settings(BaseSettings):
     # beyond it, exact matches come first and the rest newest first.
     search_rank_limit: int = 1_000
     sql_echo: bool = False
-    # Sign-in throttling: this many failures within the window lock an account or an address.
-    login_max_failures: int = 5
+    # Sign-in throttling, failures within the window: this many lock an account from one address;
+    # an account from anywhere (guesses spread over many addresses), and an address for every
+    # account (one office behind one NAT), lock at the higher counts.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_account: int = Field(default=20, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
     login_window_minutes: int = 15
     # Requests per minute one access token may make (shared across workers through Redis).
     api_rate_limit_per_minute: int = 600

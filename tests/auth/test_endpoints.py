@@ -8,14 +8,16 @@ from typing import ClassVar
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.auth import passwords
 from crm.auth.tokens import issue_token
 from crm.config import settings
 from crm.kit.regions import Region
-from crm.models import Tenant
+from crm.models import AuditLog, Tenant
 from crm.models.enums import Role
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, CountingHasher, make_tenant, make_user
 
 
 def _login(client: TestClient, username: str, password: str) -> object:
@@ -148,8 +150,13 @@ class TestLoginInput:
         assert [e["field"] for e in response.json()["errors"]] == ["username"]
 
 
+def _from(client: TestClient, ip: str) -> TestClient:
+    """The same application, called from another address."""
+    return TestClient(client.app, client=(ip, 50000), raise_server_exceptions=False)
+
+
 class TestThrottling:
-    def test_five_failures_lock_the_account_with_retry_after(
+    def test_five_failures_lock_the_account_from_that_address_with_retry_after(
         self, client: TestClient, session: Session, tenant: Tenant
     ) -> None:
         make_user(session, tenant, Role.SALES, username="target")
@@ -160,13 +167,74 @@ class TestThrottling:
         assert locked.json()["code"] == "rate_limited"
         assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
 
-    def test_five_failures_from_one_address_lock_that_address(
+    def test_five_failures_for_one_account_leave_others_behind_that_address_and_that_account_elsewhere_alone(
         self, client: TestClient, session: Session, tenant: Tenant
     ) -> None:
+        make_user(session, tenant, Role.SALES, username="typo.prone")
+        make_user(session, tenant, Role.SALES, username="colleague")
+        office, home = _from(client, "10.0.0.1"), _from(client, "10.0.0.2")
+        for _ in range(5):
+            assert _login(office, "typo.prone", "wrong-password-x").status_code == 401
+        assert _login(office, "typo.prone", PASSWORD).status_code == 429
+        assert _login(office, "colleague", PASSWORD).status_code == 200
+        assert _login(home, "typo.prone", PASSWORD).status_code == 200
+
+    def test_failures_for_many_accounts_lock_the_address_at_its_own_higher_limit(
+        self, client: TestClient, session: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "login_max_failures_per_address", 6)
         make_user(session, tenant, Role.SALES, username="bystander")
-        for n in range(5):
-            _login(client, f"guess{n}", "wrong-password-x")
-        assert _login(client, "bystander", PASSWORD).status_code == 429
+        sprayer = _from(client, "10.0.0.3")
+        for n in range(6):
+            assert _login(sprayer, f"guess{n}", "wrong-password-x").status_code == 401
+        assert _login(sprayer, "bystander", PASSWORD).status_code == 429
+        assert _login(_from(client, "10.0.0.4"), "bystander", PASSWORD).status_code == 200
+
+    def test_failures_for_one_account_from_many_addresses_lock_the_account_at_its_limit(
+        self, client: TestClient, session: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "login_max_failures_per_account", 6)
+        make_user(session, tenant, Role.SALES, username="much.wanted")
+        make_user(session, tenant, Role.SALES, username="unbothered")
+        for n in range(6):
+            assert _login(_from(client, f"10.0.1.{n}"), "much.wanted", "wrong-password-x").status_code == 401
+        fresh_address = _from(client, "10.0.1.99")
+        assert _login(fresh_address, "much.wanted", PASSWORD).status_code == 429
+        assert _login(fresh_address, "unbothered", PASSWORD).status_code == 200
+
+    def test_spaces_around_the_name_count_against_the_same_account(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="padded")
+        make_user(session, tenant, Role.SALES, username="neighbour")
+        for name in ("padded", " padded", "padded ", "\tpadded", " padded "):
+            assert _login(client, name, "wrong-password-x").status_code == 401
+        assert _login(client, "padded", PASSWORD).status_code == 429
+        assert _login(client, "neighbour", PASSWORD).status_code == 200  # the account is locked, not the address
+
+    def test_no_password_is_checked_while_locked(
+        self, client: TestClient, session: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="locked.out")
+        for _ in range(5):
+            _login(client, "locked.out", "wrong-password-x")
+        checked = CountingHasher()
+        monkeypatch.setattr(passwords, "_hasher", checked)
+        assert _login(client, "locked.out", PASSWORD).status_code == 429
+        assert _login(client, "locked.out", "wrong-password-x").status_code == 429
+        assert checked.calls == 0
+
+    def test_the_failure_that_locks_an_account_is_audited(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES, username="audited")
+        for _ in range(4):
+            _login(client, "audited", "wrong-password-x")
+        assert session.scalars(select(AuditLog).where(AuditLog.action == "auth.lockout")).all() == []
+        _login(client, "audited", "wrong-password-x")
+        [entry] = session.scalars(select(AuditLog).where(AuditLog.action == "auth.lockout")).all()
+        assert (entry.tenant_id, entry.ip) == (user.tenant_id, "testclient")
+        assert entry.detail == {"username": "audited", "scope": "account_address", "minutes": 15}
 
     def test_a_success_before_the_limit_clears_the_accounts_count(
         self, client: TestClient, session: Session, tenant: Tenant

@@ -37,17 +37,17 @@ def login(
 ) -> Token | JSONResponse:
     """Exchange a user name and password for a bearer token."""
     username = _storable("username", form.username)
+    password = _storable("password", form.password)
     request_context = current_request()
-    ip = request_context.ip if request_context else None
-    wait = throttle.retry_after(session, username, ip)
-    if wait is not None:
+    attempt = throttle.admit(session, username, request_context.ip if request_context else None)
+    if attempt.retry_after is not None:
         audit.record(session, "auth.login_throttled", actor=None, detail={"username": username[:64]})
-        return render_error(request, RateLimited(wait))
-    outcome = authenticate(session, username, _storable("password", form.password))
+        return render_error(request, RateLimited(attempt.retry_after))
+    outcome = authenticate(session, username, password)
     user = outcome.user
     if outcome.error is not None or user is None:
         # A refused login is answered rather than raised, so that its records are committed.
-        throttle.record_failure(session, username, ip)
+        throttle.record_failure(session, attempt, tenant_id=user.tenant_id if user else None)
         audit.record(
             session,
             "auth.login_failed",
@@ -56,7 +56,7 @@ def login(
             detail={"username": username[:64], "reason": outcome.error},
         )
         return render_error(request, NotAuthenticated(outcome.error))
-    throttle.forget_failures(session, username)
+    throttle.forget_failures(session, attempt)
     audit.record(session, "auth.login", actor=actor_for(user), object_type="user", object_id=user.id)
     token, expires = issue_token(user.id, user.tenant_id, generation=user.token_generation)
     return Token(
