@@ -12,6 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, create_engine, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.kit.crypto import phone_index
@@ -39,22 +40,24 @@ def test_the_migrations_match_the_models(engine: Engine) -> None:
     assert differences == []
 
 
+@pytest.fixture
+def blank_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the engine's kind, for migrating from an earlier revision."""
+    if engine.dialect.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    name = f"crm_migration_{secrets.token_hex(4)}"
+    admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield engine.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
 class TestEncryptionMigration:
     """0005 encrypts the personal data an earlier installation stored in clear."""
-
-    @pytest.fixture
-    def blank_url(self, engine: Engine, tmp_path: Path) -> Iterator[str]:
-        if engine.dialect.name == "sqlite":
-            yield f"sqlite:///{tmp_path / 'old.db'}"
-            return
-        name = f"crm_migration_{secrets.token_hex(4)}"
-        admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield engine.url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
 
     def test_clear_values_of_an_earlier_version_become_encrypted_and_stay_findable(self, blank_url: str) -> None:
         command.upgrade(alembic_config(blank_url), "0004")
@@ -149,4 +152,48 @@ class TestEncryptionMigration:
                 assert {phone_token("13911112222"), last4_token("2222"), email_token("old@example.com")} <= tokens
                 assert "1391111" not in tokens
                 assert "老客" in tokens
+        new.dispose()
+
+
+class TestUserNamesPerTenantMigration:
+    """0025 makes user names unique per tenant in a database whose users other rows refer to."""
+
+    def test_users_keep_their_rows_and_another_tenant_may_then_use_the_same_name(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), "0024")
+        old = make_engine(blank_url)
+        now = datetime.now(UTC)
+        stamps = {"created_at": now, "updated_at": now}
+        tables = MetaData()
+        tables.reflect(old)
+        tenants, users = tables.tables["tenants"], tables.tables["users"]
+        user_row = {"username": "zhang.wei", "display_name": "张伟", "password_hash": "x", "role": "admin"}
+        with old.begin() as conn:
+            first, second = (
+                conn.execute(
+                    insert(tenants).values(code=code, name=code, timezone="Asia/Shanghai", is_active=True, **stamps)
+                ).inserted_primary_key[0]
+                for code in ("first", "second")
+            )
+            user = conn.execute(
+                insert(users).values(tenant_id=first, is_active=True, **user_row, **stamps)
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(tables.tables["audit_logs"]).values(
+                    tenant_id=first, actor_id=user, action="user.create", created_at=now
+                )
+            )
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        tables = MetaData()
+        tables.reflect(new)
+        users = tables.tables["users"]
+        with new.begin() as conn:
+            assert conn.execute(select(users.c.id, users.c.token_generation)).all() == [(user, 0)]
+            assert conn.execute(select(tables.tables["audit_logs"].c.actor_id)).scalar_one() == user
+            conn.execute(insert(users).values(tenant_id=second, is_active=True, **user_row, **stamps))
+        with new.begin() as conn, pytest.raises(IntegrityError):
+            conn.execute(insert(users).values(tenant_id=first, is_active=True, **user_row, **stamps))
         new.dispose()

@@ -71,7 +71,7 @@ def db_upgrade() -> None:
 
 @user_app.command("create")
 def user_create(  # noqa: PLR0917 - Typer maps each option to a parameter
-    username: Annotated[str, typer.Option(help="Login name, unique across tenants")],
+    username: Annotated[str, typer.Option(help="Login name, unique within the tenant")],
     password: Annotated[str, typer.Option(help="At least 12 characters")],
     role: Annotated[Role, typer.Option(help="Role")],
     region: Annotated[Region | None, typer.Option(help="Sales region, e.g. 华东")] = None,
@@ -221,14 +221,15 @@ def demo_load(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if demo data exists")] = False,
 ) -> None:
     """Load realistic zh-CN demo data into the tenant `default`."""
-    from crm.demo import DEMO_ADMIN, DEMO_PASSWORD, load_demo
+    from crm.demo import DEMO_ADMIN, DEMO_PASSWORD, DEMO_TENANT, load_demo
     from crm.kit.db import make_engine, make_session_factory, unit_of_work
-    from crm.models import User
+    from crm.models import Tenant, User
 
     engine = make_engine(settings.database_url)
     try:
         for session in unit_of_work(make_session_factory(engine)):
-            if session.scalar(select(User.id).where(User.username == DEMO_ADMIN)) is not None:
+            demo_admin = select(User.id).join(Tenant).where(Tenant.code == DEMO_TENANT, User.username == DEMO_ADMIN)
+            if session.scalar(demo_admin) is not None:
                 if if_empty:
                     typer.echo("demo data already loaded")
                     return

@@ -60,6 +60,60 @@ class TestLogin:
         assert [e["field"] for e in response.json()["errors"]] == ["password"]
 
 
+class TestTenantCode:
+    """User names are unique within a tenant; the login names the tenant when the name alone is ambiguous."""
+
+    def test_a_name_two_tenants_use_signs_in_to_the_tenant_named(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        other = make_tenant(session)
+        make_user(session, tenant, Role.SALES, username="zhang.wei")
+        make_user(session, other, Role.ADMIN, username="zhang.wei")
+        for named in (tenant, other):
+            login = client.post(
+                "/api/v1/auth/login", data={"username": "zhang.wei", "password": PASSWORD, "tenant": named.code}
+            )
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            assert client.get("/api/v1/auth/me", headers=headers).json()["tenant_code"] == named.code
+
+    def test_without_a_tenant_code_a_name_two_tenants_use_is_refused_like_an_unknown_one(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="li.na")
+        make_user(session, make_tenant(session), Role.SALES, username="li.na")
+        ambiguous = _login(client, "li.na", PASSWORD)
+        unknown = _login(client, "nobody.at.all", PASSWORD)
+        assert (ambiguous.status_code, ambiguous.json()["code"]) == (401, "invalid_credentials")
+        assert ambiguous.json() | {"instance": None} == unknown.json() | {"instance": None}
+
+    def test_a_name_only_one_tenant_uses_needs_no_tenant_code(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="wang.fang")
+        make_user(session, make_tenant(session), Role.SALES, username="wang.fang2")
+        assert _login(client, "wang.fang", PASSWORD).status_code == 200
+
+    @pytest.mark.parametrize("code", ["another", "no-such-tenant"])
+    def test_a_wrong_or_unknown_tenant_code_is_refused_like_a_wrong_password(
+        self, client: TestClient, session: Session, tenant: Tenant, code: str
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="zhao.lei")
+        make_tenant(session, "another")
+        login = client.post("/api/v1/auth/login", data={"username": "zhao.lei", "password": PASSWORD, "tenant": code})
+        assert (login.status_code, login.json()["code"]) == (401, "invalid_credentials")
+
+    def test_a_blank_tenant_code_counts_as_none(self, client: TestClient, session: Session, tenant: Tenant) -> None:
+        make_user(session, tenant, Role.SALES, username="sun.li")
+        data = {"username": "sun.li", "password": PASSWORD, "tenant": "  "}
+        assert client.post("/api/v1/auth/login", data=data).status_code == 200
+
+    def test_a_tenant_code_too_long_is_a_422_naming_it(self, client: TestClient) -> None:
+        data = {"username": "x", "password": "whatever-long", "tenant": "t" * 33}
+        response = client.post("/api/v1/auth/login", data=data)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["tenant"]
+
+
 class TestMe:
     def test_me_describes_the_user_their_tenant_and_scope(
         self, client: TestClient, session: Session, tenant: Tenant

@@ -51,6 +51,12 @@ class TestUsers:
         body = {"username": sales_a.user.username, "password": "a-long-password-2026", "role": "sales"}
         assert admin.post("/crm/users", body).status_code == 409
 
+    def test_a_user_name_another_tenant_uses_is_free_in_this_one(self, admin: Api, outsider: Api) -> None:
+        body = {"username": admin.user.username, "password": "a-long-password-2026", "role": "sales"}
+        response = outsider.post("/crm/users", body)
+        assert response.status_code == 201, response.text
+        assert response.json()["username"] == admin.user.username
+
     def test_a_manager_needs_a_region(self, admin: Api) -> None:
         body = {"username": "m1", "password": "a-long-password-2026", "role": "service_manager"}
         response = admin.post("/crm/users", body)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic_core import PydanticCustomError
@@ -22,6 +22,11 @@ from crm.users.service import actor_for, authenticate
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+TENANT_FIELD = (
+    "The tenant's code (企业代码). Needed only when another tenant has a user of the same name; "
+    "without it such a name is refused like an unknown one."
+)
+
 
 def _storable(field: str, value: str) -> str:
     try:
@@ -33,27 +38,30 @@ def _storable(field: str, value: str) -> str:
 
 @router.post("/login", response_model=Token, responses=problem_responses(400, 401, 422, 429))
 def login(
-    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    session: SessionDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    tenant: Annotated[str | None, Form(max_length=32, description=TENANT_FIELD)] = None,
 ) -> Token | JSONResponse:
-    """Exchange a user name and password for a bearer token."""
+    """Exchange a user name and password (and a tenant code when needed) for a bearer token."""
     username = _storable("username", form.username)
     password = _storable("password", form.password)
+    tenant_code = _storable("tenant", tenant or "").strip() or None
     request_context = current_request()
     attempt = throttle.admit(session, username, request_context.ip if request_context else None)
     if attempt.retry_after is not None:
         audit.record(session, "auth.login_throttled", actor=None, detail={"username": username[:64]})
         return render_error(request, RateLimited(attempt.retry_after))
-    outcome = authenticate(session, username, password)
+    outcome = authenticate(session, username, password, tenant_code)
     user = outcome.user
     if outcome.error is not None or user is None:
         # A refused login is answered rather than raised, so that its records are committed.
         throttle.record_failure(session, attempt, tenant_id=user.tenant_id if user else None)
+        detail = {"username": username[:64], "reason": outcome.error}
+        if tenant_code:
+            detail["tenant"] = tenant_code
         audit.record(
-            session,
-            "auth.login_failed",
-            actor=None,
-            tenant_id=user.tenant_id if user else None,
-            detail={"username": username[:64], "reason": outcome.error},
+            session, "auth.login_failed", actor=None, tenant_id=user.tenant_id if user else None, detail=detail
         )
         return render_error(request, NotAuthenticated(outcome.error))
     throttle.forget_failures(session, attempt)

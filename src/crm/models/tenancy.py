@@ -25,10 +25,12 @@ class Tenant(IdMixin, TimestampMixin, Base):
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
+    # Unique within the tenant: two companies may both have a zhang.wei. A login names the
+    # tenant when the name alone is ambiguous.
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
 
     tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"), index=True)
-    # Unique across tenants, so a login needs nothing but the user name.
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)  # a login without a tenant code
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(db_enum(Role, "user_role"))

@@ -63,7 +63,7 @@ def create_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise field_invalid("password", "string_too_short", min_length=MIN_PASSWORD_LENGTH)
     _check_region(role, region)
-    if repository.user_by_username(session, username) is not None:
+    if repository.user_by_username(session, tenant.id, username) is not None:
         raise Conflict(ErrorCode.DUPLICATE, params={"field": "username", "value": username})
     user = User(
         tenant_id=tenant.id,
@@ -86,9 +86,14 @@ class LoginOutcome:
     error: ErrorCode | None  # None when the credentials let the user in
 
 
-def authenticate(session: Session, username: str, password: str) -> LoginOutcome:
-    """Check credentials, taking the same time whether or not the user exists."""
-    user = repository.user_by_username(session, username.strip())
+def authenticate(session: Session, username: str, password: str, tenant_code: str | None = None) -> LoginOutcome:
+    """Check credentials, taking the same time whether or not the user exists.
+
+    Without a tenant code the name must be unique across tenants; a name two tenants use is
+    answered like an unknown one, so the answer says nothing about other tenants.
+    """
+    found = repository.users_signing_in(session, username.strip(), tenant_code)
+    user = found[0] if len(found) == 1 else None
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return LoginOutcome(user, ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:  # said only to whoever knows the password

@@ -15,7 +15,7 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Exchange a user name and password for a bearer token.
+         * @description Exchange a user name and password (and a tenant code when needed) for a bearer token.
          */
         post: operations["login_api_v1_auth_login_post"];
         delete?: never;
@@ -1804,6 +1804,11 @@ export interface components {
         };
         /** Body_login_api_v1_auth_login_post */
         Body_login_api_v1_auth_login_post: {
+            /**
+             * Tenant
+             * @description The tenant's code (企业代码). Needed only when another tenant has a user of the same name; without it such a name is refused like an unknown one.
+             */
+            tenant?: string | null;
             /** Grant Type */
             grant_type?: string | null;
             /** Username */
