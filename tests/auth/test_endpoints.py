@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jwt
 import pytest
@@ -17,7 +17,7 @@ from crm.config import settings
 from crm.kit.regions import Region
 from crm.models import AuditLog, Tenant
 from crm.models.enums import Role
-from tests.factories import PASSWORD, CountingHasher, make_tenant, make_user
+from tests.factories import PASSWORD, CountingHasher, auth, make_tenant, make_user
 
 
 def _login(client: TestClient, username: str, password: str) -> object:
@@ -300,6 +300,66 @@ class TestThrottling:
         for _ in range(3):
             _login(client, "forgetful", "wrong-password-x")
         assert _login(client, "forgetful", PASSWORD).status_code == 200
+
+
+class TestChangingOnesOwnPassword:
+    NEW = "a-brand-new-password-2026"
+
+    def _change(self, client: TestClient, headers: dict[str, str], current: str, new: str) -> Any:
+        return client.post(
+            "/api/v1/auth/password", json={"current_password": current, "new_password": new}, headers=headers
+        )
+
+    def _bearer(self, response: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def test_a_new_password_ends_every_session_but_the_answer_carries_a_token_for_this_one(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="changer")
+        here, elsewhere = (self._bearer(_login(client, "changer", PASSWORD)) for _ in range(2))
+        changed = self._change(client, here, PASSWORD, self.NEW)
+        assert changed.status_code == 200, changed.text
+        for old in (here, elsewhere):
+            assert client.get("/api/v1/auth/me", headers=old).json()["code"] == "token_revoked"
+        assert client.get("/api/v1/auth/me", headers=self._bearer(changed)).status_code == 200
+        assert _login(client, "changer", PASSWORD).status_code == 401
+        assert _login(client, "changer", self.NEW).status_code == 200
+
+    def test_a_wrong_current_password_is_a_422_naming_it_and_counts_as_a_failed_sign_in(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="token.thief")
+        headers = self._bearer(_login(client, "token.thief", PASSWORD))
+        for _ in range(5):
+            wrong = self._change(client, headers, "a-guessed-password", self.NEW)
+            assert wrong.status_code == 422
+            assert [(e["field"], e["code"]) for e in wrong.json()["errors"]] == [
+                ("current_password", "password_incorrect")
+            ]
+        assert self._change(client, headers, PASSWORD, self.NEW).status_code == 429
+        assert _login(client, "token.thief", PASSWORD).status_code == 429
+
+    @pytest.mark.parametrize(("new", "code"), [("short", "string_too_short"), (PASSWORD, "password_unchanged")])
+    def test_the_new_password_must_be_long_enough_and_new(
+        self, client: TestClient, session: Session, tenant: Tenant, new: str, code: str
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES)
+        response = self._change(client, auth(user), PASSWORD, new)
+        assert response.status_code == 422
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("new_password", code)]
+
+    def test_the_change_is_audited_without_the_password(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES)
+        self._change(client, auth(user), PASSWORD, self.NEW)
+        entries = session.scalars(select(AuditLog).where(AuditLog.object_id == user.id)).all()
+        assert {(e.action, e.actor_id) for e in entries} == {
+            ("user.password_change", user.id),
+            ("user.tokens_revoked", user.id),
+        }
+        assert all(self.NEW not in str((e.changes, e.detail)) for e in entries)
 
 
 class TestLogout:

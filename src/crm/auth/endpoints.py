@@ -11,14 +11,14 @@ from pydantic_core import PydanticCustomError
 from crm.audit import service as audit
 from crm.auth import throttle
 from crm.auth.dependencies import CurrentActor, SessionDep
-from crm.auth.schemas import Me, Token
+from crm.auth.schemas import Me, PasswordChange, Token
 from crm.auth.tokens import issue_token
 from crm.kit.context import current_request
 from crm.kit.errors import NotAuthenticated, RateLimited, field_invalid, problem_responses, render_error
 from crm.kit.regions import Region
 from crm.kit.validation import reject_unstorable_text
 from crm.models import RevokedToken, Tenant, User
-from crm.users.service import actor_for, authenticate
+from crm.users.service import actor_for, authenticate, change_own_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -66,12 +66,35 @@ def login(
         return render_error(request, NotAuthenticated(outcome.error))
     throttle.forget_failures(session, attempt)
     audit.record(session, "auth.login", actor=actor_for(user), object_type="user", object_id=user.id)
+    return _token_for(user)
+
+
+def _token_for(user: User) -> Token:
     token, expires = issue_token(user.id, user.tenant_id, generation=user.token_generation)
     return Token(
         access_token=token,
         expires_at=expires,
         expires_in=int((expires - datetime.now(UTC)).total_seconds()),
     )
+
+
+@router.post("/password", response_model=Token, responses=problem_responses(401, 422, 429))
+def change_password(
+    request: Request, session: SessionDep, actor: CurrentActor, data: PasswordChange
+) -> Token | JSONResponse:
+    """Change one's own password: every session ends, and the answer carries a new token for this one."""
+    request_context = current_request()
+    # A wrong current password counts as a failed sign-in: a stolen token must not become a
+    # way to guess the password.
+    attempt = throttle.admit(session, actor.username, request_context.ip if request_context else None)
+    if attempt.retry_after is not None:
+        audit.record(session, "auth.login_throttled", actor=actor, detail={"username": actor.username})
+        return render_error(request, RateLimited(attempt.retry_after))
+    user = change_own_password(session, actor, data.current_password, data.new_password)
+    if user is None:
+        throttle.record_failure(session, attempt, tenant_id=actor.tenant_id)
+        return render_error(request, field_invalid("current_password", "password_incorrect"))
+    return _token_for(user)
 
 
 @router.get("/me", response_model=Me, responses=problem_responses(401))

@@ -156,6 +156,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "v.bool_type": {"zh": "必须是 true 或 false", "en": "Must be true or false"},
     "v.views_limit": {"zh": "每个页面最多保存 {limit} 个视图", "en": "At most {limit} saved views per page"},
     "v.column_unknown": {"zh": "未知的列，可选：{expected}", "en": "Unknown column; one of {expected}"},
+    "v.password_incorrect": {"zh": "当前密码不正确", "en": "The current password is incorrect"},
+    "v.password_unchanged": {
+        "zh": "新密码不能与当前密码相同",
+        "en": "The new password must differ from the current one",
+    },
 }
 
 

@@ -192,6 +192,22 @@ def change_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) 
     return user
 
 
+def change_own_password(session: Session, actor: Actor, current_password: str, new_password: str) -> User | None:
+    """Give the signed-in user a new password and end all their sessions; None when the current
+    password is wrong (the caller counts that as a failed sign-in)."""
+    user = repository.user_in_tenant(session, actor.tenant_id, actor.id)
+    if user is None:
+        raise NotFound("user")
+    if not verify_password(user.password_hash, current_password):
+        return None
+    if new_password == current_password:
+        raise field_invalid("new_password", "password_unchanged")
+    user.password_hash = hash_password(new_password)
+    audit.record(session, "user.password_change", actor=actor, object_type="user", object_id=user.id)
+    revoke_tokens(session, actor, user, ["password_changed"])
+    return user
+
+
 def revoke_tokens(session: Session, actor: Actor, user: User, reasons: list[str]) -> None:
     """End every session of ``user`` at once: the tokens issued so far stop working on every worker."""
     user.token_generation += 1
