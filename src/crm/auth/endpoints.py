@@ -78,7 +78,7 @@ def _token_for(user: User) -> Token:
     )
 
 
-@router.post("/password", response_model=Token, responses=problem_responses(401, 422, 429))
+@router.post("/password", response_model=Token, responses=problem_responses(400, 401, 413, 422, 429))
 def change_password(
     request: Request, session: SessionDep, actor: CurrentActor, data: PasswordChange
 ) -> Token | JSONResponse:
