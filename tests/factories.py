@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -58,7 +60,7 @@ def make_user(
 
 
 def auth(user: User) -> dict[str, str]:
-    token, _ = issue_token(user.id, user.tenant_id)
+    token, _ = issue_token(user.id, user.tenant_id, generation=user.token_generation)
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -104,3 +106,17 @@ class Api:
 def mobile(n: int) -> str:
     """A valid, distinct mainland mobile number."""
     return f"139{n:08d}"
+
+
+class CountingHasher(PasswordHasher):
+    """argon2 as the application uses it, counting the passwords it verifies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self._lock = threading.Lock()  # requests on several threads verify at once
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        with self._lock:
+            self.calls += 1
+        return super().verify(hash, password)

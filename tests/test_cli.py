@@ -88,6 +88,22 @@ def test_user_create_makes_a_user_who_can_log_in_and_creates_an_unknown_tenant(d
         assert (me.json()["tenant_code"], me.json()["region"]) == ("acme", "华东")
 
 
+def test_user_create_lets_two_tenants_use_one_name_and_the_login_tells_them_apart(database: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    for tenant in ("acme", "beta"):
+        result = runner.invoke(
+            app,
+            ["user", "create", "--username", "zhang.wei", "--password", f"{tenant}-password-1", "--role", "admin",
+             "--tenant", tenant],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    with TestClient(create_app(make_session_factory(make_engine(database)))) as client:
+        form = {"username": "zhang.wei", "password": "beta-password-1", "tenant": "beta"}
+        login = client.post("/api/v1/auth/login", data=form)
+        me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        assert me.json()["tenant_code"] == "beta"
+
+
 def test_user_create_explains_a_short_password_or_a_duplicate(database: str) -> None:
     runner.invoke(app, ["db", "upgrade"])
     short = runner.invoke(app, ["user", "create", "--username", "a", "--password", "short", "--role", "admin"])

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, create_engine, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
@@ -255,3 +256,47 @@ class TestSearchBeyondTheBmpMigration:
         assert sorted(stored["C1"]) == self._tokens(rows["C1"], "C1")
         assert {"𪚥", "𠀀𪚥", "𪚥贸"} <= set(stored["C1"])
         assert sorted(stored["C2"]) == self._tokens(rows["C2"], "C2")
+
+
+class TestUserNamesPerTenantMigration:
+    """0025 makes user names unique per tenant in a database whose users other rows refer to."""
+
+    def test_users_keep_their_rows_and_another_tenant_may_then_use_the_same_name(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), "0024")
+        old = make_engine(blank_url)
+        now = datetime.now(UTC)
+        stamps = {"created_at": now, "updated_at": now}
+        tables = MetaData()
+        tables.reflect(old)
+        tenants, users = tables.tables["tenants"], tables.tables["users"]
+        user_row = {"username": "zhang.wei", "display_name": "张伟", "password_hash": "x", "role": "admin"}
+        with old.begin() as conn:
+            first, second = (
+                conn.execute(
+                    insert(tenants).values(code=code, name=code, timezone="Asia/Shanghai", is_active=True, **stamps)
+                ).inserted_primary_key[0]
+                for code in ("first", "second")
+            )
+            user = conn.execute(
+                insert(users).values(tenant_id=first, is_active=True, **user_row, **stamps)
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(tables.tables["audit_logs"]).values(
+                    tenant_id=first, actor_id=user, action="user.create", created_at=now
+                )
+            )
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        tables = MetaData()
+        tables.reflect(new)
+        users = tables.tables["users"]
+        with new.begin() as conn:
+            assert conn.execute(select(users.c.id, users.c.token_generation)).all() == [(user, 0)]
+            assert conn.execute(select(tables.tables["audit_logs"].c.actor_id)).scalar_one() == user
+            conn.execute(insert(users).values(tenant_id=second, is_active=True, **user_row, **stamps))
+        with new.begin() as conn, pytest.raises(IntegrityError):
+            conn.execute(insert(users).values(tenant_id=first, is_active=True, **user_row, **stamps))
+        new.dispose()

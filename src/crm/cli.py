@@ -100,7 +100,7 @@ def db_upgrade() -> None:
 
 @user_app.command("create")
 def user_create(  # noqa: PLR0917 - Typer maps each option to a parameter
-    username: Annotated[str, typer.Option(help="Login name, unique across tenants")],
+    username: Annotated[str, typer.Option(help="Login name, unique within the tenant")],
     password: Annotated[str, typer.Option(help="At least 12 characters")],
     role: Annotated[Role, typer.Option(help="Role")],
     region: Annotated[Region | None, typer.Option(help="Sales region, e.g. 华东")] = None,
@@ -315,9 +315,9 @@ def demo_load(
     ] = False,
 ) -> None:
     """Load realistic zh-CN demo data into the tenant `default` (SQLite; PostgreSQL only when asked)."""
-    from crm.demo import DEMO_ADMIN, DEMO_LOGIN, load_demo
+    from crm.demo import DEMO_ADMIN, DEMO_LOGIN, DEMO_TENANT, load_demo
     from crm.kit.db import is_embedded, make_engine, make_session_factory, unit_of_work
-    from crm.users.repository import any_user, user_by_username
+    from crm.users.repository import any_user, tenant_by_code, user_by_username
 
     engine = make_engine(settings.database_url)
     try:
@@ -327,7 +327,8 @@ def demo_load(
                 return
             _fail(DEMO_NOT_ON_POSTGRESQL)
         for session in unit_of_work(make_session_factory(engine)):
-            if user_by_username(session, DEMO_ADMIN) is not None:
+            tenant = tenant_by_code(session, DEMO_TENANT)
+            if tenant is not None and user_by_username(session, tenant.id, DEMO_ADMIN) is not None:
                 if if_empty:
                     typer.echo("演示数据已加载 / demo data already loaded")
                     typer.echo(DEMO_LOGIN)

@@ -66,8 +66,12 @@ class Settings(BaseSettings):
     max_concurrent_requests: int = Field(default=0, ge=0, le=400)
     request_queue_limit: int = Field(default=256, ge=0)
     request_queue_seconds: float = Field(default=5.0, gt=0, le=120)
-    # Sign-in throttling: this many failures within the window lock an account or an address.
-    login_max_failures: int = 5
+    # Sign-in throttling, failures within the window: this many lock an account from one address;
+    # an account from anywhere (guesses spread over many addresses), and an address for every
+    # account (one office behind one NAT), lock at the higher counts.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_account: int = Field(default=20, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
     login_window_minutes: int = 15
     # Requests per minute one access token, one user (all their tokens) and one tenant (all its
     # users) may make; shared across workers through Redis.

@@ -55,6 +55,7 @@ from crm.tenants.service import service_calendar, sla_targets
 from crm.users import service as users_service
 from crm.users.service import actor_for, create_user, get_or_create_tenant
 
+DEMO_TENANT = "default"
 DEMO_ADMIN = "admin"
 DEMO_PASSWORD = "crm-demo-2026!"  # noqa: S105 - the published demo login, printed by make run
 DEMO_LOGIN = (
@@ -130,7 +131,7 @@ def load_demo(session: Session, *, customers: int = 300, seed: int = 20261125) -
     rng = random.Random(seed)
     fake = Faker("zh_CN")
     fake.seed_instance(seed)
-    tenant = get_or_create_tenant(session, "default")
+    tenant = get_or_create_tenant(session, DEMO_TENANT)
     tenant.name = "演示公司"
     with _one_password_hash():
         users = _users(session, tenant, fake)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.auth import passwords
 from crm.auth.tokens import issue_token
 from crm.config import settings
 from crm.kit.regions import Region
-from crm.models import Tenant
+from crm.models import AuditLog, Tenant
 from crm.models.enums import Role
-from tests.factories import PASSWORD, make_tenant, make_user
+from tests.factories import PASSWORD, CountingHasher, auth, make_tenant, make_user
 
 
 def _login(client: TestClient, username: str, password: str) -> object:
@@ -56,6 +58,60 @@ class TestLogin:
         response = client.post("/api/v1/auth/login", data={"username": "x"})
         assert response.status_code == 422
         assert [e["field"] for e in response.json()["errors"]] == ["password"]
+
+
+class TestTenantCode:
+    """User names are unique within a tenant; the login names the tenant when the name alone is ambiguous."""
+
+    def test_a_name_two_tenants_use_signs_in_to_the_tenant_named(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        other = make_tenant(session)
+        make_user(session, tenant, Role.SALES, username="zhang.wei")
+        make_user(session, other, Role.ADMIN, username="zhang.wei")
+        for named in (tenant, other):
+            login = client.post(
+                "/api/v1/auth/login", data={"username": "zhang.wei", "password": PASSWORD, "tenant": named.code}
+            )
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            assert client.get("/api/v1/auth/me", headers=headers).json()["tenant_code"] == named.code
+
+    def test_without_a_tenant_code_a_name_two_tenants_use_is_refused_like_an_unknown_one(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="li.na")
+        make_user(session, make_tenant(session), Role.SALES, username="li.na")
+        ambiguous = _login(client, "li.na", PASSWORD)
+        unknown = _login(client, "nobody.at.all", PASSWORD)
+        assert (ambiguous.status_code, ambiguous.json()["code"]) == (401, "invalid_credentials")
+        assert ambiguous.json() | {"instance": None} == unknown.json() | {"instance": None}
+
+    def test_a_name_only_one_tenant_uses_needs_no_tenant_code(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="wang.fang")
+        make_user(session, make_tenant(session), Role.SALES, username="wang.fang2")
+        assert _login(client, "wang.fang", PASSWORD).status_code == 200
+
+    @pytest.mark.parametrize("code", ["another", "no-such-tenant"])
+    def test_a_wrong_or_unknown_tenant_code_is_refused_like_a_wrong_password(
+        self, client: TestClient, session: Session, tenant: Tenant, code: str
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="zhao.lei")
+        make_tenant(session, "another")
+        login = client.post("/api/v1/auth/login", data={"username": "zhao.lei", "password": PASSWORD, "tenant": code})
+        assert (login.status_code, login.json()["code"]) == (401, "invalid_credentials")
+
+    def test_a_blank_tenant_code_counts_as_none(self, client: TestClient, session: Session, tenant: Tenant) -> None:
+        make_user(session, tenant, Role.SALES, username="sun.li")
+        data = {"username": "sun.li", "password": PASSWORD, "tenant": "  "}
+        assert client.post("/api/v1/auth/login", data=data).status_code == 200
+
+    def test_a_tenant_code_too_long_is_a_422_naming_it(self, client: TestClient) -> None:
+        data = {"username": "x", "password": "whatever-long", "tenant": "t" * 33}
+        response = client.post("/api/v1/auth/login", data=data)
+        assert response.status_code == 422
+        assert [e["field"] for e in response.json()["errors"]] == ["tenant"]
 
 
 class TestMe:
@@ -115,6 +171,23 @@ class TestTokens:
         assert response.status_code == 401
         assert response.json()["code"] == "user_inactive"
 
+    def test_a_token_issued_without_a_generation_works_until_the_users_first_change(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.ADMIN)
+        now = datetime.now(UTC)
+        token = jwt.encode(
+            {"sub": str(user.id), "tid": tenant.id, "iat": int(now.timestamp()),
+             "exp": int((now + timedelta(hours=1)).timestamp()), "iss": "crm", "jti": "before-generations"},
+            settings.signing_key,
+            algorithm="HS256",
+        )  # fmt: skip
+        headers = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+        user.token_generation += 1
+        session.commit()
+        assert client.get("/api/v1/auth/me", headers=headers).json()["code"] == "token_revoked"
+
     def test_a_token_cannot_be_replayed_into_another_tenant(
         self, client: TestClient, session: Session, tenant: Tenant
     ) -> None:
@@ -131,8 +204,13 @@ class TestLoginInput:
         assert [e["field"] for e in response.json()["errors"]] == ["username"]
 
 
+def _from(client: TestClient, ip: str) -> TestClient:
+    """The same application, called from another address."""
+    return TestClient(client.app, client=(ip, 50000), raise_server_exceptions=False)
+
+
 class TestThrottling:
-    def test_five_failures_lock_the_account_with_retry_after(
+    def test_five_failures_lock_the_account_from_that_address_with_retry_after(
         self, client: TestClient, session: Session, tenant: Tenant
     ) -> None:
         make_user(session, tenant, Role.SALES, username="target")
@@ -143,13 +221,74 @@ class TestThrottling:
         assert locked.json()["code"] == "rate_limited"
         assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
 
-    def test_five_failures_from_one_address_lock_that_address(
+    def test_five_failures_for_one_account_leave_others_behind_that_address_and_that_account_elsewhere_alone(
         self, client: TestClient, session: Session, tenant: Tenant
     ) -> None:
+        make_user(session, tenant, Role.SALES, username="typo.prone")
+        make_user(session, tenant, Role.SALES, username="colleague")
+        office, home = _from(client, "10.0.0.1"), _from(client, "10.0.0.2")
+        for _ in range(5):
+            assert _login(office, "typo.prone", "wrong-password-x").status_code == 401
+        assert _login(office, "typo.prone", PASSWORD).status_code == 429
+        assert _login(office, "colleague", PASSWORD).status_code == 200
+        assert _login(home, "typo.prone", PASSWORD).status_code == 200
+
+    def test_failures_for_many_accounts_lock_the_address_at_its_own_higher_limit(
+        self, client: TestClient, session: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "login_max_failures_per_address", 6)
         make_user(session, tenant, Role.SALES, username="bystander")
-        for n in range(5):
-            _login(client, f"guess{n}", "wrong-password-x")
-        assert _login(client, "bystander", PASSWORD).status_code == 429
+        sprayer = _from(client, "10.0.0.3")
+        for n in range(6):
+            assert _login(sprayer, f"guess{n}", "wrong-password-x").status_code == 401
+        assert _login(sprayer, "bystander", PASSWORD).status_code == 429
+        assert _login(_from(client, "10.0.0.4"), "bystander", PASSWORD).status_code == 200
+
+    def test_failures_for_one_account_from_many_addresses_lock_the_account_at_its_limit(
+        self, client: TestClient, session: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(settings, "login_max_failures_per_account", 6)
+        make_user(session, tenant, Role.SALES, username="much.wanted")
+        make_user(session, tenant, Role.SALES, username="unbothered")
+        for n in range(6):
+            assert _login(_from(client, f"10.0.1.{n}"), "much.wanted", "wrong-password-x").status_code == 401
+        fresh_address = _from(client, "10.0.1.99")
+        assert _login(fresh_address, "much.wanted", PASSWORD).status_code == 429
+        assert _login(fresh_address, "unbothered", PASSWORD).status_code == 200
+
+    def test_spaces_around_the_name_count_against_the_same_account(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="padded")
+        make_user(session, tenant, Role.SALES, username="neighbour")
+        for name in ("padded", " padded", "padded ", "\tpadded", " padded "):
+            assert _login(client, name, "wrong-password-x").status_code == 401
+        assert _login(client, "padded", PASSWORD).status_code == 429
+        assert _login(client, "neighbour", PASSWORD).status_code == 200  # the account is locked, not the address
+
+    def test_no_password_is_checked_while_locked(
+        self, client: TestClient, session: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="locked.out")
+        for _ in range(5):
+            _login(client, "locked.out", "wrong-password-x")
+        checked = CountingHasher()
+        monkeypatch.setattr(passwords, "_hasher", checked)
+        assert _login(client, "locked.out", PASSWORD).status_code == 429
+        assert _login(client, "locked.out", "wrong-password-x").status_code == 429
+        assert checked.calls == 0
+
+    def test_the_failure_that_locks_an_account_is_audited(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES, username="audited")
+        for _ in range(4):
+            _login(client, "audited", "wrong-password-x")
+        assert session.scalars(select(AuditLog).where(AuditLog.action == "auth.lockout")).all() == []
+        _login(client, "audited", "wrong-password-x")
+        [entry] = session.scalars(select(AuditLog).where(AuditLog.action == "auth.lockout")).all()
+        assert (entry.tenant_id, entry.ip) == (user.tenant_id, "testclient")
+        assert entry.detail == {"username": "audited", "scope": "account_address", "minutes": 15}
 
     def test_a_success_before_the_limit_clears_the_accounts_count(
         self, client: TestClient, session: Session, tenant: Tenant
@@ -161,6 +300,66 @@ class TestThrottling:
         for _ in range(3):
             _login(client, "forgetful", "wrong-password-x")
         assert _login(client, "forgetful", PASSWORD).status_code == 200
+
+
+class TestChangingOnesOwnPassword:
+    NEW = "a-brand-new-password-2026"
+
+    def _change(self, client: TestClient, headers: dict[str, str], current: str, new: str) -> Any:
+        return client.post(
+            "/api/v1/auth/password", json={"current_password": current, "new_password": new}, headers=headers
+        )
+
+    def _bearer(self, response: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def test_a_new_password_ends_every_session_but_the_answer_carries_a_token_for_this_one(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="changer")
+        here, elsewhere = (self._bearer(_login(client, "changer", PASSWORD)) for _ in range(2))
+        changed = self._change(client, here, PASSWORD, self.NEW)
+        assert changed.status_code == 200, changed.text
+        for old in (here, elsewhere):
+            assert client.get("/api/v1/auth/me", headers=old).json()["code"] == "token_revoked"
+        assert client.get("/api/v1/auth/me", headers=self._bearer(changed)).status_code == 200
+        assert _login(client, "changer", PASSWORD).status_code == 401
+        assert _login(client, "changer", self.NEW).status_code == 200
+
+    def test_a_wrong_current_password_is_a_422_naming_it_and_counts_as_a_failed_sign_in(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        make_user(session, tenant, Role.SALES, username="token.thief")
+        headers = self._bearer(_login(client, "token.thief", PASSWORD))
+        for _ in range(5):
+            wrong = self._change(client, headers, "a-guessed-password", self.NEW)
+            assert wrong.status_code == 422
+            assert [(e["field"], e["code"]) for e in wrong.json()["errors"]] == [
+                ("current_password", "password_incorrect")
+            ]
+        assert self._change(client, headers, PASSWORD, self.NEW).status_code == 429
+        assert _login(client, "token.thief", PASSWORD).status_code == 429
+
+    @pytest.mark.parametrize(("new", "code"), [("short", "string_too_short"), (PASSWORD, "password_unchanged")])
+    def test_the_new_password_must_be_long_enough_and_new(
+        self, client: TestClient, session: Session, tenant: Tenant, new: str, code: str
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES)
+        response = self._change(client, auth(user), PASSWORD, new)
+        assert response.status_code == 422
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("new_password", code)]
+
+    def test_the_change_is_audited_without_the_password(
+        self, client: TestClient, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES)
+        self._change(client, auth(user), PASSWORD, self.NEW)
+        entries = session.scalars(select(AuditLog).where(AuditLog.object_id == user.id)).all()
+        assert {(e.action, e.actor_id) for e in entries} == {
+            ("user.password_change", user.id),
+            ("user.tokens_revoked", user.id),
+        }
+        assert all(self.NEW not in str((e.changes, e.detail)) for e in entries)
 
 
 class TestLogout:

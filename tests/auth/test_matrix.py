@@ -22,7 +22,7 @@ from crm.kit.clock import business_today
 from crm.kit.regions import Region
 from crm.models import ChurnWarning, SavedView, User
 from crm.models.enums import Role
-from tests.factories import Api, make_tenant, make_user, mobile
+from tests.factories import PASSWORD, Api, make_tenant, make_user, mobile
 
 DECIDERS = frozenset({Role.ADMIN, Role.SALES_MANAGER})
 # The service statistics: analysts and managers (analytics.read), and service staff for their own desk.
@@ -50,6 +50,9 @@ OPERATIONS: dict[tuple[str, str], Rule | None] = {
     ("POST", "/api/v1/auth/login"): None,
     ("GET", "/api/v1/auth/me"): Rule(None, record=False),
     ("POST", "/api/v1/auth/logout"): Rule(None, record=False),
+    ("POST", "/api/v1/auth/password"): Rule(
+        None, {"current_password": PASSWORD, "new_password": "矩阵里的新密码-2026"}, record=False
+    ),
     ("GET", "/api/v1/crm/audit_logs"): Rule(Permission.AUDIT_READ, record=False),
     ("GET", "/api/v1/crm/customers"): Rule(Permission.CUSTOMER_READ, record=False),
     ("GET", "/api/v1/crm/customers/search"): Rule(Permission.CUSTOMER_READ, record=False),

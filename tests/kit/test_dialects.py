@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import Date, Float, cast, func, literal, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from crm.kit.dialects import days_between_dates, local_date, planner_methods, rounded
+from crm.kit.dialects import days_between_dates, local_date, lock_until_commit, planner_methods, rounded
 from crm.kit.types import UTCDateTime
 from crm.models import Customer
 
@@ -76,3 +78,25 @@ def test_without_generic_plans_each_execution_is_planned_for_its_parameters(sess
         generic, custom = _plans_of_twelve_counts(session, "told_not_to")
     assert custom > 0
     assert generic == 0  # … told not to, it plans for "A" each time
+
+
+def test_a_named_lock_is_held_until_the_transaction_ends(committed: sessionmaker[Session]) -> None:
+    order: list[str] = []
+    with committed() as first:
+        lock_until_commit(first, "test:named-lock")
+        first.execute(select(1))
+
+        def second() -> None:
+            with committed() as other:
+                lock_until_commit(other, "test:named-lock")
+                other.execute(select(1))
+                order.append("second holds it")
+                other.commit()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # time enough for the second to take the lock, if it were free
+        order.append("first commits")
+        first.commit()
+        thread.join(timeout=30)
+    assert order == ["first commits", "second holds it"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.kit.regions import Region
 from crm.models import AuditLog, Tenant
 from crm.models.enums import Role
-from tests.factories import Api, make_user
+from tests.factories import PASSWORD, Api, make_user
 
 
 class TestUsers:
@@ -62,6 +63,12 @@ class TestUsers:
     def test_a_duplicate_user_name_is_a_conflict(self, admin: Api, sales_a: Api) -> None:
         body = {"username": sales_a.user.username, "password": "a-long-password-2026", "role": "sales"}
         assert admin.post("/crm/users", body).status_code == 409
+
+    def test_a_user_name_another_tenant_uses_is_free_in_this_one(self, admin: Api, outsider: Api) -> None:
+        body = {"username": admin.user.username, "password": "a-long-password-2026", "role": "sales"}
+        response = outsider.post("/crm/users", body)
+        assert response.status_code == 201, response.text
+        assert response.json()["username"] == admin.user.username
 
     def test_a_manager_needs_a_region(self, admin: Api) -> None:
         body = {"username": "m1", "password": "a-long-password-2026", "role": "service_manager"}
@@ -132,3 +139,62 @@ class TestScopes:
         assert manager.get(f"/crm/customers/{other['id']}").status_code == 404
         listed = [c["id"] for c in manager.get("/crm/customers").json()["items"]]
         assert listed == [served["id"]]
+
+
+def _sign_in(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _me(client: TestClient, headers: dict[str, str]) -> tuple[int, str | None]:
+    response = client.get("/api/v1/auth/me", headers=headers)
+    return response.status_code, response.json().get("code")
+
+
+class TestChangesThatEndSessions:
+    def test_a_password_reset_by_an_admin_ends_the_users_sessions_at_once(
+        self, admin: Api, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES, username="reset.me")
+        old = _sign_in(admin.client, "reset.me")
+        assert admin.put(f"/crm/users/{user.id}", {"password": "a-new-password-2026"}).status_code == 200
+        assert _me(admin.client, old) == (401, "token_revoked")
+        # Signed in again within the same second as the change: the new token works.
+        fresh = _sign_in(admin.client, "reset.me", "a-new-password-2026")
+        assert _me(admin.client, fresh) == (200, None)
+
+    def test_an_admin_changing_their_own_password_ends_their_own_sessions(self, admin: Api) -> None:
+        old = _sign_in(admin.client, admin.user.username)
+        assert admin.put(f"/crm/users/{admin.user.id}", {"password": "a-new-password-2026"}).status_code == 200
+        assert _me(admin.client, old) == (401, "token_revoked")
+
+    def test_a_role_change_ends_the_users_sessions(self, admin: Api, session: Session, tenant: Tenant) -> None:
+        user = make_user(session, tenant, Role.SALES_MANAGER, username="demoted")
+        old = _sign_in(admin.client, "demoted")
+        assert admin.put(f"/crm/users/{user.id}", {"role": "sales"}).status_code == 200
+        assert _me(admin.client, old) == (401, "token_revoked")
+        assert _me(admin.client, _sign_in(admin.client, "demoted")) == (200, None)
+
+    def test_enabling_a_disabled_user_again_does_not_revive_their_old_tokens(
+        self, admin: Api, session: Session, tenant: Tenant
+    ) -> None:
+        user = make_user(session, tenant, Role.SALES, username="on.off")
+        old = _sign_in(admin.client, "on.off")
+        admin.put(f"/crm/users/{user.id}", {"is_active": False})
+        admin.put(f"/crm/users/{user.id}", {"is_active": True})
+        assert _me(admin.client, old) == (401, "token_revoked")
+
+    def test_other_edits_leave_the_users_sessions_alone(self, admin: Api, session: Session, tenant: Tenant) -> None:
+        user = make_user(session, tenant, Role.SALES_MANAGER, username="renamed")
+        old = _sign_in(admin.client, "renamed")
+        change = {"display_name": "新名字", "extra_regions": ["华南"], "team": "一组", "region": "华北"}
+        assert admin.put(f"/crm/users/{user.id}", change).status_code == 200
+        assert _me(admin.client, old) == (200, None)
+
+    def test_the_revocation_is_audited_with_its_reasons(self, admin: Api, session: Session, tenant: Tenant) -> None:
+        user = make_user(session, tenant, Role.SALES_MANAGER)
+        admin.put(f"/crm/users/{user.id}", {"password": "a-new-password-2026", "role": "sales"})
+        [entry] = session.scalars(select(AuditLog).where(AuditLog.action == "user.tokens_revoked")).all()
+        assert (entry.actor_id, entry.object_id) == (admin.user.id, user.id)
+        assert entry.detail == {"reasons": ["password_changed", "role_changed"]}

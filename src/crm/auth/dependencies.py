@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from crm.auth.permissions import Permission
-from crm.auth.tokens import read_token
+from crm.auth.tokens import read_token, token_still_valid
 from crm.config import settings
 from crm.kit.actor import Actor
 from crm.kit.db import unit_of_work
@@ -63,6 +63,8 @@ def get_actor(request: Request, session: SessionDep, token: Annotated[str | None
     user, tenant = found.User, found.Tenant
     if not user.is_active or not tenant.is_active:
         raise NotAuthenticated(ErrorCode.USER_INACTIVE)
+    if not token_still_valid(user, claims):
+        raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
     # The session's identity map holds rows only while something refers to them: kept here,
     # the tenant (its settings) is found by session.get for the rest of the request instead
     # of being read again.

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crm.kit.regions import Region
+from crm.kit.validation import reject_unstorable_text
 from crm.models.enums import Role
+from crm.users.schemas import Password
 
 
 class Token(BaseModel):
@@ -31,3 +33,11 @@ class Me(BaseModel):
     extra_regions: list[Region]
     permissions: list[str]
     data_scope: str
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    _storable = field_validator("*", mode="before")(reject_unstorable_text)
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: Password = Field(description="At least 12 characters, not the current one")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import jwt
 
@@ -20,9 +21,18 @@ class TokenClaims:
     tenant_id: int
     expires_at: datetime
     token_id: str
+    generation: int  # the user's token generation when the token was issued
 
 
-def issue_token(user_id: int, tenant_id: int, *, minutes: int | None = None) -> tuple[str, datetime]:
+class TokenHolder(Protocol):
+    @property
+    def token_generation(self) -> int: ...
+
+
+def issue_token(
+    user_id: int, tenant_id: int, *, generation: int = 0, minutes: int | None = None
+) -> tuple[str, datetime]:
+    """A signed token for the user, valid until it expires or the user's generation moves on."""
     now = datetime.now(UTC)
     expires = now + timedelta(minutes=minutes or settings.access_token_minutes)
     payload = {
@@ -32,6 +42,7 @@ def issue_token(user_id: int, tenant_id: int, *, minutes: int | None = None) -> 
         "exp": int(expires.timestamp()),
         "iss": ISSUER,
         "jti": uuid.uuid4().hex,
+        "gen": generation,
     }
     return jwt.encode(payload, settings.signing_key, algorithm=ALGORITHM), expires
 
@@ -51,6 +62,17 @@ def read_token(token: str) -> TokenClaims | None:
             tenant_id=int(payload["tid"]),
             expires_at=datetime.fromtimestamp(payload["exp"], UTC),
             token_id=str(payload["jti"]),
+            # Tokens issued before generations existed count as the first generation.
+            generation=int(payload.get("gen", 0)),
         )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+
+
+def token_still_valid(user: TokenHolder, claims: TokenClaims) -> bool:
+    """False once the user's password, role or account state changed after the token was issued.
+
+    A counter rather than a time: a token issued in the same second as the change, or by a
+    worker whose clock is behind, is still told apart.
+    """
+    return claims.generation == user.token_generation

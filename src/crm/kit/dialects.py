@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -336,3 +337,21 @@ def sqlite_regexp_replace(text: str | None, pattern: str, replacement: str) -> s
     if text is None:
         return None
     return _compiled(pattern).sub(lambda _: replacement, text)
+
+
+def _lock_id(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def lock_until_commit(session: Session, *names: str) -> None:
+    """Hold the locks ``names`` until the transaction ends, so that whoever takes one next sees
+    what this transaction wrote.
+
+    PostgreSQL takes advisory transaction locks, always in one order so that two transactions
+    never wait on each other. SQLite needs none: its writing transactions already run one at a
+    time (BEGIN IMMEDIATE, see crm.kit.db).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for lock_id in sorted({_lock_id(name) for name in names}):
+        session.execute(select(func.pg_advisory_xact_lock(lock_id)))

@@ -84,7 +84,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "en": "The approval has expired (valid for {days} days); please ask again",
     },
     "resource.approval": {"zh": "审批申请", "en": "Approval request"},
-    "token_revoked": {"zh": "已退出登录，请重新登录", "en": "Signed out; please sign in again"},
+    "token_revoked": {
+        "zh": "登录已失效（已退出，或密码、角色、账号状态已变更），请重新登录",
+        "en": "This sign-in has ended (signed out, or the password, role or account changed); please sign in again",
+    },
     # Resource names used in messages.
     "resource.customer": {"zh": "客户", "en": "Customer"},
     "resource.contact": {"zh": "联系人", "en": "Contact"},
@@ -189,6 +192,11 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "field.contact_wechat": {"zh": "微信", "en": "WeChat id"},
     "field.birthday": {"zh": "生日", "en": "birthday"},
     "field.detailed_address": {"zh": "详细地址", "en": "detailed address"},
+    "v.password_incorrect": {"zh": "当前密码不正确", "en": "The current password is incorrect"},
+    "v.password_unchanged": {
+        "zh": "新密码不能与当前密码相同",
+        "en": "The new password must differ from the current one",
+    },
 }
 
 

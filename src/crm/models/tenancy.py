@@ -25,10 +25,12 @@ class Tenant(IdMixin, TimestampMixin, Base):
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
+    # Unique within the tenant: two companies may both have a zhang.wei. A login names the
+    # tenant when the name alone is ambiguous.
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
 
     tenant_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("tenants.id"), index=True)
-    # Unique across tenants, so a login needs nothing but the user name.
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)  # a login without a tenant code
     display_name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(db_enum(Role, "user_role"))
@@ -41,6 +43,9 @@ class User(IdMixin, TimestampMixin, Base):
     # assignment passes them over; None means the tenant's default (settings.assignment.max_load).
     service_capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Raised when the password, the role or the account's state changes. Tokens carry the value
+    # they were issued under, so older ones stop working at once, on every worker.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RegionMapping(IdMixin, Base):

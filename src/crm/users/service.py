@@ -63,7 +63,7 @@ def create_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise field_invalid("password", "string_too_short", min_length=MIN_PASSWORD_LENGTH)
     _check_region(role, region)
-    if repository.user_by_username(session, username) is not None:
+    if repository.user_by_username(session, tenant.id, username) is not None:
         raise Conflict(ErrorCode.DUPLICATE, params={"field": "username", "value": username})
     user = User(
         tenant_id=tenant.id,
@@ -86,9 +86,14 @@ class LoginOutcome:
     error: ErrorCode | None  # None when the credentials let the user in
 
 
-def authenticate(session: Session, username: str, password: str) -> LoginOutcome:
-    """Check credentials, taking the same time whether or not the user exists."""
-    user = repository.user_by_username(session, username.strip())
+def authenticate(session: Session, username: str, password: str, tenant_code: str | None = None) -> LoginOutcome:
+    """Check credentials, taking the same time whether or not the user exists.
+
+    Without a tenant code the name must be unique across tenants; a name two tenants use is
+    answered like an unknown one, so the answer says nothing about other tenants.
+    """
+    found = repository.users_signing_in(session, username.strip(), tenant_code)
+    user = found[0] if len(found) == 1 else None
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return LoginOutcome(user, ErrorCode.INVALID_CREDENTIALS)
     if not user.is_active:  # said only to whoever knows the password
@@ -173,4 +178,40 @@ def change_user(session: Session, actor: Actor, user_id: int, data: UserUpdate) 
         changes["password"] = {"before": "****", "after": "****"}  # that it changed, never the value
     if changes:
         audit.record(session, "user.update", actor=actor, object_type="user", object_id=user.id, changes=changes)
+    reasons = [
+        reason
+        for reason, applies in (
+            ("password_changed", password is not None),
+            ("role_changed", "role" in changes),
+            ("disabled", changes.get("is_active", {}).get("after") is False),
+        )
+        if applies
+    ]
+    if reasons:
+        revoke_tokens(session, actor, user, reasons)
     return user
+
+
+def change_own_password(session: Session, actor: Actor, current_password: str, new_password: str) -> User | None:
+    """Give the signed-in user a new password and end all their sessions; None when the current
+    password is wrong (the caller counts that as a failed sign-in)."""
+    user = repository.user_in_tenant(session, actor.tenant_id, actor.id)
+    if user is None:
+        raise NotFound("user")
+    if not verify_password(user.password_hash, current_password):
+        return None
+    if new_password == current_password:
+        raise field_invalid("new_password", "password_unchanged")
+    user.password_hash = hash_password(new_password)
+    audit.record(session, "user.password_change", actor=actor, object_type="user", object_id=user.id)
+    revoke_tokens(session, actor, user, ["password_changed"])
+    return user
+
+
+def revoke_tokens(session: Session, actor: Actor, user: User, reasons: list[str]) -> None:
+    """End every session of ``user`` at once: the tokens issued so far stop working on every worker."""
+    user.token_generation += 1
+    session.flush()
+    audit.record(
+        session, "user.tokens_revoked", actor=actor, object_type="user", object_id=user.id, detail={"reasons": reasons}
+    )

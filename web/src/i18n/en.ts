@@ -61,6 +61,8 @@ const en: typeof zhCN = {
     passwordRequired: 'Enter your password',
     expired: 'Your session expired; please sign in again',
     loggedOut: 'You have signed out',
+    tenant: 'Company code (optional)',
+    tenantHint: 'Only if your administrator gave you one',
     demoHint:
       'Demo login: admin / crm-demo-2026! (also manager.east, sales.east1, service.agent1, marketer, analyst, finance, same password)',
   },

@@ -59,6 +59,8 @@ export default {
     passwordRequired: '请输入密码',
     expired: '登录已过期，请重新登录',
     loggedOut: '您已退出登录',
+    tenant: '企业代码（选填）',
+    tenantHint: '管理员告知时填写',
     demoHint: '演示账号：admin / crm-demo-2026!（另有 manager.east、sales.east1、service.agent1、marketer、analyst、finance，密码相同）',
   },
   roles: {

@@ -4,6 +4,7 @@ import { api, unwrap } from '@/api/client'
 import type { Me } from '@/api/types'
 
 const STORAGE_KEY = 'crm.session'
+const TENANT_KEY = 'crm.tenant'
 
 interface StoredSession {
   token: string
@@ -51,10 +52,20 @@ export const useAuthStore = defineStore('auth', () => {
     }
   }
 
-  async function login(username: string, password: string): Promise<void> {
+  /** The company code of the last sign-in that needed one, to fill the login form with. */
+  function lastTenant(): string {
+    try {
+      return localStorage.getItem(TENANT_KEY) ?? ''
+    } catch {
+      return ''
+    }
+  }
+
+  /** tenant: the company code, needed only when another company uses the same user name. */
+  async function login(username: string, password: string, tenant = ''): Promise<void> {
     const answer = await unwrap(
       api.POST('/api/v1/auth/login', {
-        body: { username, password, scope: '' },
+        body: { username, password, scope: '', ...(tenant ? { tenant } : {}) },
         bodySerializer: (body) => new URLSearchParams(body as Record<string, string>),
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       }),
@@ -62,6 +73,12 @@ export const useAuthStore = defineStore('auth', () => {
     token.value = answer.access_token
     expiresAt.value = answer.expires_at
     remember({ token: answer.access_token, expiresAt: answer.expires_at })
+    try {
+      if (tenant) localStorage.setItem(TENANT_KEY, tenant)
+      else localStorage.removeItem(TENANT_KEY)
+    } catch {
+      // not remembered: typed again next time
+    }
     me.value = null
     await fetchMe()
   }
@@ -95,5 +112,5 @@ export const useAuthStore = defineStore('auth', () => {
     return expiresAt.value ? Date.parse(expiresAt.value) - Date.now() : null
   }
 
-  return { token, expiresAt, me, isAuthenticated, can, login, fetchMe, clear, logout, msUntilExpiry }
+  return { token, expiresAt, me, isAuthenticated, can, lastTenant, login, fetchMe, clear, logout, msUntilExpiry }
 })
