@@ -150,13 +150,13 @@ class TestDemoOnlyIntoANewSqliteDatabase:
 
     @pytest.mark.postgresql_only
     def test_postgresql_is_refused_unless_asked_and_make_run_skips_it(
-        self, engine: Engine, monkeypatch: pytest.MonkeyPatch
+        self, owner_engine: Engine, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         name = f"crm_demo_{secrets.token_hex(4)}"
-        server = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+        server = create_engine(owner_engine.url, isolation_level="AUTOCOMMIT")
         with server.connect() as conn:
             conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        url = engine.url.set(database=name).render_as_string(hide_password=False)
+        url = owner_engine.url.set(database=name).render_as_string(hide_password=False)
         monkeypatch.setattr(settings, "database_url", url)
         try:
             assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0

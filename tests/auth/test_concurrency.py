@@ -9,12 +9,13 @@ from collections.abc import Iterator
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import delete
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
 from crm.auth import passwords
 from crm.config import settings
+from crm.kit.db import make_session_factory
 from crm.models import AuditLog, LoginFailure
 from crm.models.enums import Role
 from tests.factories import CountingHasher, make_tenant, make_user
@@ -24,10 +25,11 @@ ATTEMPTS = 16
 
 
 @pytest.fixture
-def forget_attempts(committed: sessionmaker[Session]) -> Iterator[None]:
-    """The attempts are committed: their failures and unattributed audit rows go afterwards."""
+def forget_attempts(owner_engine: Engine) -> Iterator[None]:
+    """The attempts are committed: their failures and unattributed audit rows go afterwards (by the
+    tables' owner: the application may not delete audit records)."""
     yield
-    with committed() as session:
+    with make_session_factory(owner_engine)() as session:
         session.execute(delete(LoginFailure).where(LoginFailure.ip == ADDRESS))
         session.execute(delete(AuditLog).where(AuditLog.ip == ADDRESS, AuditLog.tenant_id.is_(None)))
         session.commit()
