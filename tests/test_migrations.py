@@ -18,8 +18,9 @@ from crm.kit.crypto import phone_index
 from crm.kit.db import make_engine
 from crm.kit.migrate import alembic_config, head_revision, is_up_to_date, upgrade
 from crm.kit.search import email_token, index_tokens, last4_token, phone_token
-from crm.kit.types import TokenList
-from crm.models import Base, CustomerAddress, CustomerContact, CustomerSearch
+from crm.kit.types import JSONType, TokenList
+from crm.models import Base, CustomerAddress, CustomerContact, CustomerSearch, Tenant
+from crm.tenants.service import settings_of
 
 
 def test_the_test_database_is_at_the_head_revision(engine: Engine) -> None:
@@ -39,22 +40,24 @@ def test_the_migrations_match_the_models(engine: Engine) -> None:
     assert differences == []
 
 
+@pytest.fixture
+def blank_url(engine: Engine, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the test's kind, for migrating from an earlier revision."""
+    if engine.dialect.name == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    name = f"crm_migration_{secrets.token_hex(4)}"
+    admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield engine.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
 class TestEncryptionMigration:
     """0005 encrypts the personal data an earlier installation stored in clear."""
-
-    @pytest.fixture
-    def blank_url(self, engine: Engine, tmp_path: Path) -> Iterator[str]:
-        if engine.dialect.name == "sqlite":
-            yield f"sqlite:///{tmp_path / 'old.db'}"
-            return
-        name = f"crm_migration_{secrets.token_hex(4)}"
-        admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"CREATE DATABASE {name}")
-        yield engine.url.set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
 
     def test_clear_values_of_an_earlier_version_become_encrypted_and_stay_findable(self, blank_url: str) -> None:
         command.upgrade(alembic_config(blank_url), "0004")
@@ -150,3 +153,46 @@ class TestEncryptionMigration:
                 assert "1391111" not in tokens
                 assert "老客" in tokens
         new.dispose()
+
+
+class TestCalendarDaysMigration:
+    """0026 drops stored holidays and workdays outside the supported years, which the settings
+    schema now refuses, so that the tenant's settings stay readable."""
+
+    def test_days_outside_the_supported_years_are_dropped_and_the_others_kept(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), "0024")
+        old = make_engine(blank_url)
+        now = datetime.now(UTC)
+        tables = MetaData()
+        tables.reflect(old, only=["tenants"])
+        tenants = tables.tables["tenants"]
+        tenants.c.settings.type = JSONType
+        calendar = {"holidays": ["0001-01-01", "2026-10-01", "9999-12-31"], "workdays": ["2026-09-28"]}
+        with old.begin() as conn:
+            for code, settings in (("odd", {"service_calendar": calendar, "brand_name": "旧品牌"}), ("plain", {})):
+                conn.execute(
+                    insert(tenants).values(
+                        code=code,
+                        name=code,
+                        timezone="Asia/Shanghai",
+                        is_active=True,
+                        settings=settings,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        with Session(new) as session:
+            stored = dict(session.execute(select(Tenant.code, Tenant.settings)).all())
+            readable = settings_of(session.scalars(select(Tenant).where(Tenant.code == "odd")).one())
+        new.dispose()
+        assert stored["odd"] == {
+            "service_calendar": {"holidays": ["2026-10-01"], "workdays": ["2026-09-28"]},
+            "brand_name": "旧品牌",
+        }
+        assert stored["plain"] == {}
+        assert readable.service_calendar.holidays == [date(2026, 10, 1)]

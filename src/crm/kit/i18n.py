@@ -153,6 +153,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "v.bool_type": {"zh": "必须是 true 或 false", "en": "Must be true or false"},
     "v.views_limit": {"zh": "每个页面最多保存 {limit} 个视图", "en": "At most {limit} saved views per page"},
     "v.column_unknown": {"zh": "未知的列，可选：{expected}", "en": "Unknown column; one of {expected}"},
+    "v.date_out_of_range": {
+        "zh": "日期须在 {earliest} 至 {latest} 之间",
+        "en": "Dates must lie between {earliest} and {latest}",
+    },
 }
 
 

@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from crm.kit.validation import MAX_ID, LocalDateTime, batch_shape, reject_unstorable_text
+from crm.kit.validation import MAX_ID, BoundedDate, LocalDateTime, batch_shape, reject_unstorable_text
 from crm.models.orders import OrderStatus
 
 MAX_BATCH = 1_000
@@ -139,8 +139,8 @@ class Order(BaseModel):
 
 class OrderFilters(BaseModel):
     status: list[OrderStatus] | None = None
-    ordered_from: date | None = None
-    ordered_to: date | None = None
+    ordered_from: BoundedDate | None = None
+    ordered_to: BoundedDate | None = None
     page: int = Field(default=1, ge=1, le=100_000)
     page_size: int = Field(default=20, ge=1, le=100)
 
@@ -151,7 +151,7 @@ class OrderFilters(BaseModel):
 class ReceivableIn(_Write):
     reference: Code = Field(description="Finance's own reference (invoice no.): re-sending it updates")
     amount_due: Money = Field(description="Still owed; 0 once settled")
-    due_date: date
+    due_date: BoundedDate
     overdue_days: int = Field(default=0, ge=0, le=36_500, description="Days past due, as finance counts them")
 
 
