@@ -157,6 +157,10 @@ MESSAGES: dict[str, dict[Lang, str]] = {
         "zh": "日期须在 {earliest} 至 {latest} 之间",
         "en": "Dates must lie between {earliest} and {latest}",
     },
+    "v.margin_too_low": {
+        "zh": "成本（金额 − 毛利）不能大于 {le}",
+        "en": "The cost (amount − margin) must be at most {le}",
+    },
 }
 
 
