@@ -1,17 +1,21 @@
 """Schemathesis over the whole OpenAPI spec, authenticated, on both databases.
 
 It generates valid and invalid requests for every operation and fails on any 5xx or any
-response (status, content type, headers or body) that breaks the documented schema.
+response (status, content type, headers or body) that breaks the documented schema. Dates and
+timestamps are drawn half the time from the boundaries (Python's first and last day, with the
+offsets that push them past its range, and the ends of the supported years).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -26,6 +30,22 @@ from crm.config import settings as crm_settings
 from crm.kit.regions import Region
 from crm.models.enums import Role
 from tests.factories import Api, auth, make_tenant, make_user, mobile
+
+BOUNDARY_DATES = ["0001-01-01", "0001-01-02", "1899-12-31", "1900-01-01", "2999-12-31", "3000-01-01", "9999-12-31"]
+BOUNDARY_TIMES = [
+    f"{day}T{clock}{offset}"
+    for day in BOUNDARY_DATES
+    for clock in ("00:00:00", "23:59:59")
+    for offset in ("", "Z", "+14:00", "-12:00")
+]
+OFFSETS = st.sampled_from(
+    [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=14)), timezone(-timedelta(hours=12))]
+)
+schemathesis.openapi.format("date", st.one_of(st.sampled_from(BOUNDARY_DATES), st.dates().map(lambda d: d.isoformat())))
+schemathesis.openapi.format(
+    "date-time",
+    st.one_of(st.sampled_from(BOUNDARY_TIMES), st.datetimes(timezones=OFFSETS).map(lambda t: t.isoformat())),
+)
 
 # One app for the whole module; each test points it at that test's rolled-back transaction.
 APP = create_app(sessionmaker(), check_migrations=False)

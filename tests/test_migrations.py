@@ -21,9 +21,10 @@ from crm.kit.crypto import phone_index
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import alembic_config, head_revision, is_up_to_date, upgrade
 from crm.kit.search import email_token, index_tokens, last4_token, phone_token, search_text
-from crm.kit.types import TokenList
+from crm.kit.types import JSONType, TokenList
 from crm.models import AuditLog, Base, Customer, CustomerAddress, CustomerContact, CustomerSearch, Tenant, User
 from crm.models.enums import CustomerType, Role
+from crm.tenants.service import settings_of
 
 
 def test_the_test_database_is_at_the_head_revision(engine: Engine) -> None:
@@ -300,3 +301,46 @@ class TestUserNamesPerTenantMigration:
         with new.begin() as conn, pytest.raises(IntegrityError):
             conn.execute(insert(users).values(tenant_id=first, is_active=True, **user_row, **stamps))
         new.dispose()
+
+
+class TestCalendarDaysMigration:
+    """0026 drops stored holidays and workdays outside the supported years, which the settings
+    schema now refuses, so that the tenant's settings stay readable."""
+
+    def test_days_outside_the_supported_years_are_dropped_and_the_others_kept(self, blank_url: str) -> None:
+        command.upgrade(alembic_config(blank_url), "0026-1")
+        old = make_engine(blank_url)
+        now = datetime.now(UTC)
+        tables = MetaData()
+        tables.reflect(old, only=["tenants"])
+        tenants = tables.tables["tenants"]
+        tenants.c.settings.type = JSONType
+        calendar = {"holidays": ["0001-01-01", "2026-10-01", "9999-12-31"], "workdays": ["2026-09-28"]}
+        with old.begin() as conn:
+            for code, settings in (("odd", {"service_calendar": calendar, "brand_name": "旧品牌"}), ("plain", {})):
+                conn.execute(
+                    insert(tenants).values(
+                        code=code,
+                        name=code,
+                        timezone="Asia/Shanghai",
+                        is_active=True,
+                        settings=settings,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        old.dispose()
+
+        upgrade(blank_url)
+
+        new = make_engine(blank_url)
+        with Session(new) as session:
+            stored = dict(session.execute(select(Tenant.code, Tenant.settings)).all())
+            readable = settings_of(session.scalars(select(Tenant).where(Tenant.code == "odd")).one())
+        new.dispose()
+        assert stored["odd"] == {
+            "service_calendar": {"holidays": ["2026-10-01"], "workdays": ["2026-09-28"]},
+            "brand_name": "旧品牌",
+        }
+        assert stored["plain"] == {}
+        assert readable.service_calendar.holidays == [date(2026, 10, 1)]

@@ -10,11 +10,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from crm.analytics import value
+from crm.analytics.grading import regrade_all
 from crm.analytics.value import refresh, refresh_all
+from crm.churn.service import raise_all
 from crm.cli import app
 from crm.config import settings
 from crm.customers.schemas import CustomerCreate
@@ -22,7 +26,16 @@ from crm.customers.service import create_customer
 from crm.kit.clock import business_today
 from crm.kit.db import make_engine, make_session_factory
 from crm.kit.migrate import upgrade
-from crm.models import ChurnModel, CustomerValueAnalysis, ServiceRecord, Tenant
+from crm.kit.types import MONEY_MAX
+from crm.models import (
+    AuditLog,
+    ChurnModel,
+    CustomerOrder,
+    CustomerReceivable,
+    CustomerValueAnalysis,
+    ServiceRecord,
+    Tenant,
+)
 from crm.models.enums import Role
 from crm.orders.schemas import OrderIn
 from crm.orders.service import upsert_orders
@@ -187,6 +200,155 @@ class TestFigures:
         again = admin.post(f"/crm/customers/{tiny['id']}/value_analysis/refresh")
         assert again.status_code == 200, again.text
         assert again.json()["latest"]["profit_margin"] == "-999.9999"
+
+
+def stored_orders(session: Session, tenant: Tenant, customer: dict, orders: list[tuple[str, str, str | None]]) -> None:
+    """Orders written straight to the table (number, amount, cost), paid 10 days ago: as an earlier
+    version stored them, before the feed bounded amounts (up to what NUMERIC(15, 2) holds)."""
+    when = datetime.fromisoformat(noon(10))
+    session.execute(
+        insert(CustomerOrder),
+        [
+            {"tenant_id": tenant.id, "customer_id": customer["id"], "order_no": number, "status": "paid",
+             "order_date": when, "amount": Decimal(amount), "cost": None if cost is None else Decimal(cost),
+             "currency": "CNY", "status_changed_at": when, "version": 1}
+            for number, amount, cost in orders
+        ],
+    )  # fmt: skip
+    session.commit()
+
+
+def snapshots_of(session: Session, tenant: Tenant) -> dict[int, CustomerValueAnalysis]:
+    rows = session.scalars(
+        select(CustomerValueAnalysis).where(
+            CustomerValueAnalysis.tenant_id == tenant.id, CustomerValueAnalysis.analysis_date == TODAY
+        )
+    )
+    return {row.customer_id: row for row in rows}
+
+
+class TestFiguresBeyondWhatTheColumnsHold:
+    """Each figure is capped at what its column holds (money at ±¥9,999,999,999,999.99), so that
+    no customer's orders, however large, fail the tenant's night or the one-customer refresh."""
+
+    def test_orders_of_trillions_do_not_stop_the_night_and_their_sums_are_capped(
+        self, admin: Api, session: Session, tenant: Tenant
+    ) -> None:
+        huge = admin.create_customer(customer_name="万亿订单客户")
+        stored_orders(session, tenant, huge, [("H-1", "5000000000000.00", None), ("H-2", "5000000000000.00", None)])
+        session.add_all(
+            CustomerReceivable(
+                tenant_id=tenant.id,
+                customer_id=huge["id"],
+                reference=f"INV-H{n}",
+                amount_due=Decimal("6e12"),
+                due_date=TODAY - timedelta(days=40),
+                overdue_days=40,
+            )
+            for n in (1, 2)
+        )
+        session.commit()
+        # Costs far above the amounts: a margin of −179 on ¥100 billion, a lifetime value of −¥18 trillion.
+        losing = admin.create_customer(customer_name="巨额亏损客户")
+        stored_orders(session, tenant, losing, [(f"L-{n}", "50000000000.00", "9000000000000.00") for n in (1, 2)])
+        plain = admin.create_customer(customer_name="普通客户")
+        assert admin.post("/crm/orders", _order(plain, "P-1", "paid", 10, "800.00", "500.00")).status_code == 200
+
+        assert refresh(session, tenant) == 3
+        session.commit()
+        rows = snapshots_of(session, tenant)
+        big = rows[huge["id"]]
+        assert (big.total_orders, big.avg_order_amount) == (2, Decimal("5000000000000.00"))
+        capped = (big.total_amount, big.annual_spend, big.spend_recent, big.potential_value, big.overdue_amount)
+        assert capped == (MONEY_MAX,) * 5
+        loss = rows[losing["id"]]
+        assert (loss.profit_margin, loss.customer_lifetime_value) == (Decimal("-179.0000"), -MONEY_MAX)
+        assert (rows[plain["id"]].total_amount, rows[plain["id"]].profit_margin) == (
+            Decimal("800.00"),
+            Decimal("0.3750"),
+        )
+
+    def test_the_one_customer_refresh_of_such_a_customer_answers_with_the_capped_figures(
+        self, admin: Api, session: Session, tenant: Tenant
+    ) -> None:
+        huge = admin.create_customer(customer_name="万亿订单客户")
+        stored_orders(session, tenant, huge, [("H-1", "5000000000000.00", None), ("H-2", "5000000000000.00", None)])
+        answer = admin.post(f"/crm/customers/{huge['id']}/value_analysis/refresh")
+        assert answer.status_code == 200, answer.text
+        latest = answer.json()["latest"]
+        assert (latest["total_amount"], latest["potential_value"]) == ("9999999999999.99", "9999999999999.99")
+
+    def test_orders_per_month_beyond_what_the_column_holds_are_capped(
+        self, admin: Api, session: Session, tenant: Tenant
+    ) -> None:
+        # 100,000 orders in the customer's first month: 100,000 a month, more than NUMERIC(7, 2).
+        busy = admin.create_customer(customer_name="高频下单客户")
+        stored_orders(session, tenant, busy, [(f"F-{n}", "1.00", None) for n in range(100_000)])
+        assert refresh(session, tenant) == 1
+        session.commit()
+        row = snapshots_of(session, tenant)[busy["id"]]
+        assert (row.total_orders, row.order_frequency) == (100_000, Decimal("99999.99"))
+
+
+class TestACustomerWhoseSnapshotCannotBeWritten:
+    """The whole-tenant write falls back to batches; a customer that still fails is logged and
+    recorded in the audit trail, and every other customer gets its snapshot."""
+
+    @staticmethod
+    def leave_a_stray_snapshot(session: Session, customer: dict) -> None:
+        # A snapshot of the customer and day under another tenant's id (say, from a data fix by
+        # hand): the night's INSERT breaks the (customer, day) key for this customer alone.
+        elsewhere = make_tenant(session)
+        session.add(CustomerValueAnalysis(tenant_id=elsewhere.id, customer_id=customer["id"], analysis_date=TODAY))
+        session.commit()
+
+    def test_is_recorded_and_every_other_customer_gets_its_snapshot(
+        self, admin: Api, session: Session, tenant: Tenant, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        made = [admin.create_customer(customer_name=f"批量客户{n}") for n in range(5)]
+        assert admin.post("/crm/orders", _order(made[4], "S-1", "paid", 3, "880.00", None)).status_code == 200
+        stuck = made[2]
+        self.leave_a_stray_snapshot(session, stuck)
+        with caplog.at_level(logging.INFO, logger="crm.analytics.value"):
+            assert refresh(session, tenant) == 4
+        session.commit()
+        rows = snapshots_of(session, tenant)
+        assert set(rows) == {c["id"] for c in made} - {stuck["id"]}
+        assert rows[made[4]["id"]].total_amount == Decimal("880.00")
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "value.refresh_failed")).one()
+        assert (entry.tenant_id, entry.object_type, entry.object_id) == (tenant.id, "customer", stuck["id"])
+        assert entry.detail is not None
+        assert entry.detail["analysis_date"] == TODAY.isoformat()
+        assert "unique" in entry.detail["error"].lower()
+        errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        assert errors == [
+            f"value refresh of tenant {tenant.id} for {TODAY}: the snapshot of customer {stuck['id']} could not "
+            f"be written: {entry.detail['error']}"
+        ]
+        summary = [r for r in caplog.records if r.levelno == logging.INFO][-1]
+        assert "4 snapshots, 1 failed (audit: value.refresh_failed)" in summary.getMessage()
+        shown = admin.get("/crm/audit_logs", params={"action": "value.refresh_failed"}).json()["items"]
+        assert [(e["object_type"], e["object_id"]) for e in shown] == [("customer", stuck["id"])]
+
+    def test_the_nightly_jobs_complete_around_it(self, admin: Api, session: Session, tenant: Tenant) -> None:
+        made = [admin.create_customer(customer_name=f"夜间客户{n}") for n in range(3)]
+        self.leave_a_stray_snapshot(session, made[0])
+        assert refresh_all(session) == 2
+        regrade_all(session)  # the later nightly jobs read the snapshots of the night
+        raise_all(session)
+        session.commit()
+        assert set(snapshots_of(session, tenant)) == {made[1]["id"], made[2]["id"]}
+
+    def test_beyond_the_most_failing_customers_the_tenants_refresh_fails_as_a_whole(
+        self, admin: Api, session: Session, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # So many failing customers are no longer a few bad rows: the night fails and is retried.
+        monkeypatch.setattr(value, "MOST_FAILED_CUSTOMERS", 1)
+        made = [admin.create_customer(customer_name=f"故障客户{n}") for n in range(3)]
+        for customer in made[:2]:
+            self.leave_a_stray_snapshot(session, customer)
+        with pytest.raises(IntegrityError):
+            refresh(session, tenant)
 
 
 class TestSnapshots:

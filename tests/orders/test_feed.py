@@ -151,6 +151,60 @@ class TestOrders:
         assert manager_east.post("/crm/orders", order(customer)).status_code == 403
 
 
+class TestAmounts:
+    """One order, line, cost or receivable carries at most ¥1,000,000,000.00 (MAX_AMOUNT)."""
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            (lambda c: order(c, amount="5000000000000.00"), "amount"),
+            (lambda c: order(c, amount="1000000000.01"), "amount"),
+            (lambda c: order(c, cost="5000000000000.00"), "cost"),
+            (lambda c: order(c, cost=None, margin="-5000000000000.00"), "margin"),
+            (lambda c: order(c, amount="999999999.00", cost=None, margin="-2.00"), "margin"),
+            (
+                lambda c: order(c, items=[{"product_code": "P", "quantity": 1, "amount": "5000000000000"}]),
+                "items.0.amount",
+            ),
+            (lambda c: {"orders": [order(c), order(c, "SO-2", amount="5E+12")]}, "orders.1.amount"),
+        ],
+        ids=[
+            "trillions",
+            "one fen over",
+            "cost",
+            "negative margin",
+            "margin making the cost too high",
+            "item",
+            "batch",
+        ],
+    )
+    def test_an_amount_beyond_the_largest_is_refused_with_the_field_named_and_nothing_stored(
+        self, admin: Api, customer: dict, session: Session, body: Any, field: str
+    ) -> None:
+        sent = {k: v for k, v in body(customer).items() if v is not None}
+        refused = admin.post("/crm/orders", sent)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+        assert session.scalar(select(func.count()).select_from(CustomerOrder)) == 0
+
+    def test_the_largest_amount_is_accepted(self, admin: Api, customer: dict) -> None:
+        largest = order(customer, amount="1000000000.00", cost=None, margin="0.00")
+        assert send(admin, largest)["created"] == 1
+        shown = admin.get(f"/crm/customers/{customer['id']}/orders").json()["items"][0]
+        assert (shown["amount"], shown["cost"]) == ("1000000000.00", "1000000000.00")
+
+    def test_a_receivable_beyond_the_largest_amount_is_refused_with_the_field_named(
+        self, admin: Api, customer: dict
+    ) -> None:
+        refused = admin.post(
+            f"/crm/customers/{customer['id']}/receivables",
+            {"reference": "INV-BIG", "amount_due": "5000000000000.00", "due_date": "2026-12-01"},
+        )
+        assert (refused.status_code, [e["field"] for e in refused.json()["errors"]]) == (422, ["amount_due"])
+        message = refused.json()["errors"][0]["message"]
+        assert message == "不能大于 1000000000"
+
+
 class TestReceivables:
     def test_receivables_are_summed_and_the_credit_rating_gives_payment_terms(
         self, admin: Api, manager_east: Api, customer: dict

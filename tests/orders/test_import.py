@@ -70,6 +70,20 @@ def test_one_bad_row_stops_the_import_before_anything_is_stored(setup: tuple, tm
     assert _count(factory, CustomerOrder, actor.tenant_id) == 0
 
 
+def test_an_amount_beyond_the_largest_order_stops_the_import_naming_line_and_field(
+    setup: tuple, tmp_path: Path
+) -> None:
+    factory, actor, code = setup
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        HEADER + f"SO-1,{code},completed,2025-03-01,1500.00,,,,,\nSO-2,{code},paid,2025-03-02,5000000000000.00,,,,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportRefused, match=r"line 3, amount: Input should be less than or equal to 1000000000"):
+        import_file(factory, actor, path)
+    assert _count(factory, CustomerOrder, actor.tenant_id) == 0
+
+
 def test_receivables_are_recognised_by_their_reference_column(setup: tuple, tmp_path: Path) -> None:
     factory, actor, code = setup
     path = tmp_path / "receivables.csv"

@@ -33,6 +33,14 @@ over orders that count as spend (not cancelled or refunded) placed before then:
   days; r_score, f_score, m_score: their quintiles (and annual_spend's) 1–5 among the tenant's
   customers with orders that day, placed by the whole-tenant run (a one-customer refresh
   keeps the scores of the night).
+
+Every figure is capped at what its column holds: money at ±¥9,999,999,999,999.99 (the sums of
+a customer with orders beyond it, the lifetime value of a heavy loss-maker), orders per month
+at 99,999.99. The order feed bounds each amount so that this is rare. Should the whole-tenant
+statement still fail on some customer's data, the refresh writes the customers in batches
+instead, each under a savepoint, and splits a failing batch until it finds the customers that
+fail: each is logged and recorded in the audit trail (``value.refresh_failed``), and every
+other customer gets its snapshot.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ import logging
 import threading
 import time as clock
 import typing
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, time, timedelta
@@ -67,10 +75,13 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from crm.analytics import churn
+from crm.audit import service as audit
 from crm.config import settings
+from crm.customers.repository import live_customer_ids
 from crm.kit.clock import business_today
 from crm.kit.db import utcnow
 from crm.kit.dialects import (
@@ -89,7 +100,7 @@ from crm.kit.dialects import (
     temporary_table,
     upsert_insert,
 )
-from crm.kit.types import UTCDateTime
+from crm.kit.types import MONEY_MAX, Money, UTCDateTime
 from crm.models import (
     NOT_SPENT,
     ChurnModel,
@@ -114,6 +125,7 @@ log = logging.getLogger(__name__)
 
 DAYS_PER_MONTH = 30.4375
 MARGIN_LIMIT = 999.9999  # NUMERIC(7, 4)
+FREQUENCY_LIMIT = 99_999.99  # NUMERIC(7, 2)
 
 
 def _as_of(day: date, timezone: str) -> datetime:
@@ -136,6 +148,7 @@ def snapshot_select(
     ranked_orders: Any = None,
     model: ChurnModel | Literal["current"] | None = "current",
     now: datetime | BindParameter[datetime] | None = None,
+    batch: tuple[Any, Any] | None = None,
 ) -> Select[Any]:
     """The snapshot row of every customer of the tenant (or one) as of the end of ``day``.
 
@@ -144,7 +157,8 @@ def snapshot_select(
     ``ranked_orders`` is ranked_order_figures written to a table: the order figures are then
     read from it, and the RFM scores with them (otherwise the row has none). ``model`` is the
     churn model that scores (by default the tenant's current one), ``now`` the rows' creation
-    time (by default this moment); both, and ``customer_id``, may be bound parameters.
+    time (by default this moment); both, and ``customer_id``, may be bound parameters. ``batch``
+    (the first and last customer id, bound parameters too) limits the rows to those customers.
     """
     dialect = session.get_bind().dialect.name
     timezone = tenant.timezone or "Asia/Shanghai"
@@ -166,7 +180,9 @@ def snapshot_select(
     # thrice, the rules' conditions in the risk, the rule, the reason and the stage). Computed
     # once, the rows of 300,000 customers took 3.7 s instead of 6.5 s.
     # 1. The joined inputs, and the figures used more than once.
-    b = _joined_inputs(tenant, day, orders, ranked=ranked_orders is not None, customer_id=customer_id, dialect=dialect)
+    b = _joined_inputs(
+        tenant, day, orders, ranked=ranked_orders is not None, customer_id=customer_id, batch=batch, dialect=dialect
+    )
 
     # 2. What the rules, the margin and the model make of them.
     goods_margin = as_real(b.c.costed_amount - b.c.costed_cost) / as_real(b.c.costed_amount)
@@ -202,10 +218,22 @@ def snapshot_select(
     margin_used = func.coalesce(a.c.profit_margin, float(rules.default_margin))
     cap = float(rules.lifetime_cap_months)
     remaining = case((months < cap, months), else_=cap)
-    clv = case((n > 0, as_real(total) * margin_used / months * remaining), else_=None)
+    clv = as_real(total) * margin_used / months * remaining
     probability = a.c.probability if model is not None else None
     if probability is not None:  # the expected lifetime is discounted by the chance of leaving
         clv = clv * (1 - probability)
+    # Money computed as a float, in stored units, within what the column holds. (Inside the
+    # CASE: PostgreSQL's LEAST and GREATEST pass over a null, so a missing figure would become
+    # the limit.)
+    most = literal(float(MONEY_MAX * unit))
+
+    def computed_money(expression: Any, *, signed: bool = False) -> Any:
+        capped = least(expression, most, dialect)
+        return money_result(greatest(-most, capped, dialect) if signed else capped, dialect)
+
+    def summed_money(amount: Any) -> Any:  # a sum of stored amounts (never negative)
+        return least(amount, literal(MONEY_MAX, Money()), dialect)
+
     stamp = now if isinstance(now, BindParameter) else literal(now or utcnow(), UTCDateTime())
     values: dict[str, Any] = {
         "tenant_id": literal(tenant.id),
@@ -213,28 +241,30 @@ def snapshot_select(
         "analysis_date": literal(day),
         "total_orders": cast(n, Integer),
         # Sums of stored amounts are exact already; only computed amounts are rounded.
-        "total_amount": total,
-        "avg_order_amount": money_result(case((n > 0, as_real(total) / n), else_=0), dialect),
+        "total_amount": summed_money(total),
+        "avg_order_amount": computed_money(case((n > 0, as_real(total) / n), else_=0)),
         "last_order_date": a.c.last_order_date,
-        "order_frequency": case((n > 0, rounded(as_real(n) / months, 2, dialect)), else_=None),
-        "customer_lifetime_value": money_result(clv, dialect),
+        "order_frequency": case(
+            (n > 0, rounded(least(as_real(n) / months, literal(FREQUENCY_LIMIT), dialect), 2, dialect)), else_=None
+        ),
+        "customer_lifetime_value": case((n > 0, computed_money(clv, signed=True)), else_=None),
         "churn_probability": rounded(probability, 4, dialect) if probability is not None else null(),
         "satisfaction_score": rounded(a.c.satisfaction, 2, dialect),
         "referral_count": a.c.referrals,
         "complaint_count": a.c.complaints,
-        "service_cost": money_result(a.c.service_cost, dialect),
+        "service_cost": computed_money(a.c.service_cost),
         "profit_margin": rounded(a.c.profit_margin, 4, dialect),
-        "annual_spend": a.c.annual,
+        "annual_spend": summed_money(a.c.annual),
         # (Multiplied as a float: a literal beside a Money expression would be taken as money.)
-        "potential_value": money_result(as_real(a.c.recent) * 2, dialect),
+        "potential_value": computed_money(as_real(a.c.recent) * 2),
         "recency_days": floor_int(a.c.recency, dialect),
         "orders_12m": cast(a.c.orders_12m, Integer),
-        "spend_recent": a.c.spend_recent,
-        "spend_previous": a.c.spend_previous,
+        "spend_recent": summed_money(a.c.spend_recent),
+        "spend_previous": summed_money(a.c.spend_previous),
         "orders_history": cast(a.c.orders_history, Integer),
         "days_since_interaction": cast(a.c.quiet, Integer),
         "interactions_90d": cast(a.c.interactions_90d, Integer),
-        "overdue_amount": a.c.owed,
+        "overdue_amount": summed_money(a.c.owed),
         "overdue_days": cast(a.c.overdue_days, Integer),
         "churn_risk": risk,
         "churn_rule": rule,
@@ -253,7 +283,16 @@ def snapshot_select(
     return select(*columns).select_from(a).where(true())
 
 
-def _joined_inputs(tenant: Tenant, day: date, orders: Any, *, ranked: bool, customer_id: Any, dialect: str) -> Any:
+def _joined_inputs(
+    tenant: Tenant,
+    day: date,
+    orders: Any,
+    *,
+    ranked: bool,
+    customer_id: Any,
+    batch: tuple[Any, Any] | None,
+    dialect: str,
+) -> Any:
     """snapshot_select's first layer: every live customer (or one) joined to its grouped orders
     (with their RFM scores when ``ranked``), tickets, interactions, referrals, debts and losses,
     and the figures read more than once."""
@@ -262,8 +301,8 @@ def _joined_inputs(tenant: Tenant, day: date, orders: Any, *, ranked: bool, cust
     end = _as_of(day, timezone)
     as_of = literal(end, UTCDateTime())
     unit = money_unit(dialect)
-    tickets, minutes, referrals = _activity(tenant, end)
-    owed, lost = _debts_and_losses(tenant, day)
+    tickets, minutes, referrals = _activity(tenant, end, batch)
+    owed, lost = _debts_and_losses(tenant, day, batch)
 
     overdue_days = case((owed.c.oldest_due.is_not(None), days_between_dates(day, owed.c.oldest_due, dialect)), else_=0)
     # The rules count business days, as people do: an order on D − 90 is 90 days ago.
@@ -303,7 +342,7 @@ def _joined_inputs(tenant: Tenant, day: date, orders: Any, *, ranked: bool, cust
     joined = (
         select(*(expression.label(name) for name, expression in inputs_of_row.items()))
         .select_from(Customer)
-        .outerjoin(orders, orders.c.customer_id == Customer.id)
+        .outerjoin(orders, and_(orders.c.customer_id == Customer.id, *_within(orders.c.customer_id, batch)))
         .outerjoin(tickets, tickets.c.customer_id == Customer.id)
         .outerjoin(minutes, minutes.c.customer_id == Customer.id)
         .outerjoin(referrals, referrals.c.customer_id == Customer.id)
@@ -313,7 +352,15 @@ def _joined_inputs(tenant: Tenant, day: date, orders: Any, *, ranked: bool, cust
     )
     if customer_id is not None:
         joined = joined.where(Customer.id == customer_id)
+    if batch is not None:
+        joined = joined.where(*_within(Customer.id, batch))
     return _fenced(joined, "b")
+
+
+def _within(customer_id: Any, batch: tuple[Any, Any] | None) -> list[Any]:
+    """That ``customer_id`` is one of the ``batch`` (first and last id), if there is one: given to
+    each grouped subquery too, so that a batch reads only its own customers' rows."""
+    return [] if batch is None else [customer_id.between(*batch)]
 
 
 def _figures(c: Any, day: date, dialect: str) -> churn.Figures:
@@ -429,7 +476,7 @@ def order_figures(tenant: Tenant, end: datetime, churn_rules: ChurnRules) -> Sel
     return select(*columns).where(spent).group_by(CustomerOrder.customer_id)
 
 
-def _activity(tenant: Tenant, end: datetime) -> tuple[Any, Any, Any]:
+def _activity(tenant: Tenant, end: datetime, batch: tuple[Any, Any] | None = None) -> tuple[Any, Any, Any]:
     """Per customer: tickets (count, complaints, satisfaction), staff interactions, referrals."""
     as_of = literal(end, UTCDateTime())
     ninety_days_ago = literal(end - timedelta(days=90), UTCDateTime())
@@ -445,7 +492,7 @@ def _activity(tenant: Tenant, end: datetime) -> tuple[Any, Any, Any]:
             func.sum(case((ServiceRecord.service_type == ServiceType.COMPLAINT, 1), else_=0)).label("complaints"),
             func.avg(ServiceRecord.satisfaction_rating).label("satisfaction"),
         )
-        .where(live_ticket)
+        .where(live_ticket, *_within(ServiceRecord.customer_id, batch))
         .group_by(ServiceRecord.customer_id)
         .subquery("t")
     )
@@ -460,6 +507,7 @@ def _activity(tenant: Tenant, end: datetime) -> tuple[Any, Any, Any]:
             CustomerInteraction.tenant_id == tenant.id,
             CustomerInteraction.source == InteractionSource.STAFF,
             CustomerInteraction.interaction_date < as_of,
+            *_within(CustomerInteraction.customer_id, batch),
         )
         .group_by(CustomerInteraction.customer_id)
         .subquery("i")
@@ -467,14 +515,19 @@ def _activity(tenant: Tenant, end: datetime) -> tuple[Any, Any, Any]:
     referrer = Customer.__table__.alias("referred")
     referrals = (
         select(referrer.c.referred_by.label("customer_id"), func.count().label("n"))
-        .where(referrer.c.tenant_id == tenant.id, referrer.c.referred_by.is_not(None), referrer.c.deleted_at.is_(None))
+        .where(
+            referrer.c.tenant_id == tenant.id,
+            referrer.c.referred_by.is_not(None),
+            referrer.c.deleted_at.is_(None),
+            *_within(referrer.c.referred_by, batch),
+        )
         .group_by(referrer.c.referred_by)
         .subquery("r")
     )
     return tickets, minutes, referrals
 
 
-def _debts_and_losses(tenant: Tenant, day: date) -> tuple[Any, Any]:
+def _debts_and_losses(tenant: Tenant, day: date, batch: tuple[Any, Any] | None = None) -> tuple[Any, Any]:
     """Unpaid receivables past due by ``day``, and when a warning of each customer was last lost."""
     owed = (
         select(
@@ -486,13 +539,18 @@ def _debts_and_losses(tenant: Tenant, day: date) -> tuple[Any, Any]:
             CustomerReceivable.tenant_id == tenant.id,
             CustomerReceivable.amount_due > 0,
             CustomerReceivable.due_date < literal(day + timedelta(days=1)),
+            *_within(CustomerReceivable.customer_id, batch),
         )
         .group_by(CustomerReceivable.customer_id)
         .subquery("d")
     )
     lost = (
         select(ChurnWarning.customer_id.label("customer_id"), func.max(ChurnWarning.closed_at).label("lost_at"))
-        .where(ChurnWarning.tenant_id == tenant.id, ChurnWarning.status == WarningStatus.LOST)
+        .where(
+            ChurnWarning.tenant_id == tenant.id,
+            ChurnWarning.status == WarningStatus.LOST,
+            *_within(ChurnWarning.customer_id, batch),
+        )
         .group_by(ChurnWarning.customer_id)
         .subquery("l")
     )
@@ -515,10 +573,8 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
                 ranked = grouped.enter_context(
                     temporary_table(session, "refresh_order_figures", ranked_order_figures(tenant, day, dialect))
                 )
-            with _timed(steps, "snapshots"), planner_methods(session, indexscan=False):
-                # The rest joins every customer to small grouped tables: hashed, in one pass.
-                rows = snapshot_select(session, tenant, day, ranked_orders=ranked)
-                written = _write(session, rows, replace=not first_of_day)
+            with _timed(steps, "snapshots"):
+                written, failed = _write_snapshots(session, tenant, day, ranked, replace=not first_of_day)
     if dialect == "postgresql":
         # A million rows just written: without fresh statistics the next statements
         # (regrade, churn warnings) plan for the table as it was: the regrade then ran for
@@ -527,11 +583,89 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
             analyze(session, "customer_value_analysis")
     # For operators (and the benchmark): where the night's time went.
     log.info(
-        "value refresh of tenant %s for %s: %d snapshots; %s",
-        tenant.id, day, written, ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items()),
-        extra={"refresh_steps": steps},
+        "value refresh of tenant %s for %s: %d snapshots%s; %s",
+        tenant.id, day, written, f", {failed} failed (audit: value.refresh_failed)" if failed else "",
+        ", ".join(f"{name} {seconds:.1f} s" for name, seconds in steps.items()),
+        extra={"refresh_steps": steps, "refresh_failed": failed},
     )  # fmt: skip
     return written
+
+
+# The fallback's batches of customers, and how many failing customers it records before it
+# concludes that the failure is not a few customers' data, and lets the tenant's refresh fail.
+BATCH_CUSTOMERS = 10_000
+MOST_FAILED_CUSTOMERS = 100
+BATCH_FIRST = bindparam("batch_first_customer", type_=BigInteger())
+BATCH_LAST = bindparam("batch_last_customer", type_=BigInteger())
+
+
+def _write_snapshots(session: Session, tenant: Tenant, day: date, ranked: Any, *, replace: bool) -> tuple[int, int]:
+    """Write the whole tenant's snapshots in one statement; if some customer's data makes it
+    fail, in batches instead (_write_in_batches). Returns how many were written and failed."""
+    with planner_methods(session, indexscan=False):
+        # The rest joins every customer to small grouped tables: hashed, in one pass.
+        rows = snapshot_select(session, tenant, day, ranked_orders=ranked)
+        try:
+            with session.begin_nested():  # a savepoint: after a failure the transaction goes on
+                return _write(session, rows, replace=replace), 0
+        except (DataError, IntegrityError) as error:
+            log.warning(
+                "value refresh of tenant %s for %s: the set-based write failed (%s); writing in batches",
+                tenant.id, day, _reason(error),
+            )  # fmt: skip
+    return _write_in_batches(session, tenant, day, ranked, replace=replace)
+
+
+def _write_in_batches(session: Session, tenant: Tenant, day: date, ranked: Any, *, replace: bool) -> tuple[int, int]:
+    """Write the snapshots ``BATCH_CUSTOMERS`` customers at a time, each batch under a savepoint.
+    A batch that fails is split in two, and so on, down to the customers that fail: each is
+    logged and recorded in the audit trail, and the others are written."""
+    rows = snapshot_select(session, tenant, day, ranked_orders=ranked, batch=(BATCH_FIRST, BATCH_LAST))
+    statement = _upsert(session, rows, replace=replace)
+    ids = live_customer_ids(session, tenant.id)
+    pending = deque(ids[start : start + BATCH_CUSTOMERS] for start in range(0, len(ids), BATCH_CUSTOMERS))
+    written = failed = 0
+    while pending:
+        batch = pending.popleft()
+        params = {BATCH_FIRST.key: batch[0], BATCH_LAST.key: batch[-1]}
+        try:
+            with session.begin_nested():
+                result = session.connection().execute(statement, params, execution_options={"preserve_rowcount": True})
+                written += result.rowcount
+        except (DataError, IntegrityError) as error:
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                pending.extendleft((batch[middle:], batch[:middle]))  # the first half next
+                continue
+            failed += 1
+            if failed > MOST_FAILED_CUSTOMERS:
+                raise
+            _record_failure(session, tenant, day, batch[0], error)
+    return written, failed
+
+
+def _record_failure(session: Session, tenant: Tenant, day: date, customer_id: int, error: Exception) -> None:
+    reason = _reason(error)
+    log.error(
+        "value refresh of tenant %s for %s: the snapshot of customer %s could not be written: %s",
+        tenant.id, day, customer_id, reason,
+    )  # fmt: skip
+    audit.record(
+        session,
+        "value.refresh_failed",
+        actor=None,
+        tenant_id=tenant.id,
+        object_type="customer",
+        object_id=customer_id,
+        detail={"analysis_date": day.isoformat(), "error": reason},
+    )
+
+
+def _reason(error: Exception) -> str:
+    """What the database said, first line only (without the statement and its parameters)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).splitlines() or [""]
+    return f"{type(cause).__name__}: {lines[0]}"[:300]
 
 
 # How the whole-tenant refresh groups the orders of every customer (into a temporary table

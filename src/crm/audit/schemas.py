@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from crm.config import settings
-from crm.kit.validation import MAX_ID, reject_unstorable_text
+from crm.kit.validation import MAX_ID, AwareDateTime, reject_unstorable_text
 
 
 class AuditEntry(BaseModel):
@@ -33,7 +33,7 @@ class AuditFilters(BaseModel):
     actor_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     object_type: Annotated[str, StringConstraints(max_length=40)] | None = None
     object_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    since: AwareDatetime | None = Field(default=None, description="Inclusive, with a time zone")
-    until: AwareDatetime | None = Field(default=None, description="Exclusive, with a time zone")
+    since: AwareDateTime | None = Field(default=None, description="Inclusive, with a time zone")
+    until: AwareDateTime | None = Field(default=None, description="Exclusive, with a time zone")
     page: int = Field(default=1, ge=1, le=100_000)
     page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

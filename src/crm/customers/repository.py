@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, func, nulls_last, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from crm.config import settings
 from crm.customers.schemas import CustomerFilters
@@ -37,6 +37,12 @@ def customer_scope(actor: Actor) -> list[ColumnElement[bool]]:
         team_members=select(User.id).where(User.tenant_id == actor.tenant_id, User.team == actor.team),
     )
     return [] if clause is None else [clause]
+
+
+def live_customer_ids(session: Session, tenant_id: int) -> list[int]:
+    """Every live customer of the tenant, by id in order (for jobs that work through them in batches)."""
+    found = select(Customer.id).where(Customer.tenant_id == tenant_id, Customer.deleted_at.is_(None))
+    return list(session.scalars(found.order_by(Customer.id)))
 
 
 def live_customer(

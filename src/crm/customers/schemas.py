@@ -28,7 +28,7 @@ from crm.config import settings
 from crm.kit.clock import business_today
 from crm.kit.phones import normalise_phone
 from crm.kit.regions import Region, normalise_province
-from crm.kit.validation import MAX_ID, reject_unstorable_text
+from crm.kit.validation import MAX_ID, BoundedDate, reject_unstorable_text
 from crm.models.enums import (
     AddressType,
     CompanySize,
@@ -129,7 +129,7 @@ def _birthday_not_future(value: date | None) -> date | None:
     return value
 
 
-Birthday = Annotated[date | None, AfterValidator(_birthday_not_future)]
+Birthday = Annotated[BoundedDate | None, AfterValidator(_birthday_not_future)]
 
 # ---------------------------------------------------------------- contacts
 
@@ -250,7 +250,7 @@ class CustomerCreate(WriteModel):
     annual_revenue: Money | None = None
     credit_rating: CreditRating | None = None
     source: Optional50 = None
-    acquisition_date: date | None = None
+    acquisition_date: BoundedDate | None = None
     assigned_sales_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     assigned_service_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     referred_by: int | None = Field(default=None, ge=1, le=MAX_ID, description="The customer who referred this one")
@@ -273,7 +273,7 @@ class CustomerUpdate(WriteModel):
     annual_revenue: Money | None = None
     credit_rating: CreditRating | None = None
     source: Optional50 = None
-    acquisition_date: date | None = None
+    acquisition_date: BoundedDate | None = None
     assigned_service_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     referred_by: int | None = Field(default=None, ge=1, le=MAX_ID, description="The customer who referred this one")
     tags: Annotated[Tags | None, AfterValidator(_not_null)] = None
@@ -389,8 +389,8 @@ class CustomerFilters(BaseModel):
     province: Annotated[str, StringConstraints(max_length=20)] | None = None
     region: Region | None = None
     assigned_sales_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    acquired_from: date | None = Field(default=None, description="Acquisition date, inclusive")
-    acquired_to: date | None = Field(default=None, description="Acquisition date, inclusive")
+    acquired_from: BoundedDate | None = Field(default=None, description="Acquisition date, inclusive")
+    acquired_to: BoundedDate | None = Field(default=None, description="Acquisition date, inclusive")
     credit_rating: list[CreditRating] | None = Field(default=None, description="Finance permission")
     annual_revenue_min: Money | None = Field(default=None, description="Inclusive; finance permission")
     annual_revenue_max: Money | None = Field(default=None, description="Inclusive; finance permission")

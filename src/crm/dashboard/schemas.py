@@ -6,15 +6,16 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from crm.kit.regions import Region
+from crm.kit.validation import BoundedDate
 from crm.models.enums import CustomerLevel
 
 
 class DashboardFilters(BaseModel):
     region: Region | None = Field(default=None, description="Only customers of this region")
-    acquired_from: date | None = Field(
+    acquired_from: BoundedDate | None = Field(
         default=None, description="New customers acquired from (business date, inclusive)"
     )
-    acquired_to: date | None = Field(default=None, description="… to (inclusive)")
+    acquired_to: BoundedDate | None = Field(default=None, description="… to (inclusive)")
 
     @model_validator(mode="after")
     def _a_period_runs_forward(self) -> DashboardFilters:

@@ -7,6 +7,7 @@ Messages come from the i18n catalogue in the language the client asked for.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -207,7 +208,12 @@ def _pydantic_errors(exc: RequestValidationError, lang: Lang) -> list[FieldError
         # Function-wrapped validators add their own segment, e.g. "function-after[...]", and so do
         # the branches of a tagged union (named "tagged-…", see crm.kit.validation.one_or_batch).
         path = [p for p in path if not p.startswith(("function-", "constrained-", "tagged-"))]
-        ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+        # Bounds of decimal fields come as Decimal: shown as written ("不能大于 1000000000").
+        ctx = {
+            k: str(v) if isinstance(v, Decimal) else v
+            for k, v in (err.get("ctx") or {}).items()
+            if isinstance(v, str | int | float | Decimal)
+        }
         if err["type"] == "value_error":
             ctx.setdefault("detail", str((err.get("ctx") or {}).get("error", err.get("msg", ""))))
         errors.append(

@@ -192,6 +192,14 @@ MESSAGES: dict[str, dict[Lang, str]] = {
     "field.contact_wechat": {"zh": "微信", "en": "WeChat id"},
     "field.birthday": {"zh": "生日", "en": "birthday"},
     "field.detailed_address": {"zh": "详细地址", "en": "detailed address"},
+    "v.date_out_of_range": {
+        "zh": "日期须在 {earliest} 至 {latest} 之间",
+        "en": "Dates must lie between {earliest} and {latest}",
+    },
+    "v.margin_too_low": {
+        "zh": "成本（金额 − 毛利）不能大于 {le}",
+        "en": "The cost (amount − margin) must be at most {le}",
+    },
     "v.password_incorrect": {"zh": "当前密码不正确", "en": "The current password is incorrect"},
     "v.password_unchanged": {
         "zh": "新密码不能与当前密码相同",

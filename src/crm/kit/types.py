@@ -40,6 +40,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# The largest amount a Money column holds (NUMERIC(15, 2)); computed figures are capped at it.
+MONEY_MAX = Decimal("9999999999999.99")
+
+
 class Money(TypeDecorator[Decimal]):
     """Exact money: NUMERIC(15,2) on PostgreSQL, integer fen (cents) on SQLite.
 

@@ -1,15 +1,17 @@
-"""Input checks every schema shares: ids that fit BIGINT, text both databases can store."""
+"""Input checks every schema shares: ids that fit BIGINT, text both databases can store, dates
+within the supported years."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Path
-from pydantic import AfterValidator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, AwareDatetime, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 MAX_ID = 2**63 - 1
 
@@ -49,6 +51,46 @@ def not_null(value: Any) -> Any:
     return value
 
 
+# The years a date or timestamp from a client may lie in. Any business date fits, and a value
+# this far from Python's limits (years 1 and 9999) can be shifted across time zones and by the
+# days and years that reports add without overflowing.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
+
+def _within_supported_years(value: date) -> date:
+    # A timestamp is judged by its date as written: within the years, its UTC instant is too.
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "Dates must lie between {earliest} and {latest}",
+            {"earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()},
+        )
+    return value
+
+
+class _SupportedYears:
+    """Says the supported years in the OpenAPI schema (``formatMinimum``/``formatMaximum``)."""
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        shown = handler(schema)
+        if shown.get("format") == "date-time":
+            shown.update(formatMinimum=f"{EARLIEST_DATE}T00:00:00", formatMaximum=f"{LATEST_DATE}T23:59:59")
+        else:
+            shown.update(formatMinimum=EARLIEST_DATE.isoformat(), formatMaximum=LATEST_DATE.isoformat())
+        return shown
+
+
+# Every date a client sends (filters, birthdays, due dates, holidays).
+BoundedDate = Annotated[date, AfterValidator(_within_supported_years), _SupportedYears()]
+
+# A timestamp that must carry its offset (the audit trail's filters).
+AwareDateTime = Annotated[AwareDatetime, AfterValidator(_within_supported_years), _SupportedYears()]
+
+
 def _assume_business_zone(value: datetime) -> datetime:
     if value.tzinfo is None:
         from crm.config import settings  # noqa: PLC0415 - kit modules read settings lazily
@@ -59,7 +101,9 @@ def _assume_business_zone(value: datetime) -> datetime:
 
 # A timestamp from a client: without an offset it is read in the business time zone
 # (Asia/Shanghai), as a person typing "2026-11-25 14:00" means it.
-LocalDateTime = Annotated[datetime, AfterValidator(_assume_business_zone)]
+LocalDateTime = Annotated[
+    datetime, AfterValidator(_within_supported_years), AfterValidator(_assume_business_zone), _SupportedYears()
+]
 
 
 def batch_shape(key: str) -> Callable[[Any], str]:

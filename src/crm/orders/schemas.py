@@ -13,16 +13,21 @@ from pydantic import (
     RootModel,
     StringConstraints,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from crm.kit.validation import MAX_ID, LocalDateTime, batch_shape, reject_unstorable_text
+from crm.kit.validation import MAX_ID, BoundedDate, LocalDateTime, batch_shape, reject_unstorable_text
 from crm.models.orders import OrderStatus
 
 MAX_BATCH = 1_000
-Money = Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)]
+# The most one order, line item, cost or receivable may carry: ¥1,000,000,000.00 (10 亿). Money
+# columns hold NUMERIC(15, 2), just under ¥10 trillion: the sum of 9,999 of the largest orders
+# still fits, and beyond that the value analysis caps its figures at what its columns hold.
+MAX_AMOUNT = Decimal("1000000000.00")
+Money = Annotated[Decimal, Field(ge=0, le=int(MAX_AMOUNT), decimal_places=2)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -50,7 +55,7 @@ class OrderIn(_Write):
     order_date: LocalDateTime = Field(description="When the customer ordered; without an offset, Asia/Shanghai")
     amount: Money
     cost: Money | None = Field(default=None, description="What the goods cost; or give margin")
-    margin: Annotated[Decimal, Field(max_digits=15, decimal_places=2)] | None = Field(
+    margin: Annotated[Decimal, Field(ge=-int(MAX_AMOUNT), le=int(MAX_AMOUNT), decimal_places=2)] | None = Field(
         default=None, description="amount − cost, when the order system reports margin instead of cost"
     )
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
@@ -58,6 +63,16 @@ class OrderIn(_Write):
         default=None, description="When the order system last changed it: an older re-send is ignored"
     )
     items: Annotated[list[OrderItemIn], Field(max_length=500)] = Field(default_factory=list)
+
+    @field_validator("margin")
+    @classmethod
+    def _cost_within_the_largest_amount(cls, margin: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        amount = info.data.get("amount")
+        if margin is not None and amount is not None and amount - margin > MAX_AMOUNT:
+            raise PydanticCustomError(
+                "margin_too_low", "The cost (amount − margin) would exceed {le}", {"le": int(MAX_AMOUNT)}
+            )
+        return margin
 
     @model_validator(mode="after")
     def _one_customer_key_and_one_cost(self) -> OrderIn:
@@ -139,8 +154,8 @@ class Order(BaseModel):
 
 class OrderFilters(BaseModel):
     status: list[OrderStatus] | None = None
-    ordered_from: date | None = None
-    ordered_to: date | None = None
+    ordered_from: BoundedDate | None = None
+    ordered_to: BoundedDate | None = None
     page: int = Field(default=1, ge=1, le=100_000)
     page_size: int = Field(default=20, ge=1, le=100)
 
@@ -151,7 +166,7 @@ class OrderFilters(BaseModel):
 class ReceivableIn(_Write):
     reference: Code = Field(description="Finance's own reference (invoice no.): re-sending it updates")
     amount_due: Money = Field(description="Still owed; 0 once settled")
-    due_date: date
+    due_date: BoundedDate
     overdue_days: int = Field(default=0, ge=0, le=36_500, description="Days past due, as finance counts them")
 
 

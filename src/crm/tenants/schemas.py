@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from copy import copy
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeAlias, get_args
 
@@ -20,7 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from crm.config import settings
 from crm.kit.regions import Region
-from crm.kit.validation import not_null, reject_unstorable_text
+from crm.kit.validation import BoundedDate, not_null, reject_unstorable_text
 from crm.models.enums import CreditRating
 from crm.models.service_desk import Priority
 from crm.service_desk.sla import DEFAULT_TARGETS
@@ -56,8 +55,8 @@ class ServiceCalendar(BaseModel):
     # Local wall-clock times ("09:00"), not instants: no offset.
     start: ClockTime = "09:00"
     end: ClockTime = "18:00"
-    holidays: Annotated[list[date], Field(max_length=200)] = Field(default_factory=list, description="Days off")
-    workdays: Annotated[list[date], Field(max_length=100)] = Field(
+    holidays: Annotated[list[BoundedDate], Field(max_length=200)] = Field(default_factory=list, description="Days off")
+    workdays: Annotated[list[BoundedDate], Field(max_length=100)] = Field(
         default_factory=list, description="Weekend days worked in exchange for a holiday (调休)"
     )
 

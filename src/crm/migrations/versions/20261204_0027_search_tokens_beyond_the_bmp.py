@@ -8,7 +8,7 @@ their other tokens (blinded phones and e-mails, the code, the name's prefixes) d
 on it and stay. Rows without such a character are untouched. No key is needed.
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-04 12:00:00
 """
 
@@ -22,7 +22,7 @@ from crm.kit import search
 from crm.kit.types import TokenList
 
 revision: str = "0027"
-down_revision: str | None = "0025"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
