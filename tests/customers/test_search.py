@@ -276,7 +276,6 @@ class TestBroadKeywords:
     @pytest.fixture
     def small_limits(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(settings, "search_rank_limit", 3)
-        monkeypatch.setattr(settings, "count_limit", 3)
 
     def test_a_broad_keyword_lists_exact_matches_first_then_the_newest(self, admin: Api, small_limits: None) -> None:
         made = [admin.create_customer(customer_name=f"科技{n}号公司") for n in range(6)]

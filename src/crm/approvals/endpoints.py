@@ -11,7 +11,7 @@ from crm.approvals.schemas import Approval, ApprovalFilters, Decision
 from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.customers import export
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, fetch_page, page_of
+from crm.kit.pagination import Page, fetch_page, page_of
 from crm.kit.validation import IdPath
 
 router = APIRouter(prefix="/crm", tags=["approvals"])
@@ -22,7 +22,7 @@ def list_approvals(
     session: SessionDep, actor: CurrentActor, filters: Annotated[ApprovalFilters, Query()]
 ) -> Page[Approval]:
     """Your own requests; for managers also those of their region, for admins the tenant's."""
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     rows, total, exact = fetch_page(session, ApprovalRepository(session, actor).search(filters), params)
     return page_of(Approval, [Approval.model_validate(r) for r in rows], total, params, exact=exact)
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from crm.config import settings
+from crm.kit.pagination import PagedQuery
 from crm.kit.regions import Region
 from crm.kit.validation import reject_unstorable_text
 from crm.models.approvals import ApprovalStatus
@@ -42,7 +42,5 @@ class Decision(BaseModel):
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
-class ApprovalFilters(BaseModel):
+class ApprovalFilters(PagedQuery):
     status: ApprovalStatus | None = None
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

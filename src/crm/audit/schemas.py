@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from crm.config import settings
+from crm.kit.pagination import PagedQuery
 from crm.kit.validation import MAX_ID, AwareDateTime, reject_unstorable_text
 
 
@@ -26,7 +26,7 @@ class AuditEntry(BaseModel):
     created_at: datetime
 
 
-class AuditFilters(BaseModel):
+class AuditFilters(PagedQuery):
     _storable = field_validator("*", mode="before")(reject_unstorable_text)
 
     action: Annotated[str, StringConstraints(max_length=40)] | None = None
@@ -35,5 +35,3 @@ class AuditFilters(BaseModel):
     object_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     since: AwareDateTime | None = Field(default=None, description="Inclusive, with a time zone")
     until: AwareDateTime | None = Field(default=None, description="Exclusive, with a time zone")
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

@@ -10,10 +10,9 @@ from crm.analytics import prediction
 from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.churn import schemas, service
-from crm.config import settings
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, count_capped, page_of
+from crm.kit.pagination import Page, fetch_page_rows, page_of
 from crm.kit.validation import IdPath
 
 # Included by crm.analytics.endpoints (under its /crm prefix).
@@ -31,10 +30,8 @@ def list_warnings(
     session: SessionDep, actor: Reader, filters: Annotated[schemas.WarningFilters, Query()]
 ) -> Page[schemas.ChurnWarning]:
     """Churn warnings of the customers you see: most severe first, then by the task's due date."""
-    params = PageParams(page=filters.page, page_size=filters.page_size)
-    stmt = service.list_warnings(actor, filters)
-    total, exact = count_capped(session, stmt, settings.count_limit)
-    rows = session.execute(stmt.limit(params.page_size).offset(params.offset)).all()
+    params = filters.paging
+    rows, total, exact = fetch_page_rows(session, service.list_warnings(actor, filters), params)
     return page_of(schemas.ChurnWarning, [service.shown(r, actor) for r in rows], total, params, exact=exact)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from crm.config import settings
+from crm.kit.pagination import PagedQuery
 from crm.kit.regions import Region
 from crm.kit.validation import MAX_ID, LocalDateTime, reject_unstorable_text
 from crm.models import ChurnRisk, RetentionActionType, WarningStatus
@@ -14,7 +14,7 @@ from crm.models import ChurnRisk, RetentionActionType, WarningStatus
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class WarningFilters(BaseModel):
+class WarningFilters(PagedQuery):
     risk_level: ChurnRisk | None = None
     status: WarningStatus | Literal["active", "closed"] | None = Field(
         default="active", description="active (default): open or in progress; closed: retained, lost or cleared"
@@ -23,8 +23,6 @@ class WarningFilters(BaseModel):
     owner_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     customer_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     task_overdue: bool | None = Field(default=None, description="Only tasks past their due date (still in work)")
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
 
 
 class SummaryFilters(BaseModel):

@@ -63,7 +63,7 @@ WRITE = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 def _page(session: SessionDep, actor: Actor, filters: schemas.CustomerFilters) -> Page[schemas.Customer]:
     rows, total, exact = service.search_customers(session, actor, filters)
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     return page_of(schemas.Customer, [present.customer(r, actor) for r in rows], total, params, exact=exact)
 
 

@@ -14,7 +14,7 @@ from crm.customers.schemas import CustomerFilters
 from crm.kit import search
 from crm.kit.actor import Actor
 from crm.kit.dialects import json_array_contains, planner_methods
-from crm.kit.pagination import PageParams, count_capped, fetch_page
+from crm.kit.pagination import count_capped, fetch_page
 from crm.kit.regions import normalise_province
 from crm.kit.repository import ScopedRepository, data_scope_clause
 from crm.models import (
@@ -176,7 +176,7 @@ class CustomerRepository(ScopedRepository[Customer]):
         return stmt.order_by(nulls_last(direction), Customer.id.desc())
 
     def list_page(self, filters: CustomerFilters) -> tuple[list[Customer], int, bool]:
-        params = PageParams(page=filters.page, page_size=filters.page_size)
+        params = filters.paging
         # Filters on skewed columns (level, status, region): see planner_methods' generic_plan.
         with planner_methods(self.session, generic_plan=False):
             return fetch_page(self.session, self.ordered(self.filtered(filters), filters.sort or "-created_at"), params)

@@ -24,8 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from crm.config import settings
 from crm.kit.clock import business_today
+from crm.kit.pagination import PagedQuery
 from crm.kit.phones import normalise_phone
 from crm.kit.regions import Region, normalise_province
 from crm.kit.validation import MAX_ID, BoundedDate, reject_unstorable_text
@@ -372,7 +372,7 @@ SortField = Literal[
 ]
 
 
-class CustomerFilters(BaseModel):
+class CustomerFilters(PagedQuery):
     """Filters shared by the customer list and search."""
 
     _storable = field_validator("*", mode="before")(reject_unstorable_text)
@@ -399,8 +399,6 @@ class CustomerFilters(BaseModel):
         description="Field, `-` for descending; default relevance with a keyword, else -created_at. "
         "annual_revenue needs the finance permission",
     )
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
 
     @field_validator("acquired_to")
     @classmethod

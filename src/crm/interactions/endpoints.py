@@ -13,7 +13,7 @@ from crm.interactions import attachments, schemas, service
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.http import download_headers
-from crm.kit.pagination import Page, PageParams, fetch_page, page_of
+from crm.kit.pagination import Page, fetch_page, page_of
 from crm.kit.validation import IdPath
 
 router = APIRouter(prefix="/crm", tags=["interactions"])
@@ -32,7 +32,7 @@ def list_interactions(
     filters: Annotated[schemas.InteractionFilters, Query()],
 ) -> Page[schemas.Interaction]:
     """The customer's interactions, newest first, with their attachments."""
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     rows, total, exact = fetch_page(session, service.list_interactions(session, actor, customer_id, filters), params)
     return page_of(schemas.Interaction, [service.present(actor, r) for r in rows], total, params, exact=exact)
 
@@ -116,7 +116,7 @@ def list_notifications(
     session: SessionDep, actor: CurrentActor, filters: Annotated[schemas.NotificationFilters, Query()]
 ) -> Page[schemas.Notification]:
     """Your notifications, newest first (`unread=true` for the unread ones)."""
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     rows, total, exact = fetch_page(session, service.notifications_statement(actor, filters.unread), params)
     items = [schemas.Notification.model_validate(r) for r in rows]
     return page_of(schemas.Notification, items, total, params, exact=exact)

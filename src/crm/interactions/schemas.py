@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from crm.config import settings
+from crm.kit.pagination import PagedQuery
 from crm.kit.validation import MAX_ID, LocalDateTime, not_null, reject_unstorable_text
 from crm.models import FollowUpStatus, InteractionDirection, InteractionOutcome, InteractionSource, InteractionType
 
@@ -89,13 +90,11 @@ class InteractionUpdate(BaseModel):
     follow_up_status: Annotated[FollowUpStatus | None, AfterValidator(not_null)] = None
 
 
-class InteractionFilters(BaseModel):
+class InteractionFilters(PagedQuery):
     interaction_type: InteractionType | None = None
     staff_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     since: LocalDateTime | None = None
     until: LocalDateTime | None = None
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
 
 
 class FollowUpCustomer(BaseModel):
@@ -151,10 +150,8 @@ class Notification(BaseModel):
     created_at: datetime
 
 
-class NotificationFilters(BaseModel):
+class NotificationFilters(PagedQuery):
     unread: bool | None = None
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
 
 
 class MarkRead(BaseModel):

@@ -10,7 +10,7 @@ from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, fetch_page, page_of
+from crm.kit.pagination import Page, fetch_page, page_of
 from crm.kit.validation import IdPath
 from crm.orders import schemas, service
 
@@ -36,7 +36,7 @@ def list_orders(
 ) -> Page[schemas.Order]:
     """The customer's orders, newest first; amounts, cost and margin only with the finance permission."""
     service.visible_customer(session, actor, customer_id)
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     rows, total, exact = fetch_page(session, service.orders_of(actor, customer_id, filters), params)
     return page_of(schemas.Order, service.present(session, actor, list(rows)), total, params, exact=exact)
 

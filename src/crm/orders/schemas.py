@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from crm.kit.pagination import PagedQuery
 from crm.kit.validation import MAX_ID, BoundedDate, LocalDateTime, batch_shape, reject_unstorable_text
 from crm.models.orders import OrderStatus
 
@@ -152,12 +153,10 @@ class Order(BaseModel):
     updated_at: datetime
 
 
-class OrderFilters(BaseModel):
+class OrderFilters(PagedQuery):
     status: list[OrderStatus] | None = None
     ordered_from: BoundedDate | None = None
     ordered_to: BoundedDate | None = None
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=20, ge=1, le=100)
 
 
 # ---------------------------------------------------------------- receivables

@@ -10,7 +10,7 @@ from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import Conflict, ErrorCode, problem_responses, render_error
-from crm.kit.pagination import Page, PageParams, fetch_page, page_of
+from crm.kit.pagination import Page, fetch_page, page_of
 from crm.kit.validation import IdPath
 from crm.models import DataSubjectRequest as RequestRow
 from crm.models import RequestOutcome
@@ -70,7 +70,7 @@ def list_requests(
     session: SessionDep, actor: PrivacyOfficer, filters: Annotated[schemas.RequestFilters, Query()]
 ) -> Page[schemas.DataSubjectRequest]:
     """Every data-subject request of the tenant and its outcome, newest first."""
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     rows, total, exact = fetch_page(
         session, service.requests_statement(actor, filters.kind, filters.customer_id), params
     )

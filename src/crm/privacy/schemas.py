@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from crm.config import settings
+from crm.kit.pagination import PagedQuery
 from crm.kit.validation import MAX_ID, reject_unstorable_text
 from crm.models import RequestKind, RequestOutcome, SubjectType
 
@@ -70,8 +70,6 @@ class SubjectData(BaseModel):
     data: dict[str, Any]
 
 
-class RequestFilters(BaseModel):
+class RequestFilters(PagedQuery):
     kind: RequestKind | None = None
     customer_id: int | None = Field(default=None, ge=1, le=MAX_ID)
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)

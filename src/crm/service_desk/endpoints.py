@@ -10,7 +10,7 @@ from crm.auth.dependencies import SessionDep, require, require_any
 from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, fetch_page, page_of
+from crm.kit.pagination import Page, fetch_page, page_of
 from crm.kit.validation import IdPath
 from crm.service_desk import schemas, service, statistics
 from crm.service_desk.states import Action
@@ -34,7 +34,7 @@ def list_tickets(
     session: SessionDep, actor: Reader, filters: Annotated[schemas.ServiceRecordFilters, Query()]
 ) -> Page[Ticket]:
     """Tickets you can see, newest first; filter by status, priority, type, assignee, customer, dates."""
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     rows, total, exact = fetch_page(session, service.search(actor, filters), params)
     return page_of(Ticket, service.present_many(session, list(rows)), total, params, exact=exact)
 

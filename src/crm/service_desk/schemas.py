@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from crm.config import settings
+from crm.kit.pagination import PagedQuery
 from crm.kit.regions import Region
 from crm.kit.validation import MAX_ID, LocalDateTime, not_null, reject_unstorable_text
 from crm.models.enums import Role
@@ -117,7 +117,7 @@ class Escalate(_Write):
     reason: Reason
 
 
-class ServiceRecordFilters(BaseModel):
+class ServiceRecordFilters(PagedQuery):
     status: list[TicketStatus] | None = None
     priority: list[Priority] | None = None
     service_type: ServiceType | None = None
@@ -128,8 +128,6 @@ class ServiceRecordFilters(BaseModel):
     sla_state: SlaState | None = Field(default=None, description="ok, at_risk or breached (active tickets)")
     created_from: LocalDateTime | None = None
     created_to: LocalDateTime | None = None
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
 
 
 # ---------------------------------------------------------------- satisfaction surveys (public)

@@ -10,7 +10,7 @@ from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
-from crm.kit.pagination import Page, PageParams, fetch_page, page_of
+from crm.kit.pagination import Page, fetch_page, page_of
 from crm.kit.validation import IdPath
 from crm.users import repository, service
 from crm.users.schemas import SalesOwner, UserCreate, UserFilters, UserOut, UserUpdate
@@ -24,7 +24,7 @@ Assigner = Annotated[Actor, Depends(require(Permission.CUSTOMER_ASSIGN))]
 @router.get("/users", response_model=Page[UserOut], responses=problem_responses(401, 403, 422))
 def list_users(session: SessionDep, actor: Administrator, filters: Annotated[UserFilters, Query()]) -> Page[UserOut]:
     """The tenant's users, filtered by role, region, team, state or part of the name."""
-    params = PageParams(page=filters.page, page_size=filters.page_size)
+    params = filters.paging
     rows, total, exact = fetch_page(session, repository.users_statement(actor.tenant_id, filters), params)
     return page_of(UserOut, [UserOut.model_validate(r) for r in rows], total, params, exact=exact)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from crm.config import settings
+from crm.kit.pagination import PagedQuery
 from crm.kit.regions import Region
 from crm.kit.validation import not_null, reject_unstorable_text
 from crm.models.enums import Role
@@ -76,11 +76,9 @@ class SalesOwner(BaseModel):
     region: Region | None
 
 
-class UserFilters(BaseModel):
+class UserFilters(PagedQuery):
     role: Role | None = None
     region: Region | None = None
     team: str | None = Field(default=None, max_length=64)
     is_active: bool | None = None
     keyword: str | None = Field(default=None, max_length=64, description="Part of the user name or display name")
-    page: int = Field(default=1, ge=1, le=100_000)
-    page_size: int = Field(default=settings.default_page_size, ge=1, le=settings.max_page_size)
