@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
+from crm.auth import actors
 from crm.config import settings
 from crm.kit.crypto import Keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
@@ -67,8 +68,9 @@ def attachment_storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits() -> None:
-    """Counters start at zero in each test: ids repeat across rolled-back tests, budgets must not."""
+    """Counters and cached actors start empty in each test: ids repeat across rolled-back tests."""
     limiter_for.cache_clear()
+    actors.cache().clear()
 
 
 @pytest.fixture(scope="session")

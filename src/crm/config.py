@@ -42,12 +42,13 @@ class Settings(BaseSettings):
     # one per CPU for PostgreSQL).
     workers: int = Field(default=0, ge=0, le=64)
     access_token_minutes: int = 60 * 8
+    # Each API process keeps the signed-in users it has read for at most this long, and asks the
+    # database this often what changed on other processes (a new password, a role, a sign-out).
+    auth_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
+    auth_refresh_seconds: float = Field(default=2.0, ge=0, le=60)
     default_timezone: str = "Asia/Shanghai"
     default_page_size: int = 20
     max_page_size: int = 100
-    # Totals are counted exactly up to this many rows, then reported as "at least" (total_exact
-    # false): counting a million rows per page view costs more than anyone gains from it.
-    count_limit: int = 10_000
     # Keyword matches are ranked (exact, name prefix, other) when there are at most this many;
     # beyond it, exact matches come first and the rest newest first.
     search_rank_limit: int = 1_000

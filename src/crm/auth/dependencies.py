@@ -2,29 +2,55 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from crm.auth import actors
 from crm.auth.permissions import Permission
-from crm.auth.tokens import read_token, token_still_valid
+from crm.auth.tokens import TokenClaims, read_token
 from crm.config import settings
 from crm.kit.actor import Actor
-from crm.kit.db import unit_of_work
-from crm.kit.errors import ErrorCode, NotAuthenticated, PermissionDenied, RateLimited
+from crm.kit.errors import NotAuthenticated, PermissionDenied, RateLimited
 from crm.kit.ratelimit import limiter
-from crm.models import RevokedToken, Tenant, User
-from crm.users.service import actor_for
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    yield from unit_of_work(request.app.state.session_factory)
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work (crm.kit.db.unit_of_work), opened without a worker thread: a
+    session is made without I/O, and the transaction begins with the first statement."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_discard, session)
+        raise
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(_commit, session)
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _discard(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 # scope="function": the transaction commits before the response is sent, so a client never
@@ -32,20 +58,23 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_actor(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Actor:
+async def get_actor(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Actor:
     claims = read_token(token) if token else None
     if claims is None:
         raise NotAuthenticated()
-    # One round trip for the user, the tenant and whether the token was revoked (signed out):
-    # every request pays for this statement.
-    revoked = exists().where(RevokedToken.jti == claims.token_id)
-    found = session.execute(
-        select(User, Tenant, revoked.label("revoked"))
-        .join(Tenant, Tenant.id == User.tenant_id)
-        .where(User.id == claims.user_id, User.tenant_id == claims.tenant_id)
-    ).one_or_none()
-    if found is not None and found.revoked:
-        raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
+    # Usually the actor is cached and the limits are counted in process: no thread, no statement.
+    if actors.needs_database(claims) or limiter().blocking:
+        actor = await anyio.to_thread.run_sync(_authenticate, session, claims)
+    else:
+        actor = _authenticate(session, claims)
+    request.state.token_claims = claims
+    return actor
+
+
+def _authenticate(session: Session, claims: TokenClaims) -> Actor:
+    actor = actors.authenticate(session, claims)
     # Per user and per tenant too: signing in again gives a fresh token, not a fresh budget.
     wait = limiter().hit_all(
         {
@@ -57,19 +86,7 @@ def get_actor(request: Request, session: SessionDep, token: Annotated[str | None
     )
     if wait is not None:
         raise RateLimited(wait)
-    request.state.token_claims = claims
-    if found is None:
-        raise NotAuthenticated()
-    user, tenant = found.User, found.Tenant
-    if not user.is_active or not tenant.is_active:
-        raise NotAuthenticated(ErrorCode.USER_INACTIVE)
-    if not token_still_valid(user, claims):
-        raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
-    # The session's identity map holds rows only while something refers to them: kept here,
-    # the tenant (its settings) is found by session.get for the rest of the request instead
-    # of being read again.
-    session.info["request_rows"] = (user, tenant)
-    return actor_for(user, tenant)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -1,4 +1,4 @@
-"""Every query of the sign-in defences: failed sign-in attempts."""
+"""Every query of sign-in: failed attempts, and who is signed in."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
-from crm.models import LoginFailure
+from crm.models import LoginFailure, RevokedToken, Tenant, User
 
 Scope = Literal["account_address", "account", "address"]
 
@@ -44,3 +44,24 @@ def add_failure(session: Session, username: str, ip: str | None) -> None:
 
 def forget_failures(session: Session, username: str, ip: str | None) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.username == username, _same_address(ip)))
+
+
+# ---------------------------------------------------------------- who is signed in (crm.auth.actors)
+
+
+def user_and_tenant(session: Session, user_id: int, tenant_id: int) -> tuple[User, Tenant] | None:
+    found = session.execute(
+        select(User, Tenant)
+        .join(Tenant, Tenant.id == User.tenant_id)
+        .where(User.id == user_id, User.tenant_id == tenant_id)
+    ).one_or_none()
+    return (found.User, found.Tenant) if found is not None else None
+
+
+def changed_since(session: Session, since: datetime) -> tuple[set[int], set[int], dict[str, datetime]]:
+    """Users and tenants changed, and tokens revoked (with their expiry), since ``since``."""
+    users = set(session.scalars(select(User.id).where(User.updated_at >= since)))
+    tenants = set(session.scalars(select(Tenant.id).where(Tenant.updated_at >= since)))
+    stmt = select(RevokedToken.jti, RevokedToken.expires_at).where(RevokedToken.revoked_at >= since)
+    revoked: dict[str, datetime] = dict(session.execute(stmt).all())
+    return users, tenants, revoked

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from crm.kit.dialects import sqlite_regexp_replace
@@ -89,7 +92,30 @@ def make_engine(
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args = {"options": f"-c lock_timeout={int(lock_timeout * 1000)}"} if lock_timeout else {}
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args, **pool)
+    engine = create_engine(url, echo=echo, pool_recycle=1800, connect_args=connect_args, **pool)
+    event.listen(engine.pool, "checkin", _note_checkin)
+    event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+# A pooled connection idle this long is checked before use (the server may have restarted or
+# dropped it); a busy one is not: a ping on every checkout is a round trip on every request.
+IDLE_PING_SECONDS = 10.0
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    checked_in = record.info.get("checked_in")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as error:
+        # The pool discards this connection and checks out another (a new one if need be).
+        raise DisconnectionError() from error
 
 
 def is_embedded(engine: Engine) -> bool:

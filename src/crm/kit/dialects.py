@@ -98,13 +98,10 @@ def planner_methods(session: Session, **enabled: bool) -> Iterator[None]:
     if not switches or session.get_bind().dialect.name != "postgresql":
         yield
         return
-    for name in switches:
-        session.execute(text(_switch(name, False)))
-    try:
-        yield
-    finally:
-        for name in switches:
-            session.execute(text(_switch(name, True)))
+    # One round trip each way: the switches as one simple-protocol statement list.
+    session.connection().exec_driver_sql("; ".join(_switch(name, False) for name in switches))
+    yield  # after an error the transaction's rollback undoes the switches, SET LOCAL being local
+    session.connection().exec_driver_sql("; ".join(_switch(name, True) for name in switches))
 
 
 def local_month(column: SQLColumnExpression[Any], timezone: str, dialect: str) -> ColumnElement[str]:

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 
 class Limiter(Protocol):
+    blocking: bool  # counting waits on the network (call it from a worker thread, not the event loop)
+
     def hit(self, key: str, limit: int, window: int) -> int | None:
         """Count one request; None when within ``limit`` per ``window`` seconds, else seconds to wait."""
 
@@ -32,6 +34,8 @@ def _window(window: int) -> tuple[int, int]:
 
 
 class MemoryLimiter:
+    blocking = False
+
     def __init__(self) -> None:
         self._counts: dict[tuple[str, int], int] = {}
         self._lock = threading.Lock()
@@ -53,6 +57,8 @@ class MemoryLimiter:
 
 
 class RedisLimiter:
+    blocking = True
+
     def __init__(self, url: str) -> None:
         self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 

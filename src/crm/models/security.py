@@ -29,3 +29,5 @@ class RevokedToken(Base):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     # Kept until the token would have expired anyway; then it may be purged.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Each API process asks which tokens were revoked since it last looked (crm.auth.actors).
+    revoked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
