@@ -268,13 +268,14 @@ def bare_server(url: str, workers: int, log_path: Path) -> Iterator[str]:
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
-    """User + system CPU seconds of these processes and their children (uvicorn's workers)."""
+    """User + system CPU seconds of these processes and their children, including children that
+    have exited (a PostgreSQL backend of a closed connection, counted in its postmaster)."""
     total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     for pid in _with_children(pids):
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime, stime, cutime, cstime
     return total
 
 
@@ -287,15 +288,12 @@ def _with_children(pids: Sequence[int]) -> list[int]:
     return found
 
 
-def postgres_pids() -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _comm(p) == "postgres"]
-
-
-def _comm(proc: Path) -> str:
-    try:
-        return (proc / "comm").read_text().strip()
-    except OSError:
-        return ""
+def postmaster(url: str) -> list[int]:
+    """The PostgreSQL server's main process (its backends are its children)."""
+    with psycopg.connect(conninfo(url)) as conn:
+        data = conn.execute("SHOW data_directory").fetchone()
+    pid_file = Path(str(data[0] if data else "")) / "postmaster.pid"
+    return [int(pid_file.read_text().split()[0])]
 
 
 def serve_pids(port: int) -> list[int]:
@@ -408,7 +406,7 @@ def measure(
         mix_script, bare_script = work / "mix.lua", work / "bare.lua"
         write_mix_script(mix_script, build_mix(url, generator, people, rng))
         write_bare_script(bare_script, rng.sample(range(1, total + 1), min(total, 10_000)))
-        crm_pids, pg_pids = serve_pids(int(base.rsplit(":", 1)[1])), postgres_pids()
+        crm_pids, pg_pids = serve_pids(int(base.rsplit(":", 1)[1])), postmaster(url)
         # Warm both up (caches, prepared statements) before anything is measured.
         run_wrk(base, mix_script, 8, min(5, args.duration))
         run_wrk(bare, bare_script, 8, min(5, args.duration))

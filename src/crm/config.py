@@ -61,9 +61,10 @@ class Settings(BaseSettings):
     # How long an API request waits for a row another transaction holds (PostgreSQL) before it
     # is answered 503: a stuck writer must not hang everyone behind it.
     db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    # API requests one process works on at once (0: as many as its connections, less one for
-    # the scheduled jobs); more wait in line, up to request_queue_limit of them for at most
-    # request_queue_seconds, and are otherwise answered 503 with Retry-After.
+    # API requests one process works on at once (0: as many as its pool keeps, so that requests
+    # never open and close overflow connections, which are left to jobs and downloads); more wait
+    # in line, up to request_queue_limit of them for at most request_queue_seconds, and are
+    # otherwise answered 503 with Retry-After.
     max_concurrent_requests: int = Field(default=0, ge=0, le=400)
     request_queue_limit: int = Field(default=256, ge=0)
     request_queue_seconds: float = Field(default=5.0, gt=0, le=120)
@@ -130,7 +131,7 @@ class Settings(BaseSettings):
     def request_slots(self) -> int:
         if self.max_concurrent_requests:
             return self.max_concurrent_requests
-        return max(1, self.db_pool_size + self.db_max_overflow - 1)
+        return self.db_pool_size
 
     @property
     def is_sqlite(self) -> bool:
