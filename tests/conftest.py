@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
-from crm.auth import actors
+from crm.auth import actors, tokens
 from crm.config import settings
 from crm.kit.crypto import Keyring, use_keyring
 from crm.kit.db import make_engine, make_session_factory
@@ -71,6 +71,7 @@ def fresh_rate_limits() -> None:
     """Counters and cached actors start empty in each test: ids repeat across rolled-back tests."""
     limiter_for.cache_clear()
     actors.cache().clear()
+    tokens._verified.cache_clear()
 
 
 @pytest.fixture(scope="session")

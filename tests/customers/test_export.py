@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from crm.auth import actors
 from crm.config import settings
 from crm.models import AuditLog, Customer
 from tests.factories import Api
@@ -71,6 +72,12 @@ def hostile(sales_a: Api, admin: Api) -> dict[str, Any]:
     return admin.set_finance(customer, annual_revenue="1000.00")
 
 
+def _default_rule(monkeypatch: pytest.MonkeyPatch, name: str, value: int) -> None:
+    """Change a default export rule; signed-in users' actors, which carry the rules, are read anew."""
+    monkeypatch.setattr(settings, name, value)
+    actors.cache().clear()
+
+
 class TestFormulaInjection:
     """Text from the database never runs as a formula in an export; its visible text stays."""
 
@@ -113,7 +120,7 @@ class TestFormulaInjection:
         monkeypatch: pytest.MonkeyPatch,
         file_format: str,
     ) -> None:
-        monkeypatch.setattr(settings, "export_approval_threshold", 0)
+        _default_rule(monkeypatch, "export_approval_threshold", 0)
         request = sales_a.get("/crm/customers/export", params={"format": file_format}).json()
         manager_east.post(f"/crm/approvals/{request['id']}/approve", {"note": "核对"})
         response = sales_a.get(f"/crm/approvals/{request['id']}/download")
@@ -184,7 +191,7 @@ class TestExport:
     def test_a_daily_limit_per_user_answers_429(
         self, sales_a: Api, customers: list[dict], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(settings, "export_daily_limit", 2)
+        _default_rule(monkeypatch, "export_daily_limit", 2)
         assert sales_a.get("/crm/customers/export").status_code == 200
         assert sales_a.get("/crm/customers/export").status_code == 200
         third = sales_a.get("/crm/customers/export")
@@ -194,7 +201,7 @@ class TestExport:
     def test_large_exports_by_sales_roles_need_approval_but_managers_export_directly(
         self, sales_a: Api, manager_east: Api, customers: list[dict], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(settings, "export_approval_threshold", 2)
+        _default_rule(monkeypatch, "export_approval_threshold", 2)
         asked = sales_a.get("/crm/customers/export", params={"format": "xlsx", "tag": "重点客户"})
         assert asked.status_code == 202
         request = asked.json()
@@ -212,7 +219,7 @@ class TestExport:
         session: Session,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        monkeypatch.setattr(settings, "export_approval_threshold", 2)
+        _default_rule(monkeypatch, "export_approval_threshold", 2)
         request = sales_a.get("/crm/customers/export", params={"keyword": "导出测试"}).json()
         download = f"/crm/approvals/{request['id']}/download"
         pending = sales_a.get(download)
@@ -241,7 +248,7 @@ class TestExport:
     def test_a_rejected_export_cannot_be_downloaded(
         self, sales_a: Api, manager_east: Api, customers: list[dict], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(settings, "export_approval_threshold", 2)
+        _default_rule(monkeypatch, "export_approval_threshold", 2)
         request = sales_a.get("/crm/customers/export").json()
         manager_east.post(f"/crm/approvals/{request['id']}/reject", {"note": "范围过大"})
         refused = sales_a.get(f"/crm/approvals/{request['id']}/download")

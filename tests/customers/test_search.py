@@ -335,12 +335,18 @@ class TestBroadKeywords:
         body = admin.get("/crm/customers/search", params={"keyword": "唯一"}).json()
         assert (body["total"], body["total_exact"]) == (1, True)
 
-    def test_long_lists_report_a_lower_bound(self, admin: Api, small_limits: None) -> None:
-        for _ in range(5):
+    def test_long_lists_count_a_few_pages_ahead_and_exactly_on_request(self, admin: Api) -> None:
+        for _ in range(13):
             admin.create_customer()
-        body = admin.get("/crm/customers", params={"page_size": 2, "page": 3}).json()
-        assert (body["total"], body["total_exact"]) == (3, False)
-        assert len(body["items"]) == 1  # the fifth customer is still reachable
+
+        def total(**params: object) -> tuple[int, bool, int]:
+            body = admin.get("/crm/customers", params={"page_size": 2, **params}).json()
+            return body["total"], body["total_exact"], len(body["items"])
+
+        assert total(page=1) == (10, False, 2)  # five pages past the first: "10+"
+        assert total(page=5) == (13, True, 2)  # the end is within five pages
+        assert total(page=7) == (13, True, 1)  # the last page tells the total by itself
+        assert total(page=1, exact_total=True) == (13, True, 2)
 
     def test_a_sorted_keyword_search_uses_the_sort(self, admin: Api) -> None:
         admin.create_customer(customer_name="华甲", annual_revenue="10")

@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Date, Float, cast, func, literal, select, text
+from sqlalchemy import Date, Engine, Float, cast, func, literal, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.kit.dialects import days_between_dates, local_date, lock_until_commit, planner_methods, rounded
 from crm.kit.types import UTCDateTime
 from crm.models import Customer
+from tests.sqlcapture import captured_sql
 
 
 @pytest.mark.parametrize(
@@ -100,3 +101,21 @@ def test_a_named_lock_is_held_until_the_transaction_ends(committed: sessionmaker
         first.commit()
         thread.join(timeout=30)
     assert order == ["first commits", "second holds it"]
+
+
+@pytest.mark.postgresql_only
+class TestPlannerSwitches:
+    def test_hold_inside_the_block_and_are_restored_before_the_next_statement(self, session: Session) -> None:
+        with planner_methods(session, seqscan=False, parallel=False):
+            assert session.execute(text("SHOW enable_seqscan")).scalar() == "off"
+            assert session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+        assert session.execute(text("SHOW enable_seqscan")).scalar() == "on"
+        assert session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() != "0"
+
+    def test_cost_one_statement_when_nothing_follows(self, session: Session, engine: Engine) -> None:
+        session.execute(select(1))
+        with captured_sql(engine) as statements:
+            with planner_methods(session, seqscan=False, bitmapscan=False):
+                session.execute(select(1))
+            session.rollback()
+        assert sum("SET LOCAL" in sql for sql, _ in statements) == 1

@@ -21,7 +21,7 @@ from crm.kit.actor import Actor
 from crm.kit.context import current_request
 from crm.kit.crypto import keyring
 from crm.kit.db import utcnow
-from crm.kit.dialects import transaction_lock
+from crm.kit.dialects import lock_until_commit
 from crm.kit.masking import mask_address, mask_email, mask_phone, mask_text
 from crm.kit.seal import GENESIS, body_hash, seal
 from crm.models import AuditLog
@@ -140,7 +140,7 @@ def _seal_new_records(session: Session, _context: Any, _instances: Any) -> None:
         return
     key = keyring().seal_key
     for tenant_id in dict.fromkeys(e.tenant_id for e in pending):
-        transaction_lock(session, f"audit_chain:{tenant_id}")
+        lock_until_commit(session, f"audit_chain:{tenant_id}")
         seq, previous = repository.chain_head(session, tenant_id) or (0, GENESIS)
         for entry in (e for e in pending if e.tenant_id == tenant_id):
             seq += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 import jwt
@@ -49,10 +50,18 @@ def issue_token(
 
 def read_token(token: str) -> TokenClaims | None:
     """The token's claims, or None when it is malformed, forged or expired."""
+    claims = _verified(token, settings.signing_key)
+    return claims if claims is not None and claims.expires_at > datetime.now(UTC) else None
+
+
+# A client sends the same token with every request: its signature is checked once per process
+# (and signing key), its expiry every time.
+@lru_cache(maxsize=4096)
+def _verified(token: str, key: str) -> TokenClaims | None:
     try:
         payload = jwt.decode(
             token,
-            settings.signing_key,
+            key,
             algorithms=[ALGORITHM],
             issuer=ISSUER,
             options={"require": ["sub", "tid", "exp", "iat", "jti"]},

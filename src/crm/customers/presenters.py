@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import Row
 
 from crm.auth import fields
 from crm.customers import schemas
@@ -62,7 +63,7 @@ def _without_finance(model: M, actor: Actor) -> M:
     return model.model_copy(update=dict.fromkeys(hidden)) if hidden else model
 
 
-def customer(row: Customer, actor: Actor) -> schemas.Customer:
+def customer(row: Customer | Row[Any], actor: Actor) -> schemas.Customer:
     return _without_finance(schemas.Customer.model_validate(row), actor)
 
 

@@ -6,15 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, exists, func, nulls_last, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Row, Select, SQLColumnExpression, exists, func, nulls_last, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from crm.config import settings
+from crm.customers import schemas
 from crm.customers.schemas import CustomerFilters
 from crm.kit import search
 from crm.kit.actor import Actor
 from crm.kit.dialects import json_array_contains, planner_methods
-from crm.kit.pagination import count_capped, fetch_page
+from crm.kit.pagination import count_capped, fetch_page_rows
 from crm.kit.regions import normalise_province
 from crm.kit.repository import ScopedRepository, data_scope_clause
 from crm.models import (
@@ -86,6 +87,9 @@ def _visible_customer(actor: Actor, customer_id: SQLColumnExpression[Any]) -> Co
 
 # The smallest window of ids read at once when paging newest-first through a broad keyword,
 # and the widest that is read row by row rather than through the keyword index.
+# What a customer list shows (schemas.Customer), read as plain columns.
+LISTED = tuple(getattr(Customer, name) for name in schemas.Customer.model_fields)
+
 MIN_WINDOW = 1_000
 NARROW_WINDOW = 20_000
 
@@ -118,7 +122,8 @@ class CustomerRepository(ScopedRepository[Customer]):
         return customer_scope(self.actor)
 
     def get_profile(self, customer_id: int) -> Customer:
-        return self.get(customer_id, selectinload(Customer.contacts), selectinload(Customer.addresses))
+        # One round trip: a customer has a few contacts and addresses, their product few rows.
+        return self.get(customer_id, joinedload(Customer.contacts), joinedload(Customer.addresses))
 
     def code_taken(self, code: str) -> bool:
         # Deleted customers keep their codes: history and integrations refer to them.
@@ -175,25 +180,26 @@ class CustomerRepository(ScopedRepository[Customer]):
         direction = column.desc() if sort.startswith("-") else column.asc()
         return stmt.order_by(nulls_last(direction), Customer.id.desc())
 
-    def list_page(self, filters: CustomerFilters) -> tuple[list[Customer], int, bool]:
-        params = filters.paging
+    def list_page(self, filters: CustomerFilters) -> tuple[list[Row[Any]], int, bool]:
+        """A page of customers as plain rows of what a list shows (no ORM objects to build)."""
+        stmt = self.ordered(self.filtered(filters), filters.sort or "-created_at").with_only_columns(*LISTED)
         # Filters on skewed columns (level, status, region): see planner_methods' generic_plan.
         with planner_methods(self.session, generic_plan=False):
-            return fetch_page(self.session, self.ordered(self.filtered(filters), filters.sort or "-created_at"), params)
+            return fetch_page_rows(self.session, stmt, filters.paging)
 
     @staticmethod
     def searchable(stmt: Select[Any]) -> Select[Any]:
         """``stmt`` joined to each customer's search data (one row a customer, see CustomerSearch)."""
         return stmt.join(CustomerSearch, CustomerSearch.customer_id == Customer.id)
 
-    def keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
+    def keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Row[Any]], int, bool]:
         # A sequential scan that hopes to fill a LIMIT early reads every row for a rare keyword;
         # the GIN index answers rare and common keywords alike within a page's worth of work.
         # Each statement reads about a page of rows: a parallel worker would cost more to start.
         with planner_methods(self.session, seqscan=False, parallel=False):
             return self._keyword_page(filters, keyword)
 
-    def _keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Customer], int, bool]:
+    def _keyword_page(self, filters: CustomerFilters, keyword: str) -> tuple[list[Row[Any]], int, bool]:
         """One page of keyword matches, ranked: exact code/phone/e-mail, then name prefix, then others.
 
         Each tier is listed newest first. A tier with more matches than can be ranked
@@ -218,8 +224,8 @@ class CustomerRepository(ScopedRepository[Customer]):
             if exact_ids:
                 matched = or_(matched, Customer.id.in_(exact_ids))
             total, exact = count_capped(self.session, base.with_only_columns(Customer.id).where(matched), limit)
-            page = self.ordered(base.where(matched), sort).limit(size).offset(offset)
-            return list(self.session.scalars(page)), total, exact
+            page = self.ordered(base.where(matched), sort).with_only_columns(*LISTED).limit(size).offset(offset)
+            return list(self.session.execute(page).all()), total, exact
 
         others = base.with_only_columns(Customer.id).where(matched)
         if exact_ids:
@@ -277,11 +283,12 @@ class CustomerRepository(ScopedRepository[Customer]):
             stmt = self.searchable(stmt).where(or_(matched, exact))
         return stmt.order_by(Customer.id.desc())
 
-    def by_ids(self, ids: list[int]) -> list[Customer]:
-        """The visible customers with these ids, in the order given."""
+    def by_ids(self, ids: list[int]) -> list[Row[Any]]:
+        """The visible customers with these ids, in the order given, as rows of what a list shows."""
         if not ids:
             return []
-        found = {c.id: c for c in self.session.scalars(self.select().where(Customer.id.in_(ids)))}
+        stmt = self.select().where(Customer.id.in_(ids)).with_only_columns(*LISTED)
+        found = {row.id: row for row in self.session.execute(stmt)}
         return [found[i] for i in ids if i in found]
 
     def level_history(self, customer_id: int) -> Select[CustomerLevelChange, str]:

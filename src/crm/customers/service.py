@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 
 from crm.approvals.requests import must_ask, open_request
@@ -238,8 +238,8 @@ def get_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
 
 def search_customers(
     session: Session, actor: Actor, filters: schemas.CustomerFilters
-) -> tuple[list[Customer], int, bool]:
-    """A page of customers, its total and whether that total is exact."""
+) -> tuple[list[Row[Any]], int, bool]:
+    """A page of customers (rows of what a list shows), its total and whether that total is exact."""
     check_query(actor, filters)
     repo = CustomerRepository(session, actor)
     keyword = (filters.keyword or "").strip()

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from crm.kit.dialects import sqlite_regexp_replace
+from crm.kit.dialects import PLANNER_RESTORE, restore_planner, sqlite_regexp_replace
 from crm.kit.types import BigIntId, UTCDateTime
 
 NAMING_CONVENTION = {
@@ -95,6 +95,7 @@ def make_engine(
     engine = create_engine(url, echo=echo, pool_recycle=1800, connect_args=connect_args, **pool)
     event.listen(engine.pool, "checkin", _note_checkin)
     event.listen(engine.pool, "checkout", partial(_ping_if_idle, engine.dialect))
+    event.listen(engine, "before_cursor_execute", restore_planner)
     return engine
 
 
@@ -105,6 +106,8 @@ IDLE_PING_SECONDS = 10.0
 
 def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info["checked_in"] = time.monotonic()
+    # A connection goes back with its transaction ended, which undid any SET LOCAL by itself.
+    record.info.pop(PLANNER_RESTORE, None)
 
 
 def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:

@@ -98,10 +98,24 @@ def planner_methods(session: Session, **enabled: bool) -> Iterator[None]:
     if not switches or session.get_bind().dialect.name != "postgresql":
         yield
         return
-    # One round trip each way: the switches as one simple-protocol statement list.
-    session.connection().exec_driver_sql("; ".join(_switch(name, False) for name in switches))
+    connection = session.connection()
+    # One round trip: the switches, after any restore still owed, as one simple-protocol statement list.
+    owed = connection.info.pop(PLANNER_RESTORE, [])
+    connection.exec_driver_sql("; ".join([*owed, *(_switch(name, False) for name in switches)]))
     yield  # after an error the transaction's rollback undoes the switches, SET LOCAL being local
-    session.connection().exec_driver_sql("; ".join(_switch(name, True) for name in switches))
+    # Restored before the transaction's next statement, if it has one (see restore_planner): a
+    # request whose last statement this was pays no round trip for it.
+    connection.info[PLANNER_RESTORE] = [_switch(name, True) for name in switches]
+
+
+PLANNER_RESTORE = "crm.planner_restore"
+
+
+def restore_planner(_conn: Any, cursor: Any, _statement: str, _parameters: Any, _context: Any, _many: bool) -> None:
+    """Engine hook (before_cursor_execute): put the plan methods back before the next statement."""
+    owed = _conn.info.pop(PLANNER_RESTORE, None)
+    if owed:
+        cursor.execute("; ".join(owed))
 
 
 def local_month(column: SQLColumnExpression[Any], timezone: str, dialect: str) -> ColumnElement[str]:
@@ -261,13 +275,6 @@ def temporary_table(session: Session, name: str, query: Select[Any]) -> Iterator
         session.execute(text(f"ANALYZE {name}"))
     yield table  # (after an error the transaction's rollback removes the table)
     session.execute(text(f"DROP TABLE {name}"))
-
-
-def transaction_lock(session: Session, name: str) -> None:
-    """Hold a lock named ``name`` until the transaction ends, so that writers of one name queue.
-    SQLite's writers already hold its single write lock from BEGIN IMMEDIATE on."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name})
 
 
 def analyze(session: Session, table_name: str) -> None:
