@@ -15,7 +15,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make run    - install, migrate, load demo data into a new SQLite database, serve http://127.0.0.1:$${CRM_PORT:-8000}"
 	@echo "make test   - install, start throwaway PostgreSQL, run lint, type checks and every test"
-	@echo "make bench  - on throwaway PostgreSQL: the API over 1,000,000 customers and 5,000,000 interactions, the nightly jobs over 10,000,000 orders"
+	@echo "make bench  - on throwaway PostgreSQL: the request mix at 8-512 clients over 200,000 customers, the API over 1,000,000 customers and 5,000,000 interactions, the nightly jobs over 10,000,000 orders"
 	@echo "make web    - build the web UI into src/crm/static (make run does it when the sources changed)"
 	@echo "make screenshots - run the UI tests and refresh docs/screenshots/ from them"
 
@@ -98,6 +98,8 @@ screenshots: $(VENV)/.installed system-deps web
 	CRM_E2E_REQUIRED=1 CRM_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/e2e -q
 
 bench: $(VENV)/.installed system-deps
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "bench.load needs wrk: sudo apt-get install wrk"; exit 1; }
+	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.customers
 	$(BIN)/python -m bench.interactions
 	$(BIN)/python -m bench.nightly

@@ -61,11 +61,12 @@ class Settings(BaseSettings):
     # How long an API request waits for a row another transaction holds (PostgreSQL) before it
     # is answered 503: a stuck writer must not hang everyone behind it.
     db_lock_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    # API requests one process works on at once (0: as many as its pool keeps, so that requests
-    # never open and close overflow connections, which are left to jobs and downloads); more wait
-    # in line, up to request_queue_limit of them for at most request_queue_seconds, and are
-    # otherwise answered 503 with Retry-After.
-    max_concurrent_requests: int = Field(default=0, ge=0, le=400)
+    # API requests one process works on at once; more wait in line, up to request_queue_limit of
+    # them for at most request_queue_seconds, and are otherwise answered 503 with Retry-After.
+    # Few: the process is CPU-bound, and each more request in flight is one more thread contending
+    # for the interpreter lock; more help only when requests wait on slow queries. At most the
+    # pool's size, so that requests never open and close overflow connections.
+    max_concurrent_requests: int = Field(default=4, ge=1, le=400)
     request_queue_limit: int = Field(default=256, ge=0)
     request_queue_seconds: float = Field(default=5.0, gt=0, le=120)
     # Sign-in throttling, failures within the window: this many lock an account from one address;
@@ -129,9 +130,7 @@ class Settings(BaseSettings):
 
     @property
     def request_slots(self) -> int:
-        if self.max_concurrent_requests:
-            return self.max_concurrent_requests
-        return self.db_pool_size
+        return min(self.max_concurrent_requests, self.db_pool_size)
 
     @property
     def is_sqlite(self) -> bool:
