@@ -46,4 +46,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    pass  # the days dropped were never usable
+    """Nothing to put back: the days dropped were never usable."""
