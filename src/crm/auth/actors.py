@@ -48,7 +48,8 @@ class ActorCache:
         self._revoked: dict[str, datetime] = {}  # jti → when the token expires anyway
         self._refreshed_at: float = time.monotonic()
         self._checked_since: datetime = utcnow() - LOOKBACK
-        self._lock = threading.Lock()
+        self._refreshing = threading.Lock()
+        self._writing = threading.Lock()  # worker threads change the entries; readers need no lock
 
     def entry(self, user_id: int) -> Entry | None:
         found = self._entries.get(user_id)
@@ -76,7 +77,7 @@ class ActorCache:
 
     def refresh(self, session: Session) -> None:
         """Forget what changed elsewhere since the last refresh (one process refreshes at a time)."""
-        if not self._lock.acquire(blocking=False):
+        if not self._refreshing.acquire(blocking=False):
             return
         try:
             now = utcnow()
@@ -85,7 +86,7 @@ class ActorCache:
             self._checked_since = now - LOOKBACK
             self._refreshed_at = time.monotonic()
         finally:
-            self._lock.release()
+            self._refreshing.release()
 
     def forget(
         self,
@@ -94,20 +95,26 @@ class ActorCache:
         tenants: AbstractSet[int] = frozenset(),
         revoked: dict[str, datetime] | None = None,
     ) -> None:
-        for user_id in users:
-            self._entries.pop(user_id, None)
-        if tenants:
-            for user_id in [u for u, e in self._entries.items() if e.actor.tenant_id in tenants]:
+        with self._writing:
+            for user_id in users:
                 self._entries.pop(user_id, None)
-        if revoked:
-            self._revoked.update(revoked)
-            now = utcnow()
-            if len(self._revoked) > 10_000:  # tokens past their expiry no longer need refusing here
-                self._revoked = {jti: at for jti, at in self._revoked.items() if at > now}
+            if tenants:
+                for user_id in [u for u, e in self._entries.items() if e.actor.tenant_id in tenants]:
+                    self._entries.pop(user_id, None)
+            if revoked:
+                now = utcnow()
+                kept = (
+                    self._revoked
+                    if len(self._revoked) < 10_000
+                    else {j: at for j, at in self._revoked.items() if at > now}
+                )
+                # A new dict, swapped in whole: a reader never sees one being changed.
+                self._revoked = {**kept, **revoked}
 
     def clear(self) -> None:
-        self._entries.clear()
-        self._revoked.clear()
+        with self._writing:
+            self._entries.clear()
+            self._revoked = {}
         self._refreshed_at = time.monotonic()
         self._checked_since = utcnow() - LOOKBACK
 
@@ -119,14 +126,20 @@ def cache() -> ActorCache:
     return _cache
 
 
-def authenticate(session: Session, claims: TokenClaims) -> Actor:
+def cached(claims: TokenClaims) -> Entry | None:
+    """What this process knows of the token's user, when that can be used without the database."""
+    return None if _cache.refresh_due else _cache.entry(claims.user_id)
+
+
+def authenticate(session: Session, claims: TokenClaims, known: Entry | None = None) -> Actor:
     """The actor a valid token stands for; NotAuthenticated when it was revoked, its user or tenant
-    is gone or disabled, or the user's password or role changed since it was issued."""
-    if _cache.refresh_due:
+    is gone or disabled, or the user's password or role changed since it was issued. With
+    ``known`` (from ``cached``), the database is not read."""
+    if known is None and _cache.refresh_due:
         _cache.refresh(session)
     if _cache.revoked(claims.token_id):
         raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
-    entry = _cache.entry(claims.user_id) or _cache.load(session, claims)
+    entry = known or _cache.entry(claims.user_id) or _cache.load(session, claims)
     if entry is None or entry.actor.tenant_id != claims.tenant_id:
         raise NotAuthenticated()
     if not entry.active:
@@ -134,11 +147,6 @@ def authenticate(session: Session, claims: TokenClaims) -> Actor:
     if not token_still_valid(entry, claims):
         raise NotAuthenticated(ErrorCode.TOKEN_REVOKED)
     return entry.actor
-
-
-def needs_database(claims: TokenClaims) -> bool:
-    """Whether authenticating ``claims`` will read the database (and so belongs in a worker thread)."""
-    return _cache.refresh_due or _cache.entry(claims.user_id) is None
 
 
 # ---------------------------------------------------------------- changes made through this process

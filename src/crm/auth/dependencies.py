@@ -65,16 +65,17 @@ async def get_actor(
     if claims is None:
         raise NotAuthenticated()
     # Usually the actor is cached and the limits are counted in process: no thread, no statement.
-    if actors.needs_database(claims) or limiter().blocking:
-        actor = await anyio.to_thread.run_sync(_authenticate, session, claims)
+    known = actors.cached(claims)
+    if known is None or limiter().blocking:
+        actor = await anyio.to_thread.run_sync(_authenticate, session, claims, known)
     else:
-        actor = _authenticate(session, claims)
+        actor = _authenticate(session, claims, known)
     request.state.token_claims = claims
     return actor
 
 
-def _authenticate(session: Session, claims: TokenClaims) -> Actor:
-    actor = actors.authenticate(session, claims)
+def _authenticate(session: Session, claims: TokenClaims, known: actors.Entry | None) -> Actor:
+    actor = actors.authenticate(session, claims, known)
     # Per user and per tenant too: signing in again gives a fresh token, not a fresh budget.
     wait = limiter().hit_all(
         {

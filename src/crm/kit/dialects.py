@@ -115,7 +115,8 @@ def restore_planner(_conn: Any, cursor: Any, _statement: str, _parameters: Any, 
     """Engine hook (before_cursor_execute): put the plan methods back before the next statement."""
     owed = _conn.info.pop(PLANNER_RESTORE, None)
     if owed:
-        cursor.execute("; ".join(owed))
+        # On a cursor of its own: the statement's may be a server-side one (streamed results).
+        cursor.connection.execute("; ".join(owed))
 
 
 def local_month(column: SQLColumnExpression[Any], timezone: str, dialect: str) -> ColumnElement[str]:
