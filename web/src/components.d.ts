@@ -74,6 +74,7 @@ declare module 'vue' {
     ElTimelineItem: typeof import('element-plus/es')['ElTimelineItem']
     ElTimeSelect: typeof import('element-plus/es')['ElTimeSelect']
     ElTooltip: typeof import('element-plus/es')['ElTooltip']
+    FinanceDialog: typeof import('./components/FinanceDialog.vue')['default']
     FollowUpsCard: typeof import('./components/workbench/FollowUpsCard.vue')['default']
     InteractionDialog: typeof import('./components/customer/InteractionDialog.vue')['default']
     InteractionsTab: typeof import('./components/customer/InteractionsTab.vue')['default']
