@@ -12,9 +12,10 @@ from crm.auth.permissions import Permission
 from crm.churn.endpoints import router as churn_router
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 
-router = APIRouter(prefix="/crm", tags=["customer intelligence"])
+router = APIRouter(prefix="/crm", tags=["customer intelligence"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 # Recomputing writes the customer's figures: for those who maintain the customer, not readers.

@@ -12,9 +12,10 @@ from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.customers import export
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, fetch_page, page_of
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 
-router = APIRouter(prefix="/crm", tags=["approvals"])
+router = APIRouter(prefix="/crm", tags=["approvals"], route_class=UnitOfWorkRoute)
 
 
 @router.get("/approvals", response_model=Page[Approval], responses=problem_responses(401, 422))

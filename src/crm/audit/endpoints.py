@@ -11,8 +11,9 @@ from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, fetch_page, page_of
+from crm.kit.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/crm", tags=["audit"])
+router = APIRouter(prefix="/crm", tags=["audit"], route_class=UnitOfWorkRoute)
 
 Auditor = Annotated[Actor, Depends(require(Permission.AUDIT_READ))]
 

@@ -23,8 +23,9 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=F
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's unit of work (crm.kit.db.unit_of_work), opened without a worker thread: a
-    session is made without I/O, and the transaction begins with the first statement."""
+    """The request's unit of work (crm.kit.db.unit_of_work): committed when the endpoint returns,
+    rolled back when it raises. Opened without a worker thread (a session is made without I/O),
+    and usually committed by the endpoint's own thread (crm.kit.routing): then closed here without one."""
     session: Session = request.app.state.session_factory()
     try:
         yield session
@@ -32,6 +33,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(_discard, session)
         raise
+    if not session.in_transaction():
+        session.close()
+        return
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(_commit, session)
 

@@ -16,11 +16,12 @@ from crm.auth.tokens import issue_token
 from crm.kit.context import current_request
 from crm.kit.errors import NotAuthenticated, RateLimited, field_invalid, problem_responses, render_error
 from crm.kit.regions import Region
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import reject_unstorable_text
 from crm.models import RevokedToken, Tenant, User
 from crm.users.service import actor_for, authenticate, change_own_password
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 
 TENANT_FIELD = (
     "The tenant's code (企业代码). Needed only when another tenant has a user of the same name; "

@@ -13,10 +13,11 @@ from crm.churn import schemas, service
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, fetch_page_rows, page_of
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 
 # Included by crm.analytics.endpoints (under its /crm prefix).
-router = APIRouter(tags=["customer intelligence"])
+router = APIRouter(tags=["customer intelligence"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.INTERACTION_WRITE))]

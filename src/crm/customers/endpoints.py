@@ -18,6 +18,7 @@ from crm.customers import presenters as present
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, PageParams, page_of, page_params
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 from crm.models import ApprovalRequest, Customer
 from crm.orders import service as orders_service
@@ -33,7 +34,7 @@ def _detail(session: Session, customer: Customer, actor: Actor) -> schemas.Custo
     return detail.model_copy(update=extra)
 
 
-router = APIRouter(prefix="/crm", tags=["customers"])
+router = APIRouter(prefix="/crm", tags=["customers"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 Creator = Annotated[Actor, Depends(require(Permission.CUSTOMER_CREATE))]

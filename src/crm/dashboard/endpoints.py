@@ -11,8 +11,9 @@ from crm.auth.permissions import Permission
 from crm.dashboard import schemas, service
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
+from crm.kit.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/crm", tags=["analytics"])
+router = APIRouter(prefix="/crm", tags=["analytics"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.ANALYTICS_READ))]
 

@@ -14,9 +14,10 @@ from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.http import download_headers
 from crm.kit.pagination import Page, fetch_page, page_of
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 
-router = APIRouter(prefix="/crm", tags=["interactions"])
+router = APIRouter(prefix="/crm", tags=["interactions"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.INTERACTION_WRITE))]

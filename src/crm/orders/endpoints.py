@@ -11,10 +11,11 @@ from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, fetch_page, page_of
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 from crm.orders import schemas, service
 
-router = APIRouter(prefix="/crm", tags=["orders and receivables"])
+router = APIRouter(prefix="/crm", tags=["orders and receivables"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 FinanceReader = Annotated[Actor, Depends(require(Permission.FINANCE_READ))]

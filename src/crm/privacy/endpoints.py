@@ -11,12 +11,13 @@ from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import Conflict, ErrorCode, problem_responses, render_error
 from crm.kit.pagination import Page, fetch_page, page_of
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 from crm.models import DataSubjectRequest as RequestRow
 from crm.models import RequestOutcome
 from crm.privacy import schemas, service
 
-router = APIRouter(prefix="/crm", tags=["privacy"])
+router = APIRouter(prefix="/crm", tags=["privacy"], route_class=UnitOfWorkRoute)
 
 PrivacyOfficer = Annotated[Actor, Depends(require(Permission.PRIVACY_MANAGE))]
 ERASE = problem_responses(400, 401, 403, 404, 409, 422)

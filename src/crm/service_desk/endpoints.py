@@ -11,11 +11,12 @@ from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, fetch_page, page_of
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 from crm.service_desk import schemas, service, statistics
 from crm.service_desk.states import Action
 
-router = APIRouter(prefix="/crm", tags=["service desk"])
+router = APIRouter(prefix="/crm", tags=["service desk"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 Opener = Annotated[Actor, Depends(require(Permission.TICKET_CREATE))]

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from crm.auth.dependencies import SessionDep
 from crm.kit.errors import RateLimited, problem_responses
 from crm.kit.ratelimit import limiter
+from crm.kit.routing import UnitOfWorkRoute
 from crm.models import SatisfactionSurvey, ServiceRecord, Tenant
 from crm.service_desk import schemas, surveys
 from crm.tenants.service import settings_of
 
-router = APIRouter(prefix="/public", tags=["satisfaction surveys"])
+router = APIRouter(prefix="/public", tags=["satisfaction surveys"], route_class=UnitOfWorkRoute)
 
 SurveyToken = Annotated[str, Path(min_length=20, max_length=1000, pattern=r"^[A-Za-z0-9_.-]+$")]
 # Survey links are public: a modest limit per address keeps anyone from guessing at them.

@@ -10,10 +10,11 @@ from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
+from crm.kit.routing import UnitOfWorkRoute
 from crm.tenants import service
 from crm.tenants.schemas import TenantSettingsOut, TenantSettingsUpdate
 
-router = APIRouter(prefix="/crm", tags=["settings"])
+router = APIRouter(prefix="/crm", tags=["settings"], route_class=UnitOfWorkRoute)
 
 Administrator = Annotated[Actor, Depends(require(Permission.SETTINGS_MANAGE))]
 

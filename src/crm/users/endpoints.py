@@ -11,11 +11,12 @@ from crm.auth.permissions import Permission
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, fetch_page, page_of
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 from crm.users import repository, service
 from crm.users.schemas import SalesOwner, UserCreate, UserFilters, UserOut, UserUpdate
 
-router = APIRouter(prefix="/crm", tags=["users"])
+router = APIRouter(prefix="/crm", tags=["users"], route_class=UnitOfWorkRoute)
 
 Administrator = Annotated[Actor, Depends(require(Permission.USER_MANAGE))]
 Assigner = Annotated[Actor, Depends(require(Permission.CUSTOMER_ASSIGN))]

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Response, status
 
 from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.kit.errors import problem_responses
+from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 from crm.views import schemas, service
 
-router = APIRouter(prefix="/crm", tags=["saved views"])
+router = APIRouter(prefix="/crm", tags=["saved views"], route_class=UnitOfWorkRoute)
 
 READ = problem_responses(401, 403, 422)
 WRITE = problem_responses(400, 401, 403, 404, 409, 413, 422)
