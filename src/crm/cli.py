@@ -62,7 +62,7 @@ def serve(
     finally:
         engine.dispose()
     uvicorn.run(
-        "crm.app:create_app",
+        "crm.app:served_app",
         factory=True,
         host=host,
         port=port,

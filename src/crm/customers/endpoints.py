@@ -30,7 +30,7 @@ def _detail(session: Session, customer: Customer, actor: Actor) -> schemas.Custo
     stage, risk, probability = churn_service.customer_risk(session, customer.id)
     extra: dict[str, Any] = {"lifecycle_stage": stage, "churn_risk": risk, "churn_probability": probability}
     if fields.can_read(actor, "credit_rating"):  # the terms follow from the rating
-        extra["payment_terms_days"], extra["payment_terms"] = orders_service.payment_terms(session, actor, customer)
+        extra["payment_terms_days"], extra["payment_terms"] = orders_service.payment_terms(actor, customer)
     return detail.model_copy(update=extra)
 
 

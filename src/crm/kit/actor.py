@@ -30,6 +30,7 @@ class TenantPolicy:
     export_approval_threshold: int = field(default_factory=lambda: settings.export_approval_threshold)
     export_daily_limit: int = field(default_factory=lambda: settings.export_daily_limit)
     timezone: str = "Asia/Shanghai"  # whose calendar "today" and "overdue" follow
+    payment_terms: tuple[tuple[str, int], ...] = ()  # days to pay by credit rating (§6.3)
 
 
 @dataclass(frozen=True)

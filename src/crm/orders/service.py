@@ -28,9 +28,8 @@ from crm.interactions.service import record_from_feed
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.errors import ValidationFailed
-from crm.models import NOT_SPENT, Customer, CustomerOrder, CustomerOrderItem, CustomerReceivable, OrderStatus, Tenant
+from crm.models import NOT_SPENT, Customer, CustomerOrder, CustomerOrderItem, CustomerReceivable, OrderStatus
 from crm.orders import schemas
-from crm.tenants.service import settings_of
 
 STATUS_NAMES = {
     OrderStatus.CREATED: "已下单",
@@ -318,12 +317,11 @@ def upsert_receivables(
     return receivable_summary(session, actor, customer)
 
 
-def payment_terms(session: Session, actor: Actor, customer: Customer) -> tuple[int | None, str | None]:
-    """Days to pay that the customer's credit rating earns, from the tenant's table (§6.3)."""
+def payment_terms(actor: Actor, customer: Customer) -> tuple[int | None, str | None]:
+    """Days to pay that the customer's credit rating earns, from the tenant's table (§6.3), as the actor carries it."""
     if customer.credit_rating is None:
         return None, None
-    tenant = session.get(Tenant, actor.tenant_id)
-    days = settings_of(tenant).payment_terms.get(customer.credit_rating) if tenant is not None else None
+    days = dict(actor.policy.payment_terms).get(customer.credit_rating)
     if days is None:
         return None, None
     return days, (f"月结 {days} 天" if days > 0 else "款到发货")
@@ -337,7 +335,7 @@ def receivable_summary(session: Session, actor: Actor, customer: Customer) -> sc
             .order_by(CustomerReceivable.due_date, CustomerReceivable.id)
         )
     )
-    days, label = payment_terms(session, actor, customer)
+    days, label = payment_terms(actor, customer)
     return schemas.ReceivableSummary(
         outstanding=sum((r.amount_due for r in rows), Decimal("0.00")),
         overdue=sum((r.amount_due for r in rows if r.overdue_days > 0), Decimal("0.00")),

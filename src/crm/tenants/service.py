@@ -31,6 +31,7 @@ def policy_for(tenant: Tenant | None) -> TenantPolicy:
         export_approval_threshold=rules.export_approval_threshold,
         export_daily_limit=rules.export_daily_limit,
         timezone=tenant.timezone or "Asia/Shanghai",
+        payment_terms=tuple((str(rating), days) for rating, days in rules.payment_terms.items()),
     )
 
 
