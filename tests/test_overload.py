@@ -18,13 +18,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.app import create_app
+from crm.auth.accounts import actor_for
 from crm.auth.tokens import issue_token
 from crm.customers import schemas, service
 from crm.kit.crypto import Keyring
 from crm.kit.db import make_engine, make_session_factory
 from crm.models import Customer
 from crm.models.enums import Role
-from crm.users.service import actor_for
 from tests.factories import make_tenant, make_user, mobile
 from tests.live import api_process
 

@@ -357,10 +357,10 @@ def orders_import(
     ] = None,
 ) -> None:
     """Back-fill orders or receivables from CSV, through the same rules as the API (safe to re-run)."""
+    from crm.auth.accounts import actor_for
     from crm.kit.db import make_engine, make_session_factory
     from crm.models import Tenant, User
     from crm.orders.importer import ImportRefused, import_file
-    from crm.users.service import actor_for
 
     if not file.is_file():
         _fail(f"no such file: {file}")

@@ -20,6 +20,7 @@ from faker import Faker
 from sqlalchemy.orm import Session
 
 from crm.analytics import grading, prediction, value
+from crm.auth.accounts import actor_for
 from crm.auth.passwords import hash_password
 from crm.churn import service as churn_service
 from crm.config import settings
@@ -27,6 +28,7 @@ from crm.customers import schemas, service
 from crm.interactions import schemas as interaction_schemas
 from crm.interactions import service as interactions
 from crm.kit.actor import Actor
+from crm.kit.calendar import WorkingCalendar
 from crm.kit.clock import business_today
 from crm.kit.db import utcnow
 from crm.kit.phones import normalise_phone
@@ -49,11 +51,10 @@ from crm.orders import service as orders_service
 from crm.service_desk import schemas as desk_schemas
 from crm.service_desk import service as desk
 from crm.service_desk import surveys
-from crm.service_desk.calendar import WorkingCalendar
 from crm.service_desk.states import Action
 from crm.tenants.service import service_calendar, sla_targets
 from crm.users import service as users_service
-from crm.users.service import actor_for, create_user, get_or_create_tenant
+from crm.users.service import create_user, get_or_create_tenant
 
 DEMO_TENANT = "default"
 DEMO_ADMIN = "admin"

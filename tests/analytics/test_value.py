@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from crm.analytics import value
 from crm.analytics.grading import regrade_all
 from crm.analytics.value import refresh, refresh_all
+from crm.auth.accounts import actor_for
 from crm.churn.service import raise_all
 from crm.cli import app
 from crm.config import settings
@@ -39,7 +40,6 @@ from crm.models import (
 from crm.models.enums import Role
 from crm.orders.schemas import OrderIn
 from crm.orders.service import upsert_orders
-from crm.users.service import actor_for
 from tests.factories import Api, make_tenant, make_user
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

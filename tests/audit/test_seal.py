@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from crm.audit import service as audit
+from crm.auth.accounts import actor_for
 from crm.cli import app as cli
 from crm.config import settings
 from crm.kit.db import unit_of_work
 from crm.kit.migrate import owns_audit_trail
 from crm.models import AuditLog
 from crm.models.enums import Role
-from crm.users.service import actor_for
 from tests.factories import Api, make_tenant, make_user
 
 

@@ -6,11 +6,11 @@ import threading
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.auth.accounts import actor_for
 from crm.customers import schemas, service
 from crm.kit.db import unit_of_work
 from crm.kit.errors import Conflict
 from crm.models.enums import Role
-from crm.users.service import actor_for
 from tests.factories import make_tenant, make_user
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from crm.auth.accounts import actor_for
 from crm.cli import app
 from crm.config import settings
 from crm.customers import schemas as customer_schemas
@@ -17,7 +18,6 @@ from crm.kit.migrate import upgrade
 from crm.models import CustomerOrder, CustomerOrderItem, CustomerReceivable
 from crm.models.enums import Role
 from crm.orders.importer import ImportRefused, import_file
-from crm.users.service import actor_for
 from tests.factories import make_tenant, make_user
 
 HEADER = "order_no,customer_code,status,order_date,amount,cost,product_code,category,quantity,item_amount\n"

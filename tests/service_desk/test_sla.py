@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from crm.kit.calendar import WorkingCalendar
 from crm.kit.db import utcnow
 from crm.kit.regions import Region
 from crm.models import ServiceRecord, Tenant
 from crm.models.enums import Role
-from crm.service_desk.calendar import WorkingCalendar
 from crm.service_desk.service import escalate_breached
 from tests.factories import Api, make_user
 

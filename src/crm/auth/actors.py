@@ -21,13 +21,13 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crm.auth import repository
+from crm.auth.accounts import actor_for
 from crm.auth.tokens import TokenClaims, token_still_valid
 from crm.config import settings
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.errors import ErrorCode, NotAuthenticated
 from crm.models import RevokedToken, Tenant, User
-from crm.users.service import actor_for
 
 # How far back each refresh looks again: a change committed by a transaction that began before
 # the previous refresh carries an earlier updated_at than that refresh's time.

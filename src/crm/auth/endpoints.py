@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from crm.audit import service as audit
 from crm.auth import throttle
+from crm.auth.accounts import actor_for, authenticate, change_own_password
 from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.auth.schemas import Me, PasswordChange, Token
 from crm.auth.tokens import issue_token
@@ -19,7 +20,6 @@ from crm.kit.regions import Region
 from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import reject_unstorable_text
 from crm.models import RevokedToken, Tenant, User
-from crm.users.service import actor_for, authenticate, change_own_password
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
 

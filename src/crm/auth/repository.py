@@ -1,4 +1,4 @@
-"""Every query of sign-in: failed attempts, and who is signed in."""
+"""Every query of sign-in: failed attempts, accounts signing in, and who is signed in."""
 
 from __future__ import annotations
 
@@ -44,6 +44,21 @@ def add_failure(session: Session, username: str, ip: str | None) -> None:
 
 def forget_failures(session: Session, username: str, ip: str | None) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.username == username, _same_address(ip)))
+
+
+# ---------------------------------------------------------------- accounts (crm.auth.accounts)
+
+
+def users_signing_in(session: Session, username: str, tenant_code: str | None) -> list[User]:
+    """The accounts a login may mean: the one of the named tenant, or up to two of any tenant."""
+    stmt = select(User).where(User.username == username)
+    if tenant_code is not None:
+        stmt = stmt.join(Tenant, Tenant.id == User.tenant_id).where(Tenant.code == tenant_code)
+    return list(session.scalars(stmt.order_by(User.id).limit(2)))
+
+
+def user_in_tenant(session: Session, tenant_id: int, user_id: int) -> User | None:
+    return session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
 
 
 # ---------------------------------------------------------------- who is signed in (crm.auth.actors)

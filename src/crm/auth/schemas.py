@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from crm.kit.regions import Region
 from crm.kit.validation import reject_unstorable_text
 from crm.models.enums import Role
-from crm.users.schemas import Password
+
+Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 
 
 class Token(BaseModel):

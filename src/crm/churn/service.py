@@ -405,15 +405,3 @@ def record_outcome(
     if tenant is not None:  # today's snapshot shows the new stage without waiting for the night
         value.refresh(session, tenant, customer_id=warning.customer_id)
     return detail(session, actor, warning.id)
-
-
-def customer_risk(session: Session, customer_id: int) -> tuple[str | None, str | None, Any]:
-    """The lifecycle stage, churn risk and probability of a customer the caller has already read."""
-    latest = session.execute(
-        select(CustomerValueAnalysis.lifecycle_stage, CustomerValueAnalysis.churn_risk,
-               CustomerValueAnalysis.churn_probability)
-        .where(CustomerValueAnalysis.customer_id == customer_id)
-        .order_by(CustomerValueAnalysis.analysis_date.desc())
-        .limit(1)
-    ).one_or_none()  # fmt: skip
-    return (latest[0], latest[1], latest[2]) if latest is not None else (None, None, None)

@@ -6,13 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy.orm import Session
 
 from crm.approvals.schemas import Approval
-from crm.auth import fields
 from crm.auth.dependencies import SessionDep, require, require_any
 from crm.auth.permissions import Permission
-from crm.churn import service as churn_service
 from crm.customers import export, schemas, service
 from crm.customers import presenters as present
 from crm.kit.actor import Actor
@@ -20,19 +17,7 @@ from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, PageParams, page_of, page_params
 from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
-from crm.models import ApprovalRequest, Customer
-from crm.orders import service as orders_service
-
-
-def _detail(session: Session, customer: Customer, actor: Actor) -> schemas.CustomerDetail:
-    """The profile with what analysis adds: lifecycle stage and churn risk, payment terms (finance)."""
-    detail = present.customer_detail(customer, actor)
-    stage, risk, probability = churn_service.customer_risk(session, customer.id)
-    extra: dict[str, Any] = {"lifecycle_stage": stage, "churn_risk": risk, "churn_probability": probability}
-    if fields.can_read(actor, "credit_rating"):  # the terms follow from the rating
-        extra["payment_terms_days"], extra["payment_terms"] = orders_service.payment_terms(actor, customer)
-    return detail.model_copy(update=extra)
-
+from crm.models import ApprovalRequest
 
 router = APIRouter(prefix="/crm", tags=["customers"], route_class=UnitOfWorkRoute)
 
@@ -120,13 +105,13 @@ def create_customer(
     """Create a customer, optionally with its contacts and addresses, in one transaction."""
     customer = service.create_customer(session, actor, data)
     response.headers["Location"] = f"/api/v1/crm/customers/{customer.id}"
-    return _detail(session, customer, actor)
+    return service.profile(session, actor, customer)
 
 
 @router.get("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses=READ)
 def get_customer(session: SessionDep, actor: Reader, customer_id: IdPath) -> schemas.CustomerDetail:
     """The customer profile with its contacts and addresses."""
-    return _detail(session, service.get_customer(session, actor, customer_id), actor)
+    return service.profile(session, actor, service.get_customer(session, actor, customer_id))
 
 
 @router.put("/customers/{customer_id}", response_model=schemas.CustomerDetail, responses={**WRITE, **ASKED})
@@ -139,7 +124,7 @@ def update_customer(
     without it answers 403 naming the field, whatever its value.
     """
     result = service.update_customer(session, actor, customer_id, data)
-    return _asked(result) if isinstance(result, ApprovalRequest) else _detail(session, result, actor)
+    return _asked(result) if isinstance(result, ApprovalRequest) else service.profile(session, actor, result)
 
 
 @router.delete(
@@ -160,7 +145,7 @@ def change_level(
 ) -> schemas.CustomerDetail | JSONResponse:
     """Set the level (A–D) with a reason, kept in the level history; downgrading an A may need approval."""
     result = service.change_level(session, actor, customer_id, data)
-    return _asked(result) if isinstance(result, ApprovalRequest) else _detail(session, result, actor)
+    return _asked(result) if isinstance(result, ApprovalRequest) else service.profile(session, actor, result)
 
 
 @router.post("/customers/{customer_id}/level/release", response_model=schemas.CustomerDetail, responses=WRITE)
@@ -168,7 +153,7 @@ def release_level(
     session: SessionDep, actor: Grader, customer_id: IdPath, data: schemas.LevelRelease
 ) -> schemas.CustomerDetail:
     """Hand a manually set level back to the grading rules (the nightly regrade may change it)."""
-    return _detail(session, service.release_level(session, actor, customer_id, data), actor)
+    return service.profile(session, actor, service.release_level(session, actor, customer_id, data))
 
 
 @router.get(
@@ -192,7 +177,7 @@ def assign_sales(
     session: SessionDep, actor: Assigner, customer_id: IdPath, data: schemas.SalesAssignment
 ) -> schemas.CustomerDetail:
     """Give the customer to an active sales user of the tenant."""
-    return _detail(session, service.assign_sales(session, actor, customer_id, data), actor)
+    return service.profile(session, actor, service.assign_sales(session, actor, customer_id, data))
 
 
 # ---------------------------------------------------------------- contacts

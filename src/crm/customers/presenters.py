@@ -76,3 +76,13 @@ def customer_detail(row: Customer, actor: Actor) -> schemas.CustomerDetail:
         }
     )
     return _without_finance(detail, actor)
+
+
+def payment_terms(actor: Actor, customer: Customer) -> tuple[int | None, str | None]:
+    """Days to pay that the customer's credit rating earns, from the tenant's table (§6.3), as the actor carries it."""
+    if customer.credit_rating is None:
+        return None, None
+    days = dict(actor.policy.payment_terms).get(customer.credit_rating)
+    if days is None:
+        return None, None
+    return days, (f"月结 {days} 天" if days > 0 else "款到发货")

@@ -24,6 +24,7 @@ from crm.models import (
     CustomerContact,
     CustomerLevelChange,
     CustomerSearch,
+    CustomerValueAnalysis,
     RegionMapping,
     User,
 )
@@ -124,6 +125,18 @@ class CustomerRepository(ScopedRepository[Customer]):
     def get_profile(self, customer_id: int) -> Customer:
         # One round trip: a customer has a few contacts and addresses, their product few rows.
         return self.get(customer_id, joinedload(Customer.contacts), joinedload(Customer.addresses))
+
+    def latest_analysis(self, customer_id: int) -> tuple[str | None, str | None, Any]:
+        """Lifecycle stage, churn risk and probability from the newest analysis of a customer the
+        caller has already read (so no scope check here)."""
+        latest = self.session.execute(
+            select(CustomerValueAnalysis.lifecycle_stage, CustomerValueAnalysis.churn_risk,
+                   CustomerValueAnalysis.churn_probability)
+            .where(CustomerValueAnalysis.customer_id == customer_id)
+            .order_by(CustomerValueAnalysis.analysis_date.desc())
+            .limit(1)
+        ).one_or_none()  # fmt: skip
+        return (latest[0], latest[1], latest[2]) if latest is not None else (None, None, None)
 
     def code_taken(self, code: str) -> bool:
         # Deleted customers keep their codes: history and integrations refer to them.

@@ -16,11 +16,11 @@ from crm.approvals.requests import must_ask, open_request
 from crm.audit import service as audit
 from crm.auth import fields as field_rules
 from crm.auth.permissions import Permission
+from crm.customers import presenters as present
 from crm.customers import schemas
 from crm.customers.repository import AddressRepository, ContactRepository, CustomerRepository
 from crm.kit import search
 from crm.kit.actor import Actor, DataScope
-from crm.kit.codes import next_number
 from crm.kit.db import utcnow
 from crm.kit.dialects import upsert_insert
 from crm.kit.errors import Conflict, ErrorCode, PermissionDenied, field_invalid
@@ -37,6 +37,7 @@ from crm.models import (
     User,
 )
 from crm.models.enums import CustomerLevel, CustomerStatus, Role
+from crm.tenants.codes import next_number
 from crm.users.service import find_sales_owner, find_user
 
 SERVICE_ROLES = frozenset({Role.SERVICE_AGENT, Role.SERVICE_MANAGER})
@@ -641,3 +642,13 @@ def reveal_contact(session: Session, actor: Actor, contact_id: int, field: str) 
 
 def reveal_address(session: Session, actor: Actor, address_id: int, field: str) -> schemas.Revealed:
     return _reveal(session, actor, AddressRepository(session, actor).get(address_id), field)
+
+
+def profile(session: Session, actor: Actor, customer: Customer) -> schemas.CustomerDetail:
+    """The profile with what analysis adds: lifecycle stage and churn risk, payment terms (finance)."""
+    detail = present.customer_detail(customer, actor)
+    stage, risk, probability = CustomerRepository(session, actor).latest_analysis(customer.id)
+    extra: dict[str, Any] = {"lifecycle_stage": stage, "churn_risk": risk, "churn_probability": probability}
+    if field_rules.can_read(actor, "credit_rating"):  # the terms follow from the rating
+        extra["payment_terms_days"], extra["payment_terms"] = present.payment_terms(actor, customer)
+    return detail.model_copy(update=extra)

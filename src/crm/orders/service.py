@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crm.audit import service as audit
 from crm.auth import fields
 from crm.config import settings
+from crm.customers.presenters import payment_terms
 from crm.customers.repository import CustomerRepository
 from crm.interactions.service import record_from_feed
 from crm.kit.actor import Actor
@@ -315,16 +316,6 @@ def upsert_receivables(
         detail={"references": sorted(references)[:100], "count": len(sent)},
     )
     return receivable_summary(session, actor, customer)
-
-
-def payment_terms(actor: Actor, customer: Customer) -> tuple[int | None, str | None]:
-    """Days to pay that the customer's credit rating earns, from the tenant's table (§6.3), as the actor carries it."""
-    if customer.credit_rating is None:
-        return None, None
-    days = dict(actor.policy.payment_terms).get(customer.credit_rating)
-    if days is None:
-        return None, None
-    return days, (f"月结 {days} 天" if days > 0 else "款到发货")
 
 
 def receivable_summary(session: Session, actor: Actor, customer: Customer) -> schemas.ReceivableSummary:

@@ -1,8 +1,7 @@
 """Service-level targets per priority, in working hours of the tenant's service calendar.
 
-Defaults (a working day is 9 hours, 09:00–18:00): urgent 1 h to first response and 4 h to
-resolution, high 4 h / 1 day, medium 1 day / 3 days, low 2 days / 5 days. A ticket is *at
-risk* once 80 % of a target's working time has passed, and *breached* after it.
+The targets are a tenant setting (by default crm.tenants.schemas.DEFAULT_SLA_TARGETS). A ticket
+is *at risk* once 80 % of a target's working time has passed, and *breached* after it.
 """
 
 from __future__ import annotations
@@ -10,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from crm.kit.calendar import WorkingCalendar
 from crm.models.service_desk import Priority, ServiceRecord
-from crm.service_desk.calendar import WorkingCalendar
 
 AT_RISK_SHARE = 0.8
 
@@ -21,14 +20,6 @@ class SlaState(StrEnum):
     AT_RISK = "at_risk"
     BREACHED = "breached"
     MET = "met"
-
-
-DEFAULT_TARGETS: dict[Priority, tuple[float, float]] = {  # hours to first response, to resolution
-    Priority.URGENT: (1, 4),
-    Priority.HIGH: (4, 9),
-    Priority.MEDIUM: (9, 27),
-    Priority.LOW: (18, 45),
-}
 
 
 def set_due_dates(

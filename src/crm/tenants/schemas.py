@@ -22,7 +22,6 @@ from crm.kit.regions import Region
 from crm.kit.validation import BoundedDate, not_null, reject_unstorable_text
 from crm.models.enums import CreditRating
 from crm.models.service_desk import Priority
-from crm.service_desk.sla import DEFAULT_TARGETS
 
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 BrandName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -231,8 +230,18 @@ class ChurnRules(BaseModel):
         return self.task_due_days.get(risk) or DEFAULT_DUE_DAYS[risk]
 
 
+# Service-level targets in working hours (a working day is 9 hours, 09:00–18:00): urgent 1 h to
+# first response and 4 h to resolution, high 4 h / 1 day, medium 1 day / 3 days, low 2 days / 5 days.
+DEFAULT_SLA_TARGETS: dict[Priority, tuple[float, float]] = {  # hours to first response, to resolution
+    Priority.URGENT: (1, 4),
+    Priority.HIGH: (4, 9),
+    Priority.MEDIUM: (9, 27),
+    Priority.LOW: (18, 45),
+}
+
+
 def _default_sla() -> dict[Priority, SlaTarget]:
-    return {p: SlaTarget(first_response_hours=r, resolution_hours=s) for p, (r, s) in DEFAULT_TARGETS.items()}
+    return {p: SlaTarget(first_response_hours=r, resolution_hours=s) for p, (r, s) in DEFAULT_SLA_TARGETS.items()}
 
 
 class TenantSettings(BaseModel):

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
 from crm.kit.actor import Actor, TenantPolicy
+from crm.kit.calendar import WorkingCalendar
 from crm.kit.errors import NotFound
 from crm.models import Tenant
 from crm.models.service_desk import Priority
-from crm.service_desk.calendar import WorkingCalendar
 from crm.tenants.schemas import TenantSettings, TenantSettingsUpdate
 
 

@@ -22,14 +22,6 @@ def user_by_username(session: Session, tenant_id: int, username: str) -> User | 
     return session.scalar(select(User).where(User.tenant_id == tenant_id, User.username == username))
 
 
-def users_signing_in(session: Session, username: str, tenant_code: str | None) -> list[User]:
-    """The accounts a login may mean: the one of the named tenant, or up to two of any tenant."""
-    stmt = select(User).where(User.username == username)
-    if tenant_code is not None:
-        stmt = stmt.join(Tenant, Tenant.id == User.tenant_id).where(Tenant.code == tenant_code)
-    return list(session.scalars(stmt.order_by(User.id).limit(2)))
-
-
 def any_user(session: Session) -> bool:
     """Anyone at all can sign in: the database is no longer new."""
     return session.scalar(select(User.id).limit(1)) is not None

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from crm.auth.schemas import Password
 from crm.kit.pagination import PagedQuery
 from crm.kit.regions import Region
 from crm.kit.validation import not_null, reject_unstorable_text
@@ -12,7 +13,6 @@ from crm.models.enums import Role
 
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.@-]+$")]
 DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Password = Annotated[str, StringConstraints(min_length=12, max_length=128)]
 Team = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
