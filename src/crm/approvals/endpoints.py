@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query
 
 from crm.approvals import service
 from crm.approvals.repository import ApprovalRepository
 from crm.approvals.schemas import Approval, ApprovalFilters, Decision
 from crm.auth.dependencies import CurrentActor, SessionDep
-from crm.customers import export
 from crm.kit.errors import problem_responses
 from crm.kit.pagination import Page, fetch_page, page_of
 from crm.kit.routing import UnitOfWorkRoute
@@ -52,22 +50,3 @@ def approve(session: SessionDep, actor: CurrentActor, approval_id: IdPath, data:
 def reject(session: SessionDep, actor: CurrentActor, approval_id: IdPath, data: Decision) -> Approval:
     """Reject: nothing changes."""
     return Approval.model_validate(service.decide(session, actor, approval_id, approve=False, note=data.note))
-
-
-@router.get(
-    "/approvals/{approval_id}/download",
-    response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": "The approved export, streamed",
-            "content": {
-                media: {"schema": {"type": "string", "format": "binary"}} for media in export.MEDIA_TYPES.values()
-            },
-        },
-        **problem_responses(401, 403, 404, 409, 422),
-    },
-)
-def download_export(request: Request, session: SessionDep, actor: CurrentActor, approval_id: IdPath) -> Response:
-    """The requester's approved export, downloadable once; audited with the approval."""
-    filters, file_format = export.take_approved(session, actor, approval_id)
-    return export.file_response(request.app.state.session_factory, actor, filters, file_format)

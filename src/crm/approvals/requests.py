@@ -1,7 +1,12 @@
-"""Opening approval requests; the customer services call this for the roles that must ask."""
+"""Opening approval requests, and what an approval carries out.
+
+A domain whose operations some roles must ask for opens requests here and registers, for each
+action, the performer that runs the operation once it is approved (crm.approvals.service).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,6 +19,25 @@ from crm.models.enums import Role
 
 # Sales, service and marketing staff ask; managers and admins act directly (and are audited).
 ASKING_ROLES = frozenset({Role.SALES, Role.SERVICE_AGENT, Role.SERVICE_MANAGER, Role.MARKETER})
+
+
+# The approver runs it; it returns the outcome to record ("done", or "ready" for a download).
+Performer = Callable[[Session, Actor, ApprovalRequest], str]
+_PERFORMERS: dict[str, Performer] = {}
+
+
+def performs(action: str) -> Callable[[Performer], Performer]:
+    """Register what approving a request of ``action`` carries out."""
+
+    def register(performer: Performer) -> Performer:
+        _PERFORMERS[action] = performer
+        return performer
+
+    return register
+
+
+def performer(action: str) -> Performer | None:
+    return _PERFORMERS.get(action)
 
 
 def must_ask(actor: Actor) -> bool:

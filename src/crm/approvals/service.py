@@ -7,11 +7,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from crm.approvals.repository import ApprovalRepository
+from crm.approvals.requests import performer
 from crm.audit import service as audit
 from crm.auth.permissions import Permission
 from crm.config import settings
-from crm.customers import schemas as customer_schemas
-from crm.customers import service as customers
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, CRMError, ErrorCode, PermissionDenied
@@ -20,21 +19,10 @@ from crm.models import ApprovalRequest, ApprovalStatus
 
 def _carry_out(session: Session, approver: Actor, request: ApprovalRequest) -> str:
     """Run the approved operation; returns the outcome to record."""
-    if request.action == "customer.export":
-        return "ready"  # the requester downloads it, once, with their own scope and masking
-    if request.customer_id is None:
+    perform = performer(request.action)
+    if perform is None:  # a request of an action this version no longer knows
         raise Conflict()
-    if request.action == "customer.delete":
-        customers.delete_customer(session, approver, request.customer_id)
-    elif request.action == "customer.update":
-        data = customer_schemas.CustomerUpdate.model_validate(request.payload)
-        customers.update_customer(session, approver, request.customer_id, data)
-    elif request.action == "customer.level":
-        level = customer_schemas.LevelChange.model_validate(request.payload)
-        customers.change_level(session, approver, request.customer_id, level)
-    else:  # a request of an action this version no longer knows
-        raise Conflict()
-    return "done"
+    return perform(session, approver, request)
 
 
 def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, note: str | None) -> ApprovalRequest:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from crm.approvals.schemas import Approval
-from crm.auth.dependencies import SessionDep, require, require_any
+from crm.auth.dependencies import CurrentActor, SessionDep, require, require_any
 from crm.auth.permissions import Permission
 from crm.customers import export, schemas, service
 from crm.customers import presenters as present
@@ -95,6 +95,26 @@ def export_customers(
     started = export.start_export(session, actor, filters, file_format)
     if isinstance(started, ApprovalRequest):
         return _asked(started)
+    return export.file_response(request.app.state.session_factory, actor, filters, file_format)
+
+
+# The approved export's download sits with the export it streams (path under approvals).
+@router.get(
+    "/approvals/{approval_id}/download",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The approved export, streamed",
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in export.MEDIA_TYPES.values()
+            },
+        },
+        **problem_responses(401, 403, 404, 409, 422),
+    },
+)
+def download_export(request: Request, session: SessionDep, actor: CurrentActor, approval_id: IdPath) -> Response:
+    """The requester's approved export, downloadable once; audited with the approval."""
+    filters, file_format = export.take_approved(session, actor, approval_id)
     return export.file_response(request.app.state.session_factory, actor, filters, file_format)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Row, update
 from sqlalchemy.orm import Session
 
-from crm.approvals.requests import must_ask, open_request
+from crm.approvals.requests import must_ask, open_request, performs
 from crm.audit import service as audit
 from crm.auth import fields as field_rules
 from crm.auth.permissions import Permission
@@ -652,3 +652,35 @@ def profile(session: Session, actor: Actor, customer: Customer) -> schemas.Custo
     if field_rules.can_read(actor, "credit_rating"):  # the terms follow from the rating
         extra["payment_terms_days"], extra["payment_terms"] = present.payment_terms(actor, customer)
     return detail.model_copy(update=extra)
+
+
+# ---------------------------------------------------------------- what an approval carries out
+
+
+@performs("customer.delete")
+def _approved_delete(session: Session, approver: Actor, request: ApprovalRequest) -> str:
+    delete_customer(session, approver, _customer_of(request))
+    return "done"
+
+
+@performs("customer.update")
+def _approved_update(session: Session, approver: Actor, request: ApprovalRequest) -> str:
+    update_customer(session, approver, _customer_of(request), schemas.CustomerUpdate.model_validate(request.payload))
+    return "done"
+
+
+@performs("customer.level")
+def _approved_level(session: Session, approver: Actor, request: ApprovalRequest) -> str:
+    change_level(session, approver, _customer_of(request), schemas.LevelChange.model_validate(request.payload))
+    return "done"
+
+
+@performs("customer.export")
+def _approved_export(session: Session, approver: Actor, request: ApprovalRequest) -> str:
+    return "ready"  # the requester downloads it, once, with their own scope and masking
+
+
+def _customer_of(request: ApprovalRequest) -> int:
+    if request.customer_id is None:
+        raise Conflict()
+    return request.customer_id
