@@ -17,7 +17,6 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "crm"
 # group grows or a new one appears; shrink the list as the groups come apart.
 KNOWN_GROUPS = (
     frozenset({"audit", "auth", "tenants"}),  # sign-in records to the audit trail, whose endpoints need sign-in
-    frozenset({"analytics", "churn"}),  # the nightly value refresh scores churn; churn warnings read its figures
 )
 
 

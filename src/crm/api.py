@@ -8,6 +8,7 @@ from crm.analytics.endpoints import router as analytics_router
 from crm.approvals.endpoints import router as approvals_router
 from crm.audit.endpoints import router as audit_router
 from crm.auth.endpoints import router as auth_router
+from crm.churn.endpoints import router as churn_router
 from crm.customers.endpoints import router as customers_router
 from crm.dashboard.endpoints import router as dashboard_router
 from crm.interactions.endpoints import router as interactions_router
@@ -26,6 +27,7 @@ api_router.include_router(interactions_router)
 api_router.include_router(service_desk_router)
 api_router.include_router(orders_router)
 api_router.include_router(analytics_router)
+api_router.include_router(churn_router)
 api_router.include_router(dashboard_router)
 api_router.include_router(audit_router)
 api_router.include_router(approvals_router)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 from crm.analytics import behavior, schemas, service
 from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
-from crm.churn.endpoints import router as churn_router
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.routing import UnitOfWorkRoute
@@ -50,6 +49,3 @@ def refresh_value_analysis(session: SessionDep, actor: Refresher, customer_id: I
 def get_behavior_analysis(session: SessionDep, actor: Reader, customer_id: IdPath) -> schemas.BehaviorAnalysis:
     """RFM scores, monthly spend, favourite categories and products, preferred channel and hour, trends."""
     return behavior.behavior_analysis(session, actor, customer_id)
-
-
-router.include_router(churn_router)

@@ -35,8 +35,7 @@ import numpy as np
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from crm.analytics import churn, value
-from crm.churn import schemas
+from crm.analytics import churn, schemas, value
 from crm.kit.clock import business_today
 from crm.kit.dialects import money_unit
 from crm.kit.errors import NotFound

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,3 +82,11 @@ class BehaviorAnalysis(BaseModel):
     hours: list[Count]
     last_90_days: PeriodFigures
     previous_90_days: PeriodFigures
+
+
+class ChurnModelStatus(BaseModel):
+    basis: Literal["model", "rules"] = Field(description="model: churn_probability is scored; rules: the rules alone")
+    message: str
+    trained_at: datetime | None
+    algorithm: str | None
+    metrics: dict[str, Any]

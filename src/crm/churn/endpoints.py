@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from crm.analytics import prediction
+from crm.analytics.schemas import ChurnModelStatus
 from crm.auth.dependencies import SessionDep, require
 from crm.auth.permissions import Permission
 from crm.churn import schemas, service
@@ -17,7 +18,7 @@ from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
 
 # Included by crm.analytics.endpoints (under its /crm prefix).
-router = APIRouter(tags=["customer intelligence"], route_class=UnitOfWorkRoute)
+router = APIRouter(prefix="/crm", tags=["customer intelligence"], route_class=UnitOfWorkRoute)
 
 Reader = Annotated[Actor, Depends(require(Permission.CUSTOMER_READ))]
 Writer = Annotated[Actor, Depends(require(Permission.INTERACTION_WRITE))]
@@ -68,14 +69,14 @@ def record_outcome(
     return service.record_outcome(session, actor, warning_id, data)
 
 
-@router.get("/churn_model", response_model=schemas.ChurnModelStatus, responses=problem_responses(401, 403))
-def churn_model(session: SessionDep, actor: Reader) -> schemas.ChurnModelStatus:
+@router.get("/churn_model", response_model=ChurnModelStatus, responses=problem_responses(401, 403))
+def churn_model(session: SessionDep, actor: Reader) -> ChurnModelStatus:
     """Whether churn_probability comes from a trained model or the rules alone apply, with the metrics."""
     return prediction.status(session, actor.tenant_id)
 
 
-@router.post("/churn_model/train", response_model=schemas.ChurnModelStatus, responses=problem_responses(401, 403))
-def train_churn_model(session: SessionDep, actor: Trainer) -> schemas.ChurnModelStatus:
+@router.post("/churn_model/train", response_model=ChurnModelStatus, responses=problem_responses(401, 403))
+def train_churn_model(session: SessionDep, actor: Trainer) -> ChurnModelStatus:
     """Train and evaluate the churn model on the tenant's history now (as `crm model train` does)."""
     prediction.train(session, actor.tenant_id, trained_by=actor.id)
     return prediction.status(session, actor.tenant_id)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -99,11 +99,3 @@ class WarningSummary(BaseModel):
     task_overdue: int
     retained_90d: int
     lost_90d: int
-
-
-class ChurnModelStatus(BaseModel):
-    basis: Literal["model", "rules"] = Field(description="model: churn_probability is scored; rules: the rules alone")
-    message: str
-    trained_at: datetime | None
-    algorithm: str | None
-    metrics: dict[str, Any]
