@@ -14,11 +14,11 @@ from crm.dashboard.endpoints import router as dashboard_router
 from crm.interactions.endpoints import router as interactions_router
 from crm.orders.endpoints import router as orders_router
 from crm.privacy.endpoints import router as privacy_router
+from crm.saved_views.endpoints import router as saved_views_router
 from crm.service_desk.endpoints import router as service_desk_router
 from crm.service_desk.public import router as public_survey_router
 from crm.tenants.endpoints import router as tenants_router
 from crm.users.endpoints import router as users_router
-from crm.views.endpoints import router as views_router
 
 api_router = APIRouter(prefix="/api/v1")
 api_router.include_router(auth_router)
@@ -34,5 +34,5 @@ api_router.include_router(approvals_router)
 api_router.include_router(privacy_router)
 api_router.include_router(users_router)
 api_router.include_router(tenants_router)
-api_router.include_router(views_router)
+api_router.include_router(saved_views_router)
 api_router.include_router(public_survey_router)

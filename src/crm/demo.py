@@ -25,6 +25,7 @@ from crm.auth.passwords import hash_password
 from crm.churn import service as churn_service
 from crm.config import settings
 from crm.customers import schemas, service
+from crm.interactions import notifications
 from crm.interactions import schemas as interaction_schemas
 from crm.interactions import service as interactions
 from crm.kit.actor import Actor
@@ -355,7 +356,7 @@ def _engagement(
     tickets = _tickets(session, tenant, actors=actors, users=users, customers=customers, rng=rng)
     # The scheduled jobs, run once now: reminders of the follow-ups already due, escalation
     # (and the service managers' notifications) of urgent and high tickets past their SLA.
-    reminded = interactions.send_follow_up_reminders(session)
+    reminded = notifications.send_follow_up_reminders(session)
     escalated = desk.escalate_breached(session)
     return f"{recorded} interactions, {tickets} tickets ({escalated} escalated by SLA), {reminded} reminders"
 

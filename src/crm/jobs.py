@@ -29,7 +29,7 @@ from crm.analytics.value import refresh_all
 from crm.churn.service import raise_all
 from crm.config import settings
 from crm.interactions.attachments import purge_deleted_files
-from crm.interactions.service import send_follow_up_reminders
+from crm.interactions.notifications import send_follow_up_reminders
 from crm.kit.db import unit_of_work
 from crm.models import Customer, CustomerValueAnalysis
 from crm.service_desk.assignment import assign_queue

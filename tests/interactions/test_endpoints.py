@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.config import settings
-from crm.interactions.service import send_follow_up_reminders
+from crm.interactions.notifications import send_follow_up_reminders
 from crm.jobs import run_job
 from crm.kit import sealed_files
 from crm.kit.clock import business_today

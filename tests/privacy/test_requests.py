@@ -10,7 +10,7 @@ from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.interactions.service import send_follow_up_reminders
+from crm.interactions.notifications import send_follow_up_reminders
 from crm.jobs import run_job
 from crm.kit.crypto import email_index, phone_index
 from crm.models import AuditLog, Base, CustomerContact

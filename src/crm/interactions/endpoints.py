@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from crm.auth.dependencies import CurrentActor, SessionDep, require
 from crm.auth.permissions import Permission
-from crm.interactions import attachments, schemas, service
+from crm.interactions import attachments, notifications, schemas, service, timeline
 from crm.kit.actor import Actor
 from crm.kit.errors import problem_responses
 from crm.kit.http import download_headers
@@ -118,7 +118,7 @@ def list_notifications(
 ) -> Page[schemas.Notification]:
     """Your notifications, newest first (`unread=true` for the unread ones)."""
     params = filters.paging
-    rows, total, exact = fetch_page(session, service.notifications_statement(actor, filters.unread), params)
+    rows, total, exact = fetch_page(session, notifications.notifications_statement(actor, filters.unread), params)
     items = [schemas.Notification.model_validate(r) for r in rows]
     return page_of(schemas.Notification, items, total, params, exact=exact)
 
@@ -126,8 +126,8 @@ def list_notifications(
 @router.post("/notifications/read", responses=problem_responses(400, 401, 422))
 def mark_notifications_read(session: SessionDep, actor: CurrentActor, data: schemas.MarkRead) -> dict[str, int]:
     """Mark some (or all) of your notifications read; answers how many changed and how many stay unread."""
-    changed = service.mark_read(session, actor, data.ids)
-    return {"marked": changed, "unread": service.unread_count(session, actor)}
+    changed = notifications.mark_read(session, actor, data.ids)
+    return {"marked": changed, "unread": notifications.unread_count(session, actor)}
 
 
 @router.get("/customers/{customer_id}/timeline", response_model=list[schemas.TimelineEntry], responses=READ)
@@ -135,4 +135,4 @@ def customer_timeline(
     session: SessionDep, actor: Reader, customer_id: IdPath, query: Annotated[schemas.TimelineQuery, Query()]
 ) -> list[schemas.TimelineEntry]:
     """Interactions, level changes and assignments in one stream, newest first, a page at a time."""
-    return service.timeline(session, actor, customer_id, query)
+    return timeline.timeline(session, actor, customer_id, query)

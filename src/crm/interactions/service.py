@@ -1,9 +1,9 @@
-"""Recording interactions, follow-ups and reminders, and reading a customer's timeline.
+"""Recording interactions and follow-ups, and listing a staff member's pending ones.
 
 Recording an interaction moves the customer's ``last_contact_date`` in the same
 transaction. An interaction with a ``next_action_date`` is a pending follow-up of its
 staff member until it is marked done (or cancelled); moving the date reschedules it, and
-the owner is reminded once when it falls due (see ``send_follow_up_reminders``).
+the owner is reminded once when it falls due (crm.interactions.notifications).
 """
 
 from __future__ import annotations
@@ -30,16 +30,12 @@ from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, fiel
 from crm.kit.types import UTCDateTime
 from crm.models import (
     Customer,
-    CustomerAssignment,
     CustomerContact,
     CustomerInteraction,
-    CustomerLevelChange,
     FollowUpStatus,
     InteractionDirection,
     InteractionSource,
     InteractionType,
-    Notification,
-    ServiceRecord,
     User,
 )
 from crm.models.enums import Role
@@ -382,220 +378,6 @@ def pending_follow_ups(session: Session, actor: Actor, query: schemas.FollowUpQu
         upcoming=[entry(row) for row in groups["upcoming"]],
         truncated=truncated,
     )
-
-
-# ---------------------------------------------------------------- reminders and notifications
-
-
-def send_follow_up_reminders(session: Session, *, now: datetime | None = None, batch: int = 1000) -> int:
-    """Notify each owner once of every follow-up that has fallen due; returns how many were sent.
-
-    Run by the scheduler every few minutes (and by `crm jobs run reminders`); a follow-up
-    already reminded of for its current due date is skipped, so reruns do no harm.
-    """
-    now = now or utcnow()
-    sent = 0
-    while True:
-        due = list(
-            session.execute(
-                select(CustomerInteraction, Customer.customer_name)
-                .join(Customer, Customer.id == CustomerInteraction.customer_id)
-                .where(
-                    CustomerInteraction.follow_up_status == FollowUpStatus.PENDING,
-                    CustomerInteraction.reminded_at.is_(None),
-                    CustomerInteraction.next_action_date <= now,
-                    Customer.deleted_at.is_(None),
-                )
-                # Oldest due first, read from the partial index ix_customer_interactions_to_remind
-                # (ordering by id would walk the primary key over every interaction ever recorded).
-                .order_by(CustomerInteraction.next_action_date, CustomerInteraction.id)
-                .limit(batch)
-                .with_for_update(of=CustomerInteraction, skip_locked=True)
-            )
-        )
-        if not due:
-            return sent
-        for interaction, customer_name in due:
-            due_at = (interaction.next_action_date or now).isoformat()
-            session.add(
-                Notification(
-                    tenant_id=interaction.tenant_id,
-                    user_id=interaction.staff_id,
-                    kind="follow_up_due",
-                    title=f"跟进到期：{customer_name}",
-                    body=(interaction.next_action or interaction.subject)[:500],
-                    object_type="interaction",
-                    object_id=interaction.id,
-                    customer_id=interaction.customer_id,
-                    dedupe_key=f"follow_up:{interaction.id}:{due_at}",
-                )
-            )
-        # One Core update per batch: being reminded is not an edit of the interaction (no version bump).
-        session.execute(
-            update(CustomerInteraction)
-            .where(CustomerInteraction.id.in_([interaction.id for interaction, _ in due]))
-            .values(reminded_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        session.flush()
-        session.expunge_all()
-        sent += len(due)
-
-
-def notifications_statement(actor: Actor, unread: bool | None) -> Select[Notification]:
-    stmt = select(Notification).where(Notification.user_id == actor.id)
-    if unread is True:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    elif unread is False:
-        stmt = stmt.where(Notification.read_at.is_not(None))
-    return stmt.order_by(Notification.id.desc())
-
-
-def unread_count(session: Session, actor: Actor) -> int:
-    from sqlalchemy import func  # noqa: PLC0415 - only here
-
-    return int(
-        session.scalar(select(func.count()).where(Notification.user_id == actor.id, Notification.read_at.is_(None)))
-        or 0
-    )
-
-
-def mark_read(session: Session, actor: Actor, ids: list[int] | None) -> int:
-    stmt = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
-    if ids is not None:
-        stmt = stmt.where(Notification.id.in_(ids))
-    result = session.execute(stmt.values(read_at=utcnow()).execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-# ---------------------------------------------------------------- the customer timeline
-
-
-# What the timeline streams: each kind's table and the moment it happened.
-TIMELINE_SOURCES: dict[str, tuple[Any, Any]] = {
-    "interaction": (CustomerInteraction, CustomerInteraction.interaction_date),
-    "service_record": (ServiceRecord, ServiceRecord.created_date),
-    "level_change": (CustomerLevelChange, CustomerLevelChange.changed_at),
-    "assignment": (CustomerAssignment, CustomerAssignment.changed_at),
-}
-
-
-def timeline(
-    session: Session, actor: Actor, customer_id: int, query: schemas.TimelineQuery
-) -> list[schemas.TimelineEntry]:
-    """Interactions, tickets, level changes and assignments of one customer, newest first, one page."""
-    CustomerRepository(session, actor).get(customer_id)
-    kinds = set(query.kinds or TIMELINE_SOURCES)
-    parts: list[Select[str, int, datetime]] = [
-        select(literal(kind).label("kind"), model.id.label("id"), when.label("occurred_at")).where(
-            model.customer_id == customer_id, model.tenant_id == actor.tenant_id
-        )
-        for kind, (model, when) in TIMELINE_SOURCES.items()
-        if kind in kinds
-    ]
-    if not parts:
-        return []
-    stream = union_all(*parts).subquery()
-    offset = (query.page - 1) * query.page_size
-    page = session.execute(
-        select(stream.c.kind, stream.c.id)
-        .order_by(stream.c.occurred_at.desc(), stream.c.kind, stream.c.id.desc())
-        .limit(query.page_size)
-        .offset(offset)
-    ).all()
-    return _timeline_entries(session, actor, [(str(kind), int(id_)) for kind, id_ in page])
-
-
-def _timeline_entries(session: Session, actor: Actor, page: list[tuple[str, int]]) -> list[schemas.TimelineEntry]:
-    def ids(kind: str) -> list[int]:
-        return [i for k, i in page if k == kind]
-
-    interactions = {
-        i.id: i
-        for i in session.scalars(select(CustomerInteraction).where(CustomerInteraction.id.in_(ids("interaction"))))
-    }
-    levels = {
-        c.id: c
-        for c in session.scalars(select(CustomerLevelChange).where(CustomerLevelChange.id.in_(ids("level_change"))))
-    }
-    tickets = {
-        t.id: t for t in session.scalars(select(ServiceRecord).where(ServiceRecord.id.in_(ids("service_record"))))
-    }
-    moves = {
-        a.id: a for a in session.scalars(select(CustomerAssignment).where(CustomerAssignment.id.in_(ids("assignment"))))
-    }
-    entries = []
-    for kind, id_ in page:
-        if kind == "interaction":
-            i = interactions[id_]
-            entries.append(
-                schemas.TimelineEntry(
-                    kind="interaction",
-                    id=i.id,
-                    occurred_at=i.interaction_date,
-                    title=i.subject,
-                    actor_id=i.staff_id,
-                    detail={
-                        "interaction_type": i.interaction_type.value,
-                        "interaction_direction": i.interaction_direction.value,
-                        "outcome": i.outcome.value if i.outcome else None,
-                        "next_action": i.next_action,
-                        "next_action_date": i.next_action_date.isoformat() if i.next_action_date else None,
-                        "follow_up_status": i.follow_up_status.value,
-                        "contact_id": i.contact_id,
-                        "source": i.source.value,
-                    },
-                )
-            )
-        elif kind == "service_record":
-            t = tickets[id_]
-            entries.append(
-                schemas.TimelineEntry(
-                    kind="service_record",
-                    id=t.id,
-                    occurred_at=t.created_date,
-                    title=t.subject,
-                    actor_id=t.assigned_staff_id,
-                    detail={
-                        "service_type": t.service_type.value,
-                        "priority": t.priority.value,
-                        "status": t.status.value,
-                        "resolved_date": t.resolved_date.isoformat() if t.resolved_date else None,
-                        "satisfaction_rating": t.satisfaction_rating,
-                    },
-                )
-            )
-        elif kind == "level_change":
-            c = levels[id_]
-            entries.append(
-                schemas.TimelineEntry(
-                    kind="level_change",
-                    id=c.id,
-                    occurred_at=c.changed_at,
-                    title=f"{c.old_level or '-'} → {c.new_level}",
-                    actor_id=c.changed_by,
-                    detail={
-                        "old_level": c.old_level,
-                        "new_level": c.new_level,
-                        # The nightly regrade writes the figures it graded by into its reason.
-                        "reason": fields.without_amounts(actor, c.reason) if c.source == "rule" else c.reason,
-                        "source": c.source,
-                    },
-                )
-            )
-        else:
-            a = moves[id_]
-            entries.append(
-                schemas.TimelineEntry(
-                    kind="assignment",
-                    id=a.id,
-                    occurred_at=a.changed_at,
-                    title="销售负责人变更 / sales owner changed",
-                    actor_id=a.changed_by,
-                    detail={"old_sales_id": a.old_sales_id, "new_sales_id": a.new_sales_id},
-                )
-            )
-    return entries
 
 
 def can_write(actor: Actor) -> bool:

@@ -34,10 +34,10 @@ from crm.models.interactions import (
 )
 from crm.models.orders import NOT_SPENT, CustomerOrder, CustomerOrderItem, CustomerReceivable, OrderStatus
 from crm.models.privacy import DataSubjectRequest, RequestKind, RequestOutcome, SubjectType
+from crm.models.saved_views import SavedView, SavedViewPage
 from crm.models.security import LoginFailure, RevokedToken
 from crm.models.service_desk import Priority, SatisfactionSurvey, ServiceRecord, ServiceType, TicketStatus
 from crm.models.tenancy import CodeSequence, RegionMapping, Tenant, User
-from crm.models.views import SavedView, SavedViewPage
 
 __all__ = [
     "ACTIVE_WARNING",

@@ -62,7 +62,7 @@ from crm.models import (
 from crm.models.enums import ContactStatus
 from crm.privacy import mentions, repository
 from crm.privacy.schemas import LegalHold
-from crm.views import service as saved_views
+from crm.saved_views import service as saved_views
 
 ERASED = "［已删除］"
 # Every table, and what erasure does with the subject's rows in it. A new table must be added

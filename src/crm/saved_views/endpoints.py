@@ -10,7 +10,7 @@ from crm.auth.dependencies import CurrentActor, SessionDep
 from crm.kit.errors import problem_responses
 from crm.kit.routing import UnitOfWorkRoute
 from crm.kit.validation import IdPath
-from crm.views import schemas, service
+from crm.saved_views import schemas, service
 
 router = APIRouter(prefix="/crm", tags=["saved views"], route_class=UnitOfWorkRoute)
 

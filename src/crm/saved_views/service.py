@@ -14,8 +14,8 @@ from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, ValidationFailed, field_invalid
 from crm.kit.redaction import Needles
 from crm.models import SavedView, SavedViewPage
-from crm.views import schemas
-from crm.views.pages import PAGES, PageRules
+from crm.saved_views import schemas
+from crm.saved_views.pages import PAGES, PageRules
 
 FieldErrors = list[tuple[str, str, dict[str, Any]]]
 NAME_LENGTH = 50  # saved_views.name

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import SavedView
-from crm.views.pages import CUSTOMER_COLUMNS
-from crm.views.schemas import MAX_VIEWS_PER_PAGE
+from crm.saved_views.pages import CUSTOMER_COLUMNS
+from crm.saved_views.schemas import MAX_VIEWS_PER_PAGE
 from tests.factories import Api
 
 URL = "/crm/saved_views"

@@ -12,7 +12,7 @@ from crm.customers.schemas import CustomerFilters, SortField
 from crm.models import SavedViewPage
 
 # The customer table's optional columns. Keep in step with CUSTOMER_COLUMNS in
-# web/src/utils/columns.ts: tests/views/test_saved_views.py compares the two.
+# web/src/utils/columns.ts: tests/saved_views/test_saved_views.py compares the two.
 CUSTOMER_COLUMNS = (
     "customer_code",
     "customer_type",
