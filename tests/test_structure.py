@@ -103,3 +103,14 @@ def test_kit_and_models_import_no_domain_package() -> None:
     graph = package_graph()
     assert graph["kit"] <= {"config"}, graph["kit"]
     assert graph["models"] <= {"kit", "config"}, graph["models"]
+
+
+def test_other_domains_reach_customers_through_their_public_scope_module() -> None:
+    """Who may see which customer is decided in crm.customers.scope, not in each domain."""
+    reaching = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path.relative_to(SRC).parts[0] not in {"customers", "migrations"}
+        and "crm.customers.repository" in set(_imports(path))
+    )
+    assert not reaching, reaching

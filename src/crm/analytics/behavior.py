@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from crm.analytics import schemas
 from crm.auth import fields
-from crm.customers.repository import CustomerRepository
+from crm.customers.scope import visible_customer
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
 from crm.kit.dialects import local_hour, local_month
@@ -88,7 +88,7 @@ def _period(session: Session, customer_id: int, start: datetime, end: datetime) 
 
 
 def behavior_analysis(session: Session, actor: Actor, customer_id: int) -> schemas.BehaviorAnalysis:
-    customer = CustomerRepository(session, actor).get(customer_id)
+    customer = visible_customer(session, actor, customer_id)
     finance = fields.sees_money(actor)
     dialect = session.get_bind().dialect.name
     now = utcnow()

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from crm.analytics import schemas, value
 from crm.auth import fields
-from crm.customers.repository import CustomerRepository
+from crm.customers.scope import visible_customer
 from crm.kit.actor import Actor
 from crm.kit.errors import NotFound
 from crm.models import CustomerValueAnalysis, Tenant
@@ -25,7 +25,7 @@ def _shown(actor: Actor, row: CustomerValueAnalysis) -> schemas.ValueSnapshot:
 
 
 def value_analysis(session: Session, actor: Actor, customer_id: int) -> schemas.ValueAnalysis:
-    customer = CustomerRepository(session, actor).get(customer_id)
+    customer = visible_customer(session, actor, customer_id)
     rows = list(
         session.scalars(
             select(CustomerValueAnalysis)
@@ -39,7 +39,7 @@ def value_analysis(session: Session, actor: Actor, customer_id: int) -> schemas.
 
 
 def refresh_one(session: Session, actor: Actor, customer_id: int) -> schemas.ValueAnalysis:
-    customer = CustomerRepository(session, actor).get(customer_id)
+    customer = visible_customer(session, actor, customer_id)
     tenant = session.get(Tenant, actor.tenant_id)
     if tenant is None:
         raise NotFound("tenant")

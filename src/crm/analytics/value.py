@@ -81,7 +81,7 @@ from sqlalchemy.orm import Session
 from crm.analytics import churn
 from crm.audit import service as audit
 from crm.config import settings
-from crm.customers.repository import live_customer_ids
+from crm.customers.scope import live_customer_ids
 from crm.kit.clock import business_today
 from crm.kit.db import utcnow
 from crm.kit.dialects import (

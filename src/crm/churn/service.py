@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from crm.analytics import churn, value
 from crm.audit import service as audit
 from crm.churn import schemas
-from crm.customers.repository import customer_is_live, customer_scope
+from crm.customers.scope import customer_is_live, customer_scope
 from crm.interactions import schemas as interaction_schemas
 from crm.interactions import service as interactions
 from crm.kit.actor import Actor

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Date, Select, func, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import Label
 
-from crm.customers.repository import CustomerRepository
+from crm.customers.scope import visible_customers
 from crm.dashboard import schemas
 from crm.kit.actor import Actor
 from crm.kit.dialects import local_date
@@ -81,7 +81,7 @@ def dashboard(session: Session, actor: Actor, filters: schemas.DashboardFilters)
     dialect = session.get_bind().dialect.name
     tenant = session.get(Tenant, actor.tenant_id)
     timezone = tenant.timezone if tenant is not None else "Asia/Shanghai"
-    book = CustomerRepository(session, actor).select()
+    book = visible_customers(session, actor)
     if filters.region is not None:
         book = book.where(Customer.region == filters.region)
 

@@ -20,7 +20,7 @@ from crm.auth import fields
 from crm.auth.permissions import Permission
 from crm.config import settings
 from crm.customers import presenters
-from crm.customers.repository import ContactRepository, CustomerRepository, customer_scope
+from crm.customers.scope import customer_scope, find_contact, visible_customer
 from crm.interactions import schemas
 from crm.kit.actor import Actor, DataScope
 from crm.kit.clock import business_today
@@ -113,7 +113,7 @@ def _interaction(
 def _check_contact(session: Session, actor: Actor, customer_id: int, contact_id: int | None) -> None:
     if contact_id is None:
         return
-    contact = ContactRepository(session, actor).find(contact_id)
+    contact = find_contact(session, actor, contact_id)
     if contact is None or contact.customer_id != customer_id:
         raise field_invalid("contact_id", "not_of_customer")
 
@@ -143,7 +143,7 @@ def _touch_customer(session: Session, customer_id: int, when: datetime) -> None:
 def list_interactions(
     session: Session, actor: Actor, customer_id: int, filters: schemas.InteractionFilters
 ) -> Select[CustomerInteraction]:
-    CustomerRepository(session, actor).get(customer_id)  # 404 outside the caller's scope
+    visible_customer(session, actor, customer_id)  # 404 outside the caller's scope
     stmt = select(CustomerInteraction).where(
         CustomerInteraction.tenant_id == actor.tenant_id, CustomerInteraction.customer_id == customer_id
     )
@@ -161,7 +161,7 @@ def list_interactions(
 def create_interaction(
     session: Session, actor: Actor, customer_id: int, data: schemas.InteractionCreate
 ) -> CustomerInteraction:
-    customer = CustomerRepository(session, actor).get(customer_id)
+    customer = visible_customer(session, actor, customer_id)
     _check_contact(session, actor, customer.id, data.contact_id)
     _check_date("interaction_date", data.interaction_date)
     staff_id = _check_staff(session, actor, data.staff_id)

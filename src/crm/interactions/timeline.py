@@ -9,7 +9,7 @@ from sqlalchemy import Select, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from crm.auth import fields
-from crm.customers.repository import CustomerRepository
+from crm.customers.scope import visible_customer
 from crm.interactions import schemas
 from crm.kit.actor import Actor
 from crm.models import (
@@ -32,7 +32,7 @@ def timeline(
     session: Session, actor: Actor, customer_id: int, query: schemas.TimelineQuery
 ) -> list[schemas.TimelineEntry]:
     """Interactions, tickets, level changes and assignments of one customer, newest first, one page."""
-    CustomerRepository(session, actor).get(customer_id)
+    visible_customer(session, actor, customer_id)
     kinds = set(query.kinds or TIMELINE_SOURCES)
     parts: list[Select[str, int, datetime]] = [
         select(literal(kind).label("kind"), model.id.label("id"), when.label("occurred_at")).where(

@@ -65,7 +65,7 @@ class Customer(IdMixin, TimestampMixin, Base):
             sqlite_where=text("deleted_at IS NULL"),
         ),
         # The few deleted customers: tenant-wide figures over warnings and tickets leave their rows
-        # out by an anti-join against this (see customers.repository.customer_is_live).
+        # out by an anti-join against this (see crm.customers.scope.customer_is_live).
         Index(
             "ix_customers_deleted",
             "tenant_id",

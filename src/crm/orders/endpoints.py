@@ -36,7 +36,7 @@ def list_orders(
     session: SessionDep, actor: Reader, customer_id: IdPath, filters: Annotated[schemas.OrderFilters, Query()]
 ) -> Page[schemas.Order]:
     """The customer's orders, newest first; amounts, cost and margin only with the finance permission."""
-    service.visible_customer(session, actor, customer_id)
+    service.customer_of(session, actor, customer_id)
     params = filters.paging
     rows, total, exact = fetch_page(session, service.orders_of(actor, customer_id, filters), params)
     return page_of(schemas.Order, service.present(session, actor, list(rows)), total, params, exact=exact)
@@ -56,4 +56,4 @@ def receive_receivables(
 @router.get("/customers/{customer_id}/receivables", response_model=schemas.ReceivableSummary, responses=READ)
 def customer_receivables(session: SessionDep, actor: FinanceReader, customer_id: IdPath) -> schemas.ReceivableSummary:
     """What the customer owes, what is overdue, and the payment terms of their credit rating."""
-    return service.receivable_summary(session, actor, service.visible_customer(session, actor, customer_id))
+    return service.receivable_summary(session, actor, service.customer_of(session, actor, customer_id))

@@ -24,7 +24,7 @@ from crm.audit import service as audit
 from crm.auth import fields
 from crm.config import settings
 from crm.customers.presenters import payment_terms
-from crm.customers.repository import CustomerRepository
+from crm.customers.scope import visible_customer
 from crm.interactions.service import record_from_feed
 from crm.kit.actor import Actor
 from crm.kit.db import utcnow
@@ -241,10 +241,6 @@ def _day_start(day: date, *, next_day: bool = False) -> datetime:
     return start + timedelta(days=1) if next_day else start
 
 
-def visible_customer(session: Session, actor: Actor, customer_id: int) -> Customer:
-    return CustomerRepository(session, actor).get(customer_id)
-
-
 def _item(actor: Actor, item: CustomerOrderItem) -> schemas.OrderItem:
     shown = schemas.OrderItem.model_validate(item)
     return shown.model_copy(update={"amount": fields.money(actor, shown.amount)})
@@ -316,6 +312,11 @@ def upsert_receivables(
         detail={"references": sorted(references)[:100], "count": len(sent)},
     )
     return receivable_summary(session, actor, customer)
+
+
+def customer_of(session: Session, actor: Actor, customer_id: int) -> Customer:
+    """The customer whose orders or receivables are asked for; 404 outside the caller's scope."""
+    return visible_customer(session, actor, customer_id)
 
 
 def receivable_summary(session: Session, actor: Actor, customer: Customer) -> schemas.ReceivableSummary:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from crm.audit import repository as audit_records
 from crm.audit import service as audit
-from crm.customers.repository import customer_scope
+from crm.customers.scope import customer_scope
 from crm.customers.service import reindex_customer
 from crm.interactions.attachments import remove_files
 from crm.kit.actor import Actor

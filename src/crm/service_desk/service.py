@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm.audit import service as audit
 from crm.config import settings
-from crm.customers.repository import ContactRepository, CustomerRepository, customer_is_live, live_customer
+from crm.customers.scope import customer_is_live, find_contact, find_customer, live_customer
 from crm.kit.actor import Actor, DataScope
 from crm.kit.db import utcnow
 from crm.kit.errors import Conflict, ErrorCode, NotFound, PermissionDenied, field_invalid
@@ -191,7 +191,7 @@ def _managers_of(session: Session, ticket: ServiceRecord) -> list[int]:
 def _check_contact(session: Session, actor: Actor, customer_id: int, contact_id: int | None) -> None:
     if contact_id is None:
         return
-    contact = ContactRepository(session, actor).find(contact_id)
+    contact = find_contact(session, actor, contact_id)
     if contact is None or contact.customer_id != customer_id:
         raise field_invalid("contact_id", "not_of_customer")
 
@@ -253,7 +253,7 @@ def _audit(session: Session, actor: Actor, action: str, ticket: ServiceRecord, b
 
 
 def create_ticket(session: Session, actor: Actor, data: schemas.ServiceRecordCreate) -> ServiceRecord:
-    customer = CustomerRepository(session, actor).find(data.customer_id)
+    customer = find_customer(session, actor, data.customer_id)
     if customer is None:
         raise field_invalid("customer_id", "not_found")
     _check_contact(session, actor, customer.id, data.contact_id)
