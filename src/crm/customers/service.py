@@ -37,7 +37,7 @@ from crm.models import (
     User,
 )
 from crm.models.enums import CustomerLevel, CustomerStatus, Role
-from crm.tenants.codes import next_number
+from crm.tenants.repository import next_number
 from crm.users.service import find_sales_owner, find_user
 
 SERVICE_ROLES = frozenset({Role.SERVICE_AGENT, Role.SERVICE_MANAGER})

@@ -1,4 +1,4 @@
-"""Per-tenant business codes (C00000001, …) from a counter row, safe under concurrency."""
+"""Tenant-wide queries: per-tenant business codes (C00000001, …) from a counter row, safe under concurrency."""
 
 from __future__ import annotations
 
