@@ -72,7 +72,6 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
     true,
 )
 from sqlalchemy.exc import DataError, IntegrityError
@@ -93,10 +92,12 @@ from crm.kit.dialects import (
     greatest,
     least,
     local_date,
+    lock_against_writers,
     money_result,
     money_unit,
     planner_methods,
     rounded,
+    statement_resources,
     temporary_table,
     upsert_insert,
 )
@@ -679,19 +680,11 @@ ORDER_GROUPING_PLAN = {"seqscan": False, "hashagg": False}
 
 @contextmanager
 def nightly_settings(session: Session) -> Iterator[None]:
-    """PostgreSQL settings for the whole-tenant refresh's statements, which group every order
-    and join a million rows: no JIT compilation (it costs more than it saves on one pass) and
-    ``CRM_NIGHTLY_WORK_MEM``. SQLite has no such settings."""
-    if session.get_bind().dialect.name != "postgresql":
+    """Settings for the whole-tenant refresh's statements, which group every order and join a
+    million rows: no JIT compilation (it costs more than it saves on one pass) and
+    ``CRM_NIGHTLY_WORK_MEM`` for each sort or hash."""
+    with statement_resources(session, work_mem=settings.nightly_work_mem, jit=False):
         yield
-        return
-    session.execute(text("SET LOCAL jit = off"))
-    session.execute(text(f"SET LOCAL work_mem = '{settings.nightly_work_mem}'"))  # validated by Settings
-    yield
-    # Not in a finally: after an error the transaction is aborted (and rolled back, settings
-    # with it), and a SET would only hide the error behind "current transaction is aborted".
-    session.execute(text("SET LOCAL jit TO DEFAULT"))
-    session.execute(text("SET LOCAL work_mem TO DEFAULT"))
 
 
 @contextmanager
@@ -747,8 +740,7 @@ def _claim_day(session: Session, tenant: Tenant, day: date) -> bool:
     commits, so that a one-customer refresh cannot slip a row of that day in between; it waits
     and then replaces the night's row. (SQLite has one writer at a time anyway.)
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE customer_value_analysis IN SHARE ROW EXCLUSIVE MODE"))
+    lock_against_writers(session, CustomerValueAnalysis.__tablename__)
     written = select(CustomerValueAnalysis.customer_id).where(
         CustomerValueAnalysis.tenant_id == tenant.id, CustomerValueAnalysis.analysis_date == day
     )

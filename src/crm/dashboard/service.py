@@ -2,66 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Select, func, text
+from sqlalchemy import ColumnElement, Date, func
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import Label
 
 from crm.customers.scope import visible_customers
-from crm.dashboard import schemas
+from crm.dashboard import repository, schemas
 from crm.kit.actor import Actor
 from crm.kit.dialects import local_date
 from crm.kit.regions import Region
 from crm.models import Customer, Tenant
 from crm.models.enums import CustomerLevel
 
-DASHBOARD_WORK_MEM = "64MB"
-
 
 def _acquired_on(timezone: str, dialect: str) -> ColumnElement[Any]:
     """The business date a customer was won: its acquisition date, else the day it was entered."""
     return func.coalesce(Customer.acquisition_date, local_date(Customer.created_at, timezone, dialect), type_=Date)
-
-
-def _book_counts(
-    session: Session, book: Select[Any], acquired: Label[Any], dialect: str
-) -> Iterator[tuple[str, Any, int]]:
-    """("level", level, n), ("region", region, n) and ("day", business day of acquisition, n).
-
-    One pass over the visible customers (an index-only scan of ix_customers_live_book): on
-    PostgreSQL by GROUPING SETS, which at 300,000 customers took 200 ms where three GROUP BYs
-    (by level, region and formatted month) took 470. SQLite has no grouping sets; it groups by
-    all three at once and the rows are summed here (a few thousand groups at most).
-    """
-    level, region = Customer.customer_level, Customer.region
-    if dialect == "postgresql":
-        # GROUPING(level, region, acquired) has a bit set for each column a row is not grouped by.
-        sets = {0b011: "level", 0b101: "region", 0b110: "day"}
-        stmt = book.with_only_columns(
-            func.grouping(level, region, acquired), level, region, acquired, func.count()
-        ).group_by(func.grouping_sets(level, region, acquired))
-        # The groups are few (levels, regions, days of history), but without statistics on the
-        # acquisition-day expression the planner takes it for one group per customer and, within
-        # the default work_mem, sorts a million rows on disk instead of hashing them: at
-        # 1,000,000 customers 975 ms against 592 ms hashed (12 MB of memory).
-        session.execute(text(f"SET LOCAL work_mem = '{DASHBOARD_WORK_MEM}'"))
-        try:
-            rows = session.execute(stmt).all()
-        finally:
-            session.execute(text("SET LOCAL work_mem TO DEFAULT"))
-        for bits, lvl, reg, day, count in rows:
-            kind = sets[bits]
-            yield kind, lvl if kind == "level" else reg if kind == "region" else day, count
-        return
-    for lvl, reg, day, count in session.execute(
-        book.with_only_columns(level, region, acquired, func.count()).group_by(level, region, acquired)
-    ):
-        yield "level", lvl, count
-        yield "region", reg, count
-        yield "day", day, count  # the column is typed Date: SQLite's ISO text comes back as a date
 
 
 def _months(first: str, last: str) -> list[str]:
@@ -88,10 +46,10 @@ def dashboard(session: Session, actor: Actor, filters: schemas.DashboardFilters)
     levels: dict[CustomerLevel, int] = dict.fromkeys(CustomerLevel, 0)
     regions: dict[Region | None, int] = dict.fromkeys(Region, 0)
     days: dict[date, int] = {}
-    for kind, key, count in _book_counts(session, book, _acquired_on(timezone, dialect).label("acquired"), dialect):
-        if kind == "level":
+    for kind, key, count in repository.book_counts(session, book, _acquired_on(timezone, dialect)):
+        if kind == 0:
             levels[key] += count
-        elif kind == "region":
+        elif kind == 1:
             regions[key] = regions.get(key, 0) + count
         else:
             days[key] = days.get(key, 0) + count

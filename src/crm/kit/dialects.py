@@ -108,6 +108,65 @@ def planner_methods(session: Session, **enabled: bool) -> Iterator[None]:
     connection.info[PLANNER_RESTORE] = [_switch(name, True) for name in switches]
 
 
+_MEMORY = re.compile(r"^[1-9][0-9]{0,6}(kB|MB|GB)$")
+
+
+@contextmanager
+def statement_resources(session: Session, *, work_mem: str | None = None, jit: bool | None = None) -> Iterator[None]:
+    """PostgreSQL memory per sort or hash (``work_mem``, e.g. ``"64MB"``) and JIT compilation for
+    the statements inside; back to the defaults after them. SQLite has no such settings."""
+    if work_mem is not None and not _MEMORY.match(work_mem):
+        raise ValueError(f"not a memory size: {work_mem!r}")
+    changes = ([f"SET LOCAL work_mem = '{work_mem}'"] if work_mem else []) + (
+        [f"SET LOCAL jit = {'on' if jit else 'off'}"] if jit is not None else []
+    )
+    if not changes or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.connection().exec_driver_sql("; ".join(changes))
+    yield
+    # Not in a finally: after an error the transaction is aborted (and rolled back, settings
+    # with it), and a SET would only hide the error behind "current transaction is aborted".
+    restore = (["SET LOCAL work_mem TO DEFAULT"] if work_mem else []) + (
+        ["SET LOCAL jit TO DEFAULT"] if jit is not None else []
+    )
+    session.connection().exec_driver_sql("; ".join(restore))
+
+
+def lock_against_writers(session: Session, table_name: str) -> None:
+    """Until commit, keep other transactions from writing the table (they may still read it).
+    SQLite has one writer at a time anyway."""
+    if not table_name.isidentifier():
+        raise ValueError(f"not a table name: {table_name!r}")
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql(f"LOCK TABLE {table_name} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def counts_by_each(session: Session, rows: Select[Any], *columns: Any) -> Iterator[tuple[int, Any, int]]:
+    """Count ``rows`` by each of ``columns`` separately, in one pass: (column's position, value, count).
+
+    On PostgreSQL by GROUPING SETS; SQLite has none, so it groups by all the columns at once and
+    the counts are summed here (fine while the combinations are few).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # GROUPING(a, b, c) sets a bit for each column a row is not grouped by.
+        every = (1 << len(columns)) - 1
+        position = {every ^ (1 << (len(columns) - 1 - i)): i for i in range(len(columns))}
+        stmt = rows.with_only_columns(func.grouping(*columns), *columns, func.count()).group_by(
+            func.grouping_sets(*columns)
+        )
+        for bits, *values, count in session.execute(stmt):
+            i = position[bits]
+            yield i, values[i], count
+        return
+    totals: dict[tuple[int, Any], int] = {}
+    for *values, count in session.execute(rows.with_only_columns(*columns, func.count()).group_by(*columns)):
+        for i, value in enumerate(values):
+            totals[i, value] = totals.get((i, value), 0) + count
+    for (i, value), count in totals.items():
+        yield i, value, count
+
+
 PLANNER_RESTORE = "crm.planner_restore"
 
 
