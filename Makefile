@@ -88,8 +88,11 @@ typecheck: $(VENV)/.installed
 	$(BIN)/mypy
 
 # The UI tests (tests/e2e) need the build; here a missing build or browser fails them instead of skipping.
+# The tests run in PYTEST_WORKERS processes (pytest-xdist), each with its own PostgreSQL, Redis and
+# temporary files; the browser tests, which share one server and one Chromium, stay on one of them.
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed system-deps web
-	CRM_E2E_REQUIRED=1 $(BIN)/pytest
+	CRM_E2E_REQUIRED=1 $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck web-test pytest
 

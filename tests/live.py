@@ -52,7 +52,7 @@ def api_process(url: str, keys: Keyring, root: Path, **env: str) -> Iterator[str
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # only while the process lives: a busy machine starts it slowly
         while True:
             with contextlib.suppress(httpx.TransportError):
                 if httpx.get(f"{base}/api/openapi.json", timeout=2).status_code == 200:

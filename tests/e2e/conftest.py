@@ -77,7 +77,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     process = subprocess.Popen([CLI, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=root)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # only while the process lives: a busy machine starts it slowly
         while True:
             try:
                 if httpx.get(f"{url}/api/openapi.json", timeout=2).status_code == 200:
