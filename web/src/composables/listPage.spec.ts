@@ -130,7 +130,7 @@ describe('useListPage', () => {
   it('shows the failure, then the rows again after a retry', async () => {
     let fail = true
     const { list } = await mountList('/list', (f) =>
-      fail ? Promise.reject(new ApiError(500, { title: '服务器开小差了', status: 500 })) : rows(f),
+      fail ? Promise.reject(new ApiError(500, { type: 'about:blank', code: 'internal', title: '服务器开小差了', status: 500 })) : rows(f),
     )
     expect(list.error.value).toContain('服务器开小差了')
     expect(list.loading.value).toBe(false)
