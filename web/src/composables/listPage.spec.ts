@@ -148,6 +148,13 @@ describe('useListPage', () => {
     expect(list.selection.value).toEqual([])
   })
 
+  it('keeps the rows when only a parameter that is not a filter changes (an open drawer)', async () => {
+    const { router, fetched } = await mountList('/list?q=a', rows)
+    await router.replace('/list?q=a&warning=7')
+    await settle()
+    expect(fetched).toHaveLength(1)
+  })
+
   it('does not load again when leaving the page', async () => {
     const { router, fetched } = await mountList('/list', rows)
     await router.push('/other?q=elsewhere')

@@ -12,6 +12,8 @@ export interface ListPageOptions<F extends Paging, T> {
   fetch: (filters: F) => Promise<ListPage<T>>
   /** Empty the rows when a load fails (pages that derive more from the rows). */
   clearOnFailure?: boolean
+  /** Query parameters that are not filters (an open drawer) and outlive a search. */
+  extraQuery?: () => LocationQueryRaw
 }
 
 /**
@@ -38,7 +40,7 @@ export function useListPage<F extends Paging, T>(options: ListPageOptions<F, T>)
 
   /** Puts the filters in the URL; the route watcher loads them. The same URL again reloads. */
   async function go(next: F): Promise<void> {
-    const failure = await router.push({ query: options.toQuery(next) })
+    const failure = await router.push({ query: { ...options.toQuery(next), ...options.extraQuery?.() } })
     if (isNavigationFailure(failure, NavigationFailureType.duplicated)) await reload()
   }
 
@@ -62,13 +64,14 @@ export function useListPage<F extends Paging, T>(options: ListPageOptions<F, T>)
     return go({ ...applied.value, page: 1, pageSize })
   }
 
-  // The URL is the source of truth: a search, a page, back/forward or an edited link all land here.
+  // The URL is the source of truth: a search, a page, back/forward or an edited link all land
+  // here. Only the list's own parameters count: opening a drawer (?warning=) keeps the rows.
   watch(
-    () => route.query,
-    (query) => {
+    () => JSON.stringify(options.toQuery(options.fromQuery(route.query))),
+    () => {
       if (route.name !== routeName) return // leaving the page: its rows no longer matter
-      applied.value = options.fromQuery(query)
-      filters.value = options.fromQuery(query)
+      applied.value = options.fromQuery(route.query)
+      filters.value = options.fromQuery(route.query)
       void reload()
     },
   )
