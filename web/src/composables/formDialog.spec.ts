@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createApp, defineComponent, h, nextTick, ref, type Ref } from 'vue'
 import { ApiError } from '@/api/problem'
-import { useFormDialog, type FormDialogOptions } from './formDialog'
+import { formBody, useFormDialog, type FormDialogOptions } from './formDialog'
 
 const message = vi.hoisted(() => ({ error: vi.fn() }))
 vi.mock('element-plus', () => ({ ElMessage: message }))
@@ -132,5 +132,16 @@ describe('useFormDialog', () => {
     expect(dialog.errors.state.fields).toEqual({ name: 'problem duplicate' })
     expect(dialog.conflict.value).toBe(false)
     expect(message.error).not.toHaveBeenCalled()
+  })
+})
+
+describe('formBody', () => {
+  const fields = ['name', 'phone', 'primary'] as const
+  it('sends every field of a new record, blank text as null', () => {
+    expect(formBody(fields, { name: ' 张三 ', phone: '', primary: false }, null)).toEqual({ name: '张三', phone: null, primary: false })
+  })
+  it('sends only the changed fields of an edit (a masked phone left alone stays out)', () => {
+    const initial = { name: '张三', phone: '138****0000', primary: false }
+    expect(formBody(fields, { ...initial, primary: true }, initial)).toEqual({ primary: true })
   })
 })

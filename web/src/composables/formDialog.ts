@@ -65,3 +65,17 @@ export function useFormDialog(visible: Ref<boolean>, options: FormDialogOptions)
 
   return { saving, conflict, errors, validate, submit }
 }
+
+/**
+ * The body of a create or an update: blank strings become null, and an update sends only what
+ * was changed, so a masked value the user did not retype is never written back.
+ */
+export function formBody<F extends object>(fields: readonly (keyof F)[], form: F, initial: F | null): Record<string, unknown> {
+  const body: Record<string, unknown> = {}
+  for (const field of fields) {
+    const value = form[field]
+    if (initial && value === initial[field]) continue
+    body[field as string] = typeof value === 'string' ? value.trim() || null : value
+  }
+  return body
+}

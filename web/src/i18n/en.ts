@@ -2,6 +2,12 @@ import type zhCN from './zh-CN'
 
 // English. Typed by the Chinese catalogue, so a missing or extra key is a type error.
 const en: typeof zhCN = {
+  list: {
+    columns: 'Columns',
+    columnsReset: 'Defaults',
+    selected: '{n} selected',
+    clearSelection: 'Clear selection',
+  },
   app: {
     name: 'CRM',
     short: 'CRM',

@@ -1,5 +1,11 @@
 // 简体中文（默认语言）。The English file must have the same keys (its type is this one's).
 export default {
+  list: {
+    columns: '列设置',
+    columnsReset: '恢复默认',
+    selected: '已选 {n} 条',
+    clearSelection: '取消选择',
+  },
   app: {
     name: 'CRM 客户关系管理',
     short: 'CRM',

@@ -3,7 +3,7 @@
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
 import type { components, paths } from '@/api/schema'
 import { REGIONS, type Region } from '@/api/types'
-import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from '@/utils/filters'
+import { DEFAULT_PAGE_SIZE, first as one, oneOf, pagingFromQuery, pagingToQuery } from '@/utils/query'
 
 type S = components['schemas']
 export type ChurnWarning = S['ChurnWarning']
@@ -75,31 +75,17 @@ export function emptyWarningFilters(): WarningFilters {
   return { risk: null, state: 'active', region: null, owner: null, overdue: false, page: 1, pageSize: DEFAULT_PAGE_SIZE }
 }
 
-function one(value: LocationQuery[string] | undefined): string | null {
-  const v = Array.isArray(value) ? value[0] : value
-  return typeof v === 'string' && v !== '' ? v : null
-}
-
-function positive(value: string | null, fallback: number): number {
-  return value && /^\d{1,6}$/.test(value) && Number(value) >= 1 ? Number(value) : fallback
-}
-
 /** The filters a URL carries; anything unknown is dropped. */
 export function warningFiltersFromQuery(query: LocationQuery): WarningFilters {
   const f = emptyWarningFilters()
-  const risk = one(query.risk)
-  if (risk && (RISKS as readonly string[]).includes(risk)) f.risk = risk as ChurnRisk
+  f.risk = oneOf(one(query.risk), RISKS)
   if (one(query.state) === 'closed') f.state = 'closed'
-  const region = one(query.region)
-  if (region && (REGIONS as readonly string[]).includes(region)) f.region = region as Region
+  f.region = oneOf(one(query.region), REGIONS)
   const owner = one(query.owner)
   if (owner === 'me') f.owner = 'me'
   else if (owner && /^\d{1,12}$/.test(owner)) f.owner = Number(owner)
   f.overdue = one(query.overdue) === '1'
-  f.page = positive(one(query.page), 1)
-  const size = positive(one(query.size), DEFAULT_PAGE_SIZE)
-  f.pageSize = (PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_PAGE_SIZE
-  return f
+  return { ...f, ...pagingFromQuery(query) }
 }
 
 /** The URL of the filters: only what differs from the defaults. */
@@ -110,9 +96,7 @@ export function warningFiltersToQuery(f: WarningFilters): LocationQueryRaw {
   if (f.region) q.region = f.region
   if (f.owner !== null) q.owner = String(f.owner)
   if (f.overdue) q.overdue = '1'
-  if (f.page > 1) q.page = String(f.page)
-  if (f.pageSize !== DEFAULT_PAGE_SIZE) q.size = String(f.pageSize)
-  return q
+  return pagingToQuery(f, q)
 }
 
 /** The API's query for the filters ("me" is the signed-in user's id). */

@@ -1,4 +1,4 @@
-// The customer table's column chooser, remembered per browser in localStorage.
+// A list's column chooser, remembered per page and browser in localStorage.
 
 export const CUSTOMER_COLUMNS = [
   'customer_code',
@@ -28,25 +28,33 @@ export const DEFAULT_COLUMNS: readonly CustomerColumn[] = [
   'tags',
 ]
 
-const STORAGE_KEY = 'crm.customers.columns'
+type ColumnStorage = Pick<Storage, 'getItem' | 'setItem'>
 
-/** The saved choice, in table order; unknown names (from an older version) are dropped. */
-export function loadColumns(storage: Pick<Storage, 'getItem'> = localStorage): CustomerColumn[] {
-  let saved: unknown
-  try {
-    saved = JSON.parse(storage.getItem(STORAGE_KEY) ?? 'null')
-  } catch {
-    saved = null
+/** The chosen columns of one list (`crm.<list>.columns`), always in table order. */
+export function columnStore<C extends string>(list: string, all: readonly C[], defaults: readonly C[]) {
+  const key = `crm.${list}.columns`
+  return {
+    /** The saved choice; unknown names (from an older version) are dropped. */
+    load(storage: Pick<Storage, 'getItem'> = localStorage): C[] {
+      let saved: unknown
+      try {
+        saved = JSON.parse(storage.getItem(key) ?? 'null')
+      } catch {
+        saved = null
+      }
+      if (!Array.isArray(saved)) return [...defaults]
+      return all.filter((c) => saved.includes(c))
+    },
+    save(columns: readonly string[], storage: Pick<ColumnStorage, 'setItem'> = localStorage): void {
+      try {
+        storage.setItem(key, JSON.stringify(all.filter((c) => columns.includes(c))))
+      } catch {
+        // Private browsing or a full storage: the choice then lasts for this page only.
+      }
+    },
   }
-  if (!Array.isArray(saved)) return [...DEFAULT_COLUMNS]
-  return CUSTOMER_COLUMNS.filter((c) => saved.includes(c))
 }
 
-export function saveColumns(columns: readonly string[], storage: Pick<Storage, 'setItem'> = localStorage): void {
-  const ordered = CUSTOMER_COLUMNS.filter((c) => columns.includes(c))
-  try {
-    storage.setItem(STORAGE_KEY, JSON.stringify(ordered))
-  } catch {
-    // Private browsing or a full storage: the choice then lasts for this page only.
-  }
-}
+const customerColumns = columnStore('customers', CUSTOMER_COLUMNS, DEFAULT_COLUMNS)
+export const loadColumns = customerColumns.load
+export const saveColumns = customerColumns.save

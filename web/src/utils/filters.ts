@@ -1,6 +1,7 @@
 // The customer list's filters live in the URL (?q=华为&level=A,B&page=2), so a filtered view
 // can be bookmarked, shared and restored with the back button.
 import type { LocationQuery, LocationQueryRaw } from 'vue-router'
+import { DEFAULT_PAGE_SIZE, day, first, listOf, oneOf, pagingFromQuery, pagingToQuery, positive } from './query'
 import {
   CUSTOMER_TYPES,
   LEVELS,
@@ -12,8 +13,7 @@ import {
   type CustomerType,
 } from '@/api/types'
 
-export const PAGE_SIZES = [10, 20, 50, 100] as const
-export const DEFAULT_PAGE_SIZE = 20
+export { DEFAULT_PAGE_SIZE, PAGE_SIZES, totalLabel } from './query'
 
 export const SORTABLE = [
   'customer_name',
@@ -63,29 +63,7 @@ export function emptyFilters(): CustomerFilters {
   }
 }
 
-function first(value: LocationQuery[string] | undefined): string | null {
-  const item = Array.isArray(value) ? value[0] : value
-  return typeof item === 'string' && item.trim() !== '' ? item.trim() : null
-}
-
-function listOf<T extends string>(value: LocationQuery[string] | undefined, allowed: readonly T[]): T[] {
-  const raw = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')
-  const items = raw.flatMap((v) => v.split(','))
-  return allowed.filter((a) => items.includes(a))
-}
-
-function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T | null {
-  return value !== null && (allowed as readonly string[]).includes(value) ? (value as T) : null
-}
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/
 const SORTS: readonly string[] = [...SORTABLE, ...SORTABLE.map((f) => `-${f}`), 'relevance']
-
-function positive(value: string | null): number | null {
-  if (value === null || !/^\d{1,9}$/.test(value)) return null
-  const n = Number(value)
-  return n >= 1 ? n : null
-}
 
 /** Filters from the URL; anything malformed is ignored rather than sent to the API. */
 export function filtersFromQuery(query: LocationQuery): CustomerFilters {
@@ -99,16 +77,11 @@ export function filtersFromQuery(query: LocationQuery): CustomerFilters {
   filters.tag = first(query.tag)?.slice(0, 30) ?? null
   const owner = first(query.owner)
   filters.owner = owner === 'me' ? 'me' : positive(owner)
-  const from = first(query.from)
-  const to = first(query.to)
-  filters.acquiredFrom = from && DATE.test(from) ? from : null
-  filters.acquiredTo = to && DATE.test(to) ? to : null
+  filters.acquiredFrom = day(first(query.from))
+  filters.acquiredTo = day(first(query.to))
   const sort = first(query.sort)
   filters.sort = sort !== null && SORTS.includes(sort) ? (sort as CustomerSort) : null
-  filters.page = Math.min(positive(first(query.page)) ?? 1, 100_000)
-  const size = positive(first(query.size))
-  filters.pageSize = (PAGE_SIZES as readonly number[]).includes(size ?? 0) ? (size as number) : DEFAULT_PAGE_SIZE
-  return filters
+  return { ...filters, ...pagingFromQuery(query) }
 }
 
 /** The URL query for these filters; defaults are left out so a plain list has a plain URL. */
@@ -125,9 +98,7 @@ export function filtersToQuery(filters: CustomerFilters): LocationQueryRaw {
   if (filters.acquiredFrom) query.from = filters.acquiredFrom
   if (filters.acquiredTo) query.to = filters.acquiredTo
   if (filters.sort) query.sort = filters.sort
-  if (filters.page > 1) query.page = String(filters.page)
-  if (filters.pageSize !== DEFAULT_PAGE_SIZE) query.size = String(filters.pageSize)
-  return query
+  return pagingToQuery(filters, query)
 }
 
 /** The API's query parameters (shared by list, search and export). */
@@ -184,9 +155,4 @@ export function sortToTable(
   if (!sort || sort === 'relevance') return undefined
   const descending = sort.startsWith('-')
   return { prop: sort.replace(/^-/, '') as SortableField, order: descending ? 'descending' : 'ascending' }
-}
-
-/** "1000+" when the API counted only up to a limit (total_exact false). */
-export function totalLabel(total: number, exact: boolean | undefined): string {
-  return exact === false ? `${total.toLocaleString()}+` : total.toLocaleString()
 }

@@ -11,7 +11,7 @@ import {
   type TicketQuery,
   type TicketStatus,
 } from '@/api/types'
-import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from './filters'
+import { DEFAULT_PAGE_SIZE, day, first, listOf, oneOf, pagingFromQuery, pagingToQuery, positive } from './query'
 
 /** States a list can filter by: `met` is a finished clock, not a queue. */
 export const SLA_FILTERS = ['ok', 'at_risk', 'breached'] as const satisfies readonly SlaState[]
@@ -51,34 +51,9 @@ export function emptyTicketFilters(): TicketFilters {
   }
 }
 
-function first(value: LocationQuery[string] | undefined): string | null {
-  const item = Array.isArray(value) ? value[0] : value
-  return typeof item === 'string' && item.trim() !== '' ? item.trim() : null
-}
-
-function listOf<T extends string>(value: LocationQuery[string] | undefined, allowed: readonly T[]): T[] {
-  const raw = (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string')
-  const items = raw.flatMap((v) => v.split(','))
-  return allowed.filter((a) => items.includes(a))
-}
-
-function oneOf<T extends string>(value: string | null, allowed: readonly T[]): T | null {
-  return value !== null && (allowed as readonly string[]).includes(value) ? (value as T) : null
-}
-
-function positive(value: string | null): number | null {
-  if (value === null || !/^\d{1,9}$/.test(value)) return null
-  const n = Number(value)
-  return n >= 1 ? n : null
-}
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/
-const date = (value: string | null) => (value !== null && DATE.test(value) ? value : null)
-
 /** The URL's query → filters; anything malformed is dropped, not sent to the API. */
 export function ticketFiltersFromQuery(query: LocationQuery): TicketFilters {
   const assignee = first(query.assignee)
-  const size = positive(first(query.size))
   const unassigned = first(query.unassigned) === '1'
   return {
     status: listOf(query.status, TICKET_STATUSES),
@@ -88,11 +63,10 @@ export function ticketFiltersFromQuery(query: LocationQuery): TicketFilters {
     unassigned,
     sla: oneOf(first(query.sla), SLA_FILTERS),
     escalated: first(query.escalated) === '1',
-    createdFrom: date(first(query.from)),
-    createdTo: date(first(query.to)),
+    createdFrom: day(first(query.from)),
+    createdTo: day(first(query.to)),
     view: first(query.view) === 'kanban' ? 'kanban' : 'table',
-    page: positive(first(query.page)) ?? 1,
-    pageSize: size !== null && (PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_PAGE_SIZE,
+    ...pagingFromQuery(query),
   }
 }
 
@@ -109,9 +83,7 @@ export function ticketFiltersToQuery(filters: TicketFilters): LocationQueryRaw {
   if (filters.createdFrom) query.from = filters.createdFrom
   if (filters.createdTo) query.to = filters.createdTo
   if (filters.view !== 'table') query.view = filters.view
-  if (filters.page > 1) query.page = String(filters.page)
-  if (filters.pageSize !== DEFAULT_PAGE_SIZE) query.size = String(filters.pageSize)
-  return query
+  return pagingToQuery(filters, query)
 }
 
 /** The day after YYYY-MM-DD (the API's `created_to` is exclusive; the picker's end day is not). */
