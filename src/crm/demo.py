@@ -34,6 +34,7 @@ from crm.kit.clock import business_today
 from crm.kit.db import utcnow
 from crm.kit.phones import normalise_phone
 from crm.kit.regions import DEFAULT_PROVINCE_REGIONS, Region
+from crm.models.customers import Customer
 from crm.models.enums import (
     AddressType,
     CompanySize,
@@ -60,6 +61,8 @@ from crm.users.service import create_user, get_or_create_tenant
 DEMO_TENANT = "default"
 DEMO_ADMIN = "admin"
 DEMO_PASSWORD = "crm-demo-2026!"  # noqa: S105 - the published demo login, printed by make run
+# Workload points (urgent 4 … low 1) each demo agent takes on; the demo leaves each with ~40 open.
+DEMO_AGENT_CAPACITY = 80
 DEMO_LOGIN = (
     f"演示账号 / demo login: {DEMO_ADMIN} / {DEMO_PASSWORD}  "
     "(other roles: manager.east, sales.east1, service.agent1, analyst — same password)"
@@ -162,12 +165,31 @@ def load_demo(session: Session, *, customers: int = 300, seed: int = 20261125) -
     analysed = value.refresh_all(session)
     regraded = grading.regrade_all(session)
     warnings = churn_service.raise_all(session)
+    asked = _approval_requests(session, tenant, users, made)
     return (
         f"loaded tenant {tenant.code}: {customers} customers, {contacts_made} contacts, "
         f"{addresses_made} addresses, {engagement}, {sales}, {analysed} value analyses, "
-        f"{regraded} levels changed by the rules, {warnings} churn warnings "
+        f"{regraded} levels changed by the rules, {warnings} churn warnings, {asked} approval requests "
         f"(model: {model.metrics.get('message', '')}), users for 7 regions"
     )
+
+
+def _approval_requests(session: Session, tenant: Tenant, users: _DemoUsers, made: list[_DemoCustomer]) -> int:
+    """A sales rep asks to delete one customer and to downgrade an A customer, so that the east
+    region's manager (and the admin) find requests waiting under 审批."""
+    rep = actor_for(users.by_id[users.sales_by_region[Region.EAST][-1]], tenant)
+    owned = [c for c in (session.get(Customer, m.id) for m in made if m.sales_id == rep.id) if c is not None]
+    asked = 0
+    top = next((c for c in owned if c.customer_level == CustomerLevel.A), None)
+    if top is not None:
+        reason = "近半年采购明显减少，申请降为 B 级"
+        service.change_level(session, rep, top.id, schemas.LevelChange(level=CustomerLevel.B, reason=reason))
+        asked += 1
+    other = next((c for c in owned if c is not top), None)
+    if other is not None:
+        service.delete_customer(session, rep, other.id)
+        asked += 1
+    return asked
 
 
 @contextmanager
@@ -229,6 +251,10 @@ def _users(session: Session, tenant: Tenant, fake: Faker) -> _DemoUsers:
                     role=Role.SERVICE_AGENT, display_name=fake.name(), team="客服一组")
         for n in (1, 2, 3)
     ]  # fmt: skip
+    # Room beyond the demo's open tickets, so that a ticket created while trying the demo is
+    # assigned automatically instead of waiting for an agent to free up.
+    for agent in agents:
+        agent.service_capacity = DEMO_AGENT_CAPACITY
     by_id |= {u.id: u for u in (service_manager, *agents)}
     create_user(session, tenant=tenant, username="marketer", password=DEMO_PASSWORD, role=Role.MARKETER,
                 display_name=fake.name())  # fmt: skip

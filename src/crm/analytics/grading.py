@@ -75,7 +75,7 @@ def _changes(session: Session, tenant: Tenant, day: date) -> Select[Any]:
     # Customers whose latest level change was made by a person, in one pass over the history
     # (a hashed NOT IN, evaluated once): correlated per-customer lookups were planned as scans
     # that, inside the INSERT into the same history, also passed every row already inserted —
-    # quadratic, over 10 minutes at 1,000,000 customers.
+    # quadratic in the number of customers.
     ranked = select(
         CustomerLevelChange.customer_id,
         CustomerLevelChange.source,

@@ -178,8 +178,7 @@ def snapshot_select(
     # Three layers, each a subquery fenced by OFFSET 0 so that the database computes its
     # columns once per row: neither PostgreSQL nor SQLite shares a subexpression written twice,
     # and flattened, the figures below appeared up to a dozen times a row (the tenure in months
-    # thrice, the rules' conditions in the risk, the rule, the reason and the stage). Computed
-    # once, the rows of 300,000 customers took 3.7 s instead of 6.5 s.
+    # thrice, the rules' conditions in the risk, the rule, the reason and the stage).
     # 1. The joined inputs, and the figures used more than once.
     b = _joined_inputs(
         tenant, day, orders, ranked=ranked_orders is not None, customer_id=customer_id, batch=batch, dialect=dialect
@@ -578,8 +577,8 @@ def refresh(session: Session, tenant: Tenant, *, day: date | None = None, custom
                 written, failed = _write_snapshots(session, tenant, day, ranked, replace=not first_of_day)
     if dialect == "postgresql":
         # A million rows just written: without fresh statistics the next statements
-        # (regrade, churn warnings) plan for the table as it was: the regrade then ran for
-        # over 12 minutes at 1,000,000 customers, joining the snapshots by nested loops.
+        # (regrade, churn warnings) plan for the table as it was, and join the snapshots by
+        # nested loops that grow with the square of the rows.
         with _timed(steps, "statistics"):
             analyze(session, "customer_value_analysis")
     # For operators (and the benchmark): where the night's time went.
@@ -673,8 +672,8 @@ def _reason(error: Exception) -> str:
 # first: a CREATE TABLE AS may use parallel workers, an INSERT … SELECT never does). Read in
 # customer order from the covering (customer, date) index, each worker aggregates whole
 # customers one after the other; the planner's choice, a parallel sequential scan with hashed
-# partial aggregates, had each worker hold nearly every customer and merged three million
-# partial groups (at 10,000,000 orders 40 s against 16 s).
+# partial aggregates, has each worker hold nearly every customer and the leader merge every
+# worker's partial groups, several times the work.
 ORDER_GROUPING_PLAN = {"seqscan": False, "hashagg": False}
 
 
@@ -709,8 +708,8 @@ def _one_customer_statement(session: Session, tenant: Tenant, day: date) -> Exec
     parameters; built once per tenant, day, settings and churn model and then reused.
 
     Building the statement (a few hundred expressions: every figure, rule and the model's
-    score) took two thirds of a one-customer refresh (16 of 23 ms); reused, SQLAlchemy also
-    skips compiling it again.
+    score) is most of a one-customer refresh's work; reused, SQLAlchemy also skips compiling
+    it again.
     """
     model = churn.current_model(session, tenant.id)
     key = (
@@ -764,8 +763,8 @@ def _upsert(session: Session, rows: Select[Any], *, replace: bool = True) -> Exe
 
 def _write(session: Session, rows: Select[Any], *, replace: bool = True) -> int:
     """Write the whole tenant's rows (see _upsert); returns how many."""
-    # SQLAlchemy keeps an INSERT's row count only when asked (counting the customers instead
-    # took 3–10 s at 1,000,000).
+    # SQLAlchemy keeps an INSERT's row count only when asked; counting the customers
+    # afterwards would be one more pass over the whole book.
     statement = _upsert(session, rows, replace=replace)
     return session.connection().execute(statement, execution_options={"preserve_rowcount": True}).rowcount
 

@@ -316,9 +316,9 @@ def summary(session: Session, actor: Actor, filters: schemas.SummaryFilters) -> 
     since = datetime.combine(today - timedelta(days=90), datetime.min.time()).replace(tzinfo=UTC)
     active = warning.status.in_(ACTIVE_WARNING)
     recently = warning.closed_at >= since
-    # One pass over the warnings for every figure (at 1,000,000 customers, three passes over
-    # 740,000 warnings took over a second), and no join: for the whole tenant only the warnings
-    # of deleted customers are left out (customer_is_live).
+    # One pass over the warnings for every figure (a pass per figure grows with the book), and
+    # no join: for the whole tenant only the warnings of deleted customers are left out
+    # (customer_is_live).
     figures = (
         session.execute(
             select(

@@ -70,7 +70,7 @@ def customer_is_live(
     For rows of the actor's tenant (warnings, tickets: their customer is always of the same
     tenant). A tenant-wide actor with no further conditions only has to leave out deleted
     customers, which is an anti-join against the few of them (ix_customers_deleted) rather than
-    a probe or hash of every live customer: over 220,000 warnings 84 ms instead of 267.
+    a probe or hash of every live customer.
     """
     scope = customer_scope(actor)
     if not scope and not conditions:

@@ -77,14 +77,14 @@ def planner_methods(session: Session, **enabled: bool) -> Iterator[None]:
     """Switch PostgreSQL plan methods (``seqscan=False``, ``bitmapscan=False``) for the statements inside.
 
     ``parallel=False`` plans without parallel workers: for a query that reads a few hundred
-    rows, starting a worker costs more (about 15 ms) than the work it would share.
+    rows, starting a worker costs more than the work it would share.
 
     ``generic_plan=False`` plans each execution of a prepared statement for its parameters.
     psycopg prepares a statement on its fifth execution, and PostgreSQL may then settle on a
     generic plan, one for any parameters: for a skewed column such as the customer level it
-    takes ``= $1`` to match a quarter of the rows, and counting the A customers (3 %) became a
+    takes ``= $1`` to match a quarter of the rows, and counting the few A customers became a
     sequential scan from the tenth request on. Not the default: planning every statement anew
-    cost the profile read and the searches 2–20 ms a request.
+    costs the profile read and the searches a noticeable share of each request.
 
     Token containment is estimated as if tokens were independent, so for keywords the
     planner misjudges how many rows match in both directions; where the application knows
@@ -273,7 +273,7 @@ def rounded(expression: Any, places: int, dialect: str) -> ColumnElement[Any]:
     """ROUND to ``places`` decimals, halves away from zero, as NUMERIC.
 
     PostgreSQL rounds to places only NUMERIC, and converting a float to NUMERIC prints and
-    parses it (0.6 µs a value: a second of the nightly refresh per million rows and figure).
+    parses it, which the nightly refresh would pay for every row and figure.
     So the float is scaled to an integer with two digits more than kept, which is cheap to
     convert, and NUMERIC rounds those two digits away: 1.005 (stored as 1.00499999…) still
     gives 1.01, as the text conversion did.

@@ -23,7 +23,7 @@ class CustomerValueAnalysis(IdMixin, Base):
 
     # No foreign keys (a departure from the seed's FOREIGN KEY (customer_id)): every row is
     # written by the refresh's INSERT … SELECT over the live customers themselves, and customers
-    # are never deleted; checking 1,000,000 rows a night one by one cost a quarter of the
+    # are never deleted; checking every row of the night one by one was a large share of the
     # refresh (migration 0019). Nor the seed's indexes on clv and churn_probability: no query
     # reads the snapshots by those figures.
     tenant_id: Mapped[int] = mapped_column(BigIntId)

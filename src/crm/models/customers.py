@@ -50,7 +50,7 @@ class Customer(IdMixin, TimestampMixin, Base):
         Index("ix_customers_referred_by", "referred_by", postgresql_where=text("referred_by IS NOT NULL")),
         # What whole-book figures read of every live customer (the dashboard's levels, regions and
         # months; the visibility check of warnings and tickets): answered by index-only scans
-        # of this narrow index instead of passes over the wide rows (1 GB at 1,000,000 customers).
+        # of this narrow index instead of passes over the wide customer rows.
         Index(
             "ix_customers_live_book",
             "tenant_id",

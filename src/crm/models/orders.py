@@ -36,7 +36,7 @@ class CustomerOrder(IdMixin, TimestampMixin, Base):
         # A customer's orders by date: value analysis, behaviour analysis, the profile. On
         # PostgreSQL it also holds what one customer's figures read, so that a refresh reads
         # index pages only: orders arrive in time order, so a customer's are spread over the
-        # table, one page each (585 orders: 567 pages, 80 ms when they are not cached).
+        # table, about one page read per order when they are not cached.
         Index(
             "ix_customer_orders_customer_date",
             "customer_id",

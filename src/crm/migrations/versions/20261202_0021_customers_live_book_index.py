@@ -2,8 +2,8 @@
 
 The dashboard groups every visible customer by level, region and month of acquisition, and the
 warnings summary and service statistics check each warning's or ticket's customer (live, in the
-caller's scope). At 1,000,000 customers each of those read the 1 GB table in full (0.8 s a pass);
-this index holds just the columns they read, for index-only scans.
+caller's scope). Each of those read the wide customer table in full; this index holds just the
+columns they read, for index-only scans.
 
 Revision ID: 0021
 Revises: 0020

@@ -1,9 +1,9 @@
 """customer_search: the search tokens and text move from customers to a table of their own
 
 An update of any indexed column of a customer (its level, by the nightly regrade) writes a new
-entry into every index of the row, the GIN index over its ~50 search tokens among them: four
-fifths of the regrade's time (300,000 customers, 121,965 moved: 64–70 s with that index, 13–14 s
-without). In a row of their own the tokens are written only when the name or the contacts change.
+entry into every index of the row, the GIN index over its ~50 search tokens among them, which
+was most of the regrade's work. In a row of their own the tokens are written only when the name
+or the contacts change.
 
 Revision ID: 0024
 Revises: 0023
