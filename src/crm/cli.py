@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
@@ -255,6 +256,46 @@ def jobs_run(
             typer.echo(f"{job}: {run_job(factory, job)}")
     finally:
         engine.dispose()
+
+
+def _celery_app() -> Any:
+    """The configured Celery app with every task imported; exits when there is no broker."""
+    if settings.redis_url is None:
+        _fail(
+            "未设置 CRM_REDIS_URL：没有消息队列时，定时任务在 API 进程内运行（`crm serve`），无需 worker 或 beat。\n"
+            "CRM_REDIS_URL is not set: without a broker the scheduled jobs run inside the API process "
+            "(`crm serve`); no worker or beat is needed."
+        )
+    import crm.jobs  # noqa: F401 - registers every task
+    from crm.kit.tasks import configure
+
+    app = configure()
+    app.loader.import_default_modules()
+    return app
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(help="并发进程数，默认每个 CPU 一个 / Worker processes (default: one per CPU)")
+    ] = None,
+    loglevel: Annotated[str, typer.Option(help="日志级别 / Log level")] = "info",
+) -> None:
+    """运行后台任务 worker（需要 CRM_REDIS_URL） / Run the Celery worker for background jobs (needs CRM_REDIS_URL)."""
+    celery = _celery_app()
+    argv = ["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency or os.cpu_count() or 1}"]
+    celery.worker_main(argv)
+
+
+@app.command()
+def beat(
+    loglevel: Annotated[str, typer.Option(help="日志级别 / Log level")] = "info",
+) -> None:
+    """运行定时任务调度器 beat（需要 CRM_REDIS_URL） / Run Celery beat, which sends the job schedule."""
+    celery = _celery_app()
+    schedule_file = settings.var_dir / "celerybeat-schedule"
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    celery.start(["beat", f"--loglevel={loglevel}", f"--schedule={schedule_file}"])
 
 
 @audit_app.command("verify")

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     # Scheduled jobs (reminders, …) run inside the API process when no Celery worker runs them.
     run_jobs_in_process: bool = True
     jobs_interval_seconds: int = 300
+    # The nightly chain's period: unset, once a day after 01:00 tenant time; a number of seconds
+    # shortens it (for tests and trials).
+    nightly_period_seconds: int | None = None
+    # More modules `crm worker` imports tasks from, comma-separated (tests register theirs this way).
+    extra_task_modules: str = ""
     # PostgreSQL's work_mem for the nightly value refresh's statements, which group every order
     # and join a million rows: at the server's usual few MB they spill to disk in batches.
     nightly_work_mem: str = Field(default="256MB", pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$")

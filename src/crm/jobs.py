@@ -1,11 +1,12 @@
-"""Scheduled jobs: what they are, running one now, and running them in process.
+"""Scheduled jobs: which they are, the nightly chain, running one now, and running them in process.
 
-Frequent jobs run every few minutes; nightly jobs once per business day, after
-`NIGHTLY_AFTER` in the tenant time zone (Asia/Shanghai by default). In the embedded mode (no
-Celery worker) the API process runs them (`CRM_JOBS_INTERVAL_SECONDS`, 300 s); `crm jobs run
-NAME` runs one at once, and `crm jobs run nightly` every nightly job in order, exactly as the
-scheduler would, for operators and tests. Each run is one transaction; jobs are idempotent,
-so overlapping or repeated runs do no harm.
+Each job is a Celery task defined in its domain's `tasks.py` (crm.kit.tasks). Frequent jobs run
+every `CRM_JOBS_INTERVAL_SECONDS` (300 s); the nightly chain once per business day, after
+`NIGHTLY_AFTER` in the tenant time zone (Asia/Shanghai by default). With CRM_REDIS_URL, `crm beat`
+sends them to `crm worker`; in the embedded mode (no Redis) the API process runs the same
+functions. `crm jobs run NAME` runs one at once, and `crm jobs run nightly` the chain in order.
+Each run is one transaction, claimed once per period in `job_runs`; jobs are idempotent, so a
+repeated run does no harm.
 """
 
 from __future__ import annotations
@@ -23,43 +24,63 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.analytics.grading import regrade_all
-from crm.analytics.retention import thin_all
-from crm.analytics.value import refresh_all
-from crm.churn.service import raise_all
+from crm.analytics import tasks as analytics_tasks
+from crm.churn import tasks as churn_tasks
 from crm.config import settings
-from crm.interactions.attachments import purge_deleted_files
-from crm.interactions.notifications import send_follow_up_reminders
-from crm.kit.db import unit_of_work
+from crm.interactions import tasks as interactions_tasks
+from crm.kit.tasks import (
+    RETRY_POLICY,
+    Job,
+    celery_app,
+    current_period,
+    run_claimed,
+    run_now,
+    run_once,
+    task_session_factory,
+)
 from crm.models import Customer, CustomerValueAnalysis
-from crm.service_desk.assignment import assign_queue
-from crm.service_desk.service import escalate_breached
+from crm.service_desk import tasks as service_desk_tasks
 
 log = logging.getLogger(__name__)
 
-JOBS: dict[str, Callable[[Session], int]] = {
-    "reminders": send_follow_up_reminders,  # notify owners of follow-ups fallen due
-    "escalations": escalate_breached,  # escalate urgent and high tickets past their SLA
-    "assign_queue": assign_queue,  # give waiting tickets to agents who now have room
-    "purge_files": purge_deleted_files,  # delete attachment files let go by committed erasures
-}
+FREQUENT: list[Job] = [
+    interactions_tasks.reminders,
+    service_desk_tasks.escalations,
+    service_desk_tasks.assign_queue,
+    interactions_tasks.purge_files,
+]
 # In this order: later ones read what earlier ones wrote.
-NIGHTLY: dict[str, Callable[[Session], int]] = {
-    "value_refresh": refresh_all,  # today's figures, churn risk, model score and lifecycle stage, set-based
-    "regrade": regrade_all,  # levels by the rules from today's analysis; manual levels kept
-    "churn_warnings": raise_all,  # open, update and clear churn warnings from today's risks
-    "thin_snapshots": thin_all,  # daily snapshots past the tenant's window thinned to one per customer and month
-}
+NIGHTLY_CHAIN: list[Job] = [
+    analytics_tasks.value_refresh,
+    analytics_tasks.regrade,
+    churn_tasks.churn_warnings,
+    analytics_tasks.thin_snapshots,
+]
+JOBS: dict[str, Callable[[Session], int]] = {job.name: job.work for job in FREQUENT}
+NIGHTLY: dict[str, Callable[[Session], int]] = {job.name: job.work for job in NIGHTLY_CHAIN}
 NIGHTLY_AFTER = time(1, 0)
 
 
 def run_job(factory: sessionmaker[Session], name: str) -> int:
-    """Run one job in its own transaction; returns how many things it did."""
-    job = JOBS.get(name) or NIGHTLY[name]
-    done = 0
-    for session in unit_of_work(factory):
-        done = job(session)
-    return done
+    """Run one job now in its own transaction, recorded in the history; how many things it did."""
+    if name not in JOBS and name not in NIGHTLY:
+        raise KeyError(name)
+    return run_now(factory, name)
+
+
+def run_nightly(factory: sessionmaker[Session], period: str) -> int | None:
+    """The nightly chain for ``period``, once: each job in order, each claimed for the period too, so
+    a chain retried after a failure skips the jobs already done. None if the chain is taken."""
+
+    def chain(_session: Session) -> int:
+        return sum(run_once(factory, job.name, period) or 0 for job in NIGHTLY_CHAIN)
+
+    return run_claimed(factory, "nightly", period, chain)
+
+
+@celery_app.task(name="crm.jobs.nightly", **RETRY_POLICY)  # type: ignore[untyped-decorator]  # Celery is untyped
+def nightly(period: str | None = None) -> int | None:
+    return run_nightly(task_session_factory(), period or current_period("nightly"))
 
 
 class RunnerLock:
@@ -98,11 +119,12 @@ async def run_periodically(factory: sessionmaker[Session], interval: float) -> N
     try:
         while True:
             if lock.held():
-                await _run_each(factory, JOBS)
+                for job in FREQUENT:
+                    await _run_logged(job.name, run_once, factory, job.name, current_period(job.name))
                 now = datetime.now(ZoneInfo(settings.default_timezone))
                 if now.time() >= NIGHTLY_AFTER and now.date() != last_night:
                     if await asyncio.to_thread(_nightly_due, factory, now.date()):
-                        await _run_each(factory, NIGHTLY)
+                        await _run_logged("nightly", run_nightly, factory, now.date().isoformat())
                     last_night = now.date()
             await asyncio.sleep(interval)
     finally:
@@ -128,14 +150,13 @@ def _nightly_due(factory: sessionmaker[Session], day: date) -> bool:
         return session.scalar(missing) is not None
 
 
-async def _run_each(factory: sessionmaker[Session], jobs: dict[str, Callable[[Session], int]]) -> None:
-    for name in jobs:
-        try:
-            done = await asyncio.to_thread(run_job, factory, name)
-            if done:
-                log.info("job %s: %d", name, done)
-        except Exception:
-            log.exception("job %s failed", name)
+async def _run_logged(name: str, run: Callable[..., int | None], *args: object) -> None:
+    try:
+        done = await asyncio.to_thread(run, *args)
+        if done:
+            log.info("job %s: %d", name, done)
+    except Exception:
+        log.exception("job %s failed", name)
 
 
 def start_in_process(factory: sessionmaker[Session], interval: float) -> asyncio.Task[None]:

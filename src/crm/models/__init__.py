@@ -1,6 +1,7 @@
 """Every SQLAlchemy model, importable from one place (Alembic's import point)."""
 
 from crm.kit.db import Base
+from crm.kit.tasks import JobRun
 from crm.models.analytics import CustomerValueAnalysis
 from crm.models.approvals import ApprovalRequest, ApprovalStatus
 from crm.models.audit import AuditLog
@@ -68,6 +69,7 @@ __all__ = [
     "InteractionOutcome",
     "InteractionSource",
     "InteractionType",
+    "JobRun",
     "LifecycleStage",
     "LoginFailure",
     "Notification",

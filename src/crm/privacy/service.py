@@ -97,6 +97,7 @@ ERASURE_COVERAGE: dict[str, str] = {
     "code_sequences": "no personal data",
     "login_failures": "staff sign-in attempts, not customers",
     "revoked_tokens": "no personal data",
+    "job_runs": "no personal data: which scheduled job ran for which period, and how",
     "saved_views": "a keyword filter naming the person removed, the name and other filters blanked; the rest kept",
 }
 # Fields whose values identify a person: redacted in the audit records about the subject.
